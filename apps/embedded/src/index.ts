@@ -1,0 +1,47 @@
+import './register-default-runner.js';
+
+export { StreamingContext, StreamingContextBuilder, DataStream, KeyedStream, StreamSink, setDefaultRunner, getDefaultRunner } from '@mobius/api';
+export type {
+  RuntimeContext,
+  RichFunction,
+  Collector,
+  MapFn,
+  MapFunction,
+  FlatMapFn,
+  FlatMapFunction,
+  FilterFn,
+  FilterFunction,
+  KeySelector,
+  ReduceFn,
+  ReduceFunction,
+  SinkFn,
+  SinkFunction,
+  PartitionFn,
+  PartitionFunction,
+  SourceContext,
+  SourceFunction,
+  JobHandle,
+  JobResult,
+  JobRunner,
+  JobState,
+  ConfigValue,
+  ExecutionPlan,
+  LogicalGraph,
+  TaskMetrics,
+} from '@mobius/interface';
+export {
+  MobiusError,
+  ConfigError,
+  PlanError,
+  TaskFailedError,
+  JobFailedError,
+  RunnerError,
+  BackpressureError,
+  CONFIG_KEYS,
+} from '@mobius/interface';
+export { createPlan, explain } from '@mobius/planner';
+export type { ExplainFormat } from '@mobius/planner';
+export { EmbeddedRunner } from './embedded-runner.js';
+export type { EmbeddedRunnerOptions } from './embedded-runner.js';
+export { captureJob, importJob } from './load-job.js';
+export type { CapturedJob } from './load-job.js';

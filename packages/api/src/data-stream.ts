@@ -1,0 +1,217 @@
+import {
+  PlanError,
+  type ConfigValue,
+  type FilterFn,
+  type FilterFunction,
+  type FlatMapFn,
+  type FlatMapFunction,
+  type KeySelector,
+  type MapFn,
+  type MapFunction,
+  type OperatorKind,
+  type PartitionFn,
+  type PartitionFunction,
+  type PartitionSpec,
+  type ReduceFn,
+  type ReduceFunction,
+  type SinkFn,
+  type SinkFunction,
+} from '@mobius/interface';
+import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
+
+const DEFAULT_PARTITION: PartitionSpec = { kind: 'forward', explicit: false };
+
+function checkFunction(fn: unknown, kind: OperatorKind, method: string): void {
+  const ok = typeof fn === 'function' || (typeof fn === 'object' && fn !== null && typeof (fn as Record<string, unknown>)[method] === 'function');
+  if (!ok) {
+    throw new PlanError('PLAN_INVALID_FUNCTION', `${kind}() takes a function or an object with a ${method}() method, got ${fn === null ? 'null' : typeof fn}`);
+  }
+}
+
+/** Settings shared by every stream and sink: they apply to the operator that made the stream. */
+abstract class OperatorHandle {
+  constructor(
+    protected readonly graph: GraphBuilder,
+    protected readonly node: NodeBuilder,
+  ) {}
+
+  /** Number of parallel tasks of this operator (validated when the job is planned). */
+  setParallelism(parallelism: number): this {
+    this.node.parallelism = parallelism;
+    return this;
+  }
+
+  /** Sets an operator-level config key (validated when the job is planned). */
+  withConfig(key: string, value: ConfigValue): this {
+    this.node.config[key] = value;
+    return this;
+  }
+
+  /** Keeps this operator out of any chain: it runs as a task of its own. */
+  disableChain(): this {
+    this.node.chaining = false;
+    return this;
+  }
+
+  /** A display name for plans, logs and errors. */
+  name(name: string): this {
+    this.node.name = name;
+    return this;
+  }
+
+  /** A stable operator id (state is matched to operators by id across job versions). */
+  uid(uid: string): this {
+    this.node.uid = uid;
+    return this;
+  }
+
+  /** The operator id (the uid, or one derived from the position in the graph). */
+  get id(): string {
+    return this.node.id;
+  }
+
+  /** The parallelism set on this operator, if any. */
+  getParallelism(): number | undefined {
+    return this.node.parallelism;
+  }
+}
+
+/** The end of a pipeline. */
+export class StreamSink<T> extends OperatorHandle {
+  /** Phantom field so that StreamSink<A> and StreamSink<B> are distinct types. */
+  declare readonly __record?: T;
+}
+
+/** A stream of records of type T, produced by one operator. */
+export class DataStream<T> extends OperatorHandle {
+  constructor(
+    graph: GraphBuilder,
+    node: NodeBuilder,
+    /** How records of this stream reach the next operator. */
+    protected readonly partition: PartitionSpec = DEFAULT_PARTITION,
+  ) {
+    super(graph, node);
+  }
+
+  protected connect(kind: OperatorKind, name: string, fn: unknown): NodeBuilder {
+    const node = this.graph.addNode(kind, name, fn);
+    this.graph.addEdge(this.node, node, this.partition);
+    return node;
+  }
+
+  /** One output per input. */
+  map<O>(fn: MapFn<T, O> | MapFunction<T, O>): DataStream<O> {
+    checkFunction(fn, 'map', 'map');
+    return new DataStream<O>(this.graph, this.connect('map', 'map', fn));
+  }
+
+  /** Zero or more outputs per input: return an iterable, or emit through the collector. */
+  flatMap<O>(fn: FlatMapFn<T, O> | FlatMapFunction<T, O>): DataStream<O> {
+    checkFunction(fn, 'flatMap', 'flatMap');
+    return new DataStream<O>(this.graph, this.connect('flatMap', 'flatMap', fn));
+  }
+
+  /** Keeps the records for which the function returns true. */
+  filter(fn: FilterFn<T> | FilterFunction<T>): DataStream<T> {
+    checkFunction(fn, 'filter', 'filter');
+    return new DataStream<T>(this.graph, this.connect('filter', 'filter', fn));
+  }
+
+  /** Partitions the stream by key: records with equal keys reach the same task. */
+  keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
+    if (typeof selector !== 'function') throw new PlanError('PLAN_INVALID_FUNCTION', `keyBy() takes a function, got ${typeof selector}`);
+    return new KeyedStream<T, K>(this.graph, this.node, { kind: 'key', keySelector: selector as (r: never) => unknown, explicit: true });
+  }
+
+  /** Merges this stream with others of the same type. Every element arrives once. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    const node = this.connect('union', 'union', undefined);
+    for (const other of others) {
+      if (!(other instanceof DataStream)) throw new PlanError('PLAN_INVALID_FUNCTION', 'union() takes data streams');
+      other.graph.addEdge(other.node, node, other.partition);
+    }
+    return new DataStream<T>(this.graph, node);
+  }
+
+  /** Sends every record to every parallel task of the next operator. */
+  broadcast(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.node, { kind: 'broadcast', explicit: true });
+  }
+
+  /** Sends each record to the task(s) the function picks among `numPartitions`. */
+  partitionBy(fn: PartitionFn<T> | PartitionFunction<T>): DataStream<T> {
+    checkFunction(fn, 'map', 'partition');
+    return new DataStream<T>(this.graph, this.node, { kind: 'custom', partitioner: fn, explicit: true });
+  }
+
+  /** Task i sends to task i of the next operator (equal parallelism required). */
+  forward(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.node, { kind: 'forward', explicit: true });
+  }
+
+  /** Spreads records round-robin over the next operator's tasks. */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.node, { kind: 'rebalance', explicit: true });
+  }
+
+  /** Ends the pipeline. A plain sink function is at-least-once under failures. */
+  sink(fn: SinkFn<T> | SinkFunction<T>): StreamSink<T> {
+    checkFunction(fn, 'sink', 'sink');
+    return new StreamSink<T>(this.graph, this.connect('sink', 'sink', fn));
+  }
+
+  /**
+   * Not available on a non-keyed stream: call keyBy() first. Present so that a JavaScript
+   * caller gets a clear error instead of "reduce is not a function".
+   */
+  reduce(_fn: never): never {
+    throw new PlanError('PLAN_NOT_KEYED', `reduce() is a keyed operation but the stream of operator "${this.node.name}" (${this.node.id}) is not keyed: call keyBy() before reduce()`, this.node.id);
+  }
+}
+
+/** A stream partitioned by key; reduce keeps one value per key. */
+export class KeyedStream<T, K = unknown> {
+  constructor(
+    private readonly graph: GraphBuilder,
+    private readonly node: NodeBuilder,
+    private readonly partition: PartitionSpec,
+  ) {}
+
+  private keyed<O>(kind: OperatorKind, fn: unknown): DataStream<O> {
+    const node = this.graph.addNode(kind, kind, fn);
+    this.graph.addEdge(this.node, node, this.partition);
+    return new DataStream<O>(this.graph, node);
+  }
+
+  /** Combines each record with the current value of its key and emits the new value. */
+  reduce(fn: ReduceFn<T> | ReduceFunction<T>): DataStream<T> {
+    checkFunction(fn, 'reduce', 'reduce');
+    return this.keyed<T>('reduce', fn);
+  }
+
+  /** A map whose tasks each receive the records of their own keys. */
+  map<O>(fn: MapFn<T, O> | MapFunction<T, O>): DataStream<O> {
+    checkFunction(fn, 'map', 'map');
+    return this.keyed<O>('map', fn);
+  }
+
+  flatMap<O>(fn: FlatMapFn<T, O> | FlatMapFunction<T, O>): DataStream<O> {
+    checkFunction(fn, 'flatMap', 'flatMap');
+    return this.keyed<O>('flatMap', fn);
+  }
+
+  filter(fn: FilterFn<T> | FilterFunction<T>): DataStream<T> {
+    checkFunction(fn, 'filter', 'filter');
+    return this.keyed<T>('filter', fn);
+  }
+
+  sink(fn: SinkFn<T> | SinkFunction<T>): StreamSink<T> {
+    checkFunction(fn, 'sink', 'sink');
+    const node = this.graph.addNode('sink', 'sink', fn);
+    this.graph.addEdge(this.node, node, this.partition);
+    return new StreamSink<T>(this.graph, node);
+  }
+
+  /** Phantom use of K so KeyedStream<T, A> and KeyedStream<T, B> differ. */
+  declare readonly __key?: K;
+}

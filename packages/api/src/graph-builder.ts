@@ -1,0 +1,76 @@
+import type {
+  ConfigMap,
+  ConfigValue,
+  LogicalEdge,
+  LogicalGraph,
+  LogicalNode,
+  OperatorKind,
+  OperatorLanguage,
+  PartitionSpec,
+  SourceSpec,
+} from '@mobius/interface';
+
+/** A node while the job is being built: everything the user can still change. */
+export class NodeBuilder {
+  uid: string | undefined = undefined;
+  parallelism: number | undefined = undefined;
+  readonly config: Record<string, ConfigValue> = {};
+  chaining = true;
+  language: OperatorLanguage = 'typescript';
+
+  constructor(
+    readonly seq: number,
+    readonly kind: OperatorKind,
+    public name: string,
+    readonly fn: unknown,
+    readonly source?: SourceSpec,
+    readonly data?: readonly unknown[],
+  ) {}
+
+  /** The uid if given, else derived from the position in the graph. */
+  get id(): string {
+    return this.uid ?? `${this.kind}-${this.seq}`;
+  }
+}
+
+interface EdgeBuilder {
+  readonly source: NodeBuilder;
+  readonly target: NodeBuilder;
+  readonly partition: PartitionSpec;
+}
+
+/** Collects nodes and edges in creation order; ids are resolved when the graph is taken. */
+export class GraphBuilder {
+  private readonly nodes: NodeBuilder[] = [];
+  private readonly edges: EdgeBuilder[] = [];
+
+  constructor(private readonly options: Readonly<Record<string, ConfigValue>>) {}
+
+  addNode(kind: OperatorKind, name: string, fn: unknown, source?: SourceSpec, data?: readonly unknown[]): NodeBuilder {
+    const node = new NodeBuilder(this.nodes.length + 1, kind, name, fn, source, data);
+    this.nodes.push(node);
+    return node;
+  }
+
+  addEdge(source: NodeBuilder, target: NodeBuilder, partition: PartitionSpec): void {
+    this.edges.push({ source, target, partition });
+  }
+
+  build(): LogicalGraph {
+    const nodes: LogicalNode[] = this.nodes.map((n) => ({
+      id: n.id,
+      uid: n.uid,
+      name: n.name,
+      kind: n.kind,
+      parallelism: n.parallelism,
+      config: { ...n.config } as ConfigMap,
+      chaining: n.chaining,
+      language: n.language,
+      fn: n.fn,
+      ...(n.source !== undefined ? { source: n.source } : {}),
+      ...(n.data !== undefined ? { data: n.data } : {}),
+    }));
+    const edges: LogicalEdge[] = this.edges.map((e) => ({ source: e.source.id, target: e.target.id, partition: e.partition }));
+    return { config: { ...this.options }, nodes, edges };
+  }
+}

@@ -1,0 +1,28 @@
+export { StreamingContext, StreamingContextBuilder } from './streaming-context.js';
+export { DataStream, KeyedStream, StreamSink } from './data-stream.js';
+export { setDefaultRunner, getDefaultRunner, setRunnerOverride } from './runner-registry.js';
+export type {
+  RuntimeContext,
+  RichFunction,
+  Collector,
+  MapFn,
+  MapFunction,
+  FlatMapFn,
+  FlatMapFunction,
+  FilterFn,
+  FilterFunction,
+  KeySelector,
+  ReduceFn,
+  ReduceFunction,
+  SinkFn,
+  SinkFunction,
+  PartitionFn,
+  PartitionFunction,
+  SourceContext,
+  SourceFunction,
+  JobHandle,
+  JobResult,
+  JobRunner,
+  JobState,
+  ConfigValue,
+} from '@mobius/interface';

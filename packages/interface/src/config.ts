@@ -1,0 +1,151 @@
+import { ConfigError } from './errors.js';
+
+/** A configuration value: keys are dotted strings, values are scalars. */
+export type ConfigValue = string | number | boolean;
+export type ConfigMap = Readonly<Record<string, ConfigValue>>;
+
+/** Where a key may be set: on the job (`option`), on one operator (`withConfig`), or both. */
+export type ConfigScope = 'job' | 'operator' | 'both';
+
+export interface ConfigKeyDeclaration {
+  readonly key: string;
+  readonly type: 'integer' | 'number' | 'string' | 'boolean';
+  readonly default: ConfigValue;
+  readonly scope: ConfigScope;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  readonly doc: string;
+}
+
+/**
+ * Every configuration key Mobius knows, declared once. The README tables are tested against
+ * this list, and the planner rejects any key not in it.
+ */
+export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
+  {
+    key: 'parallelism.default',
+    type: 'integer',
+    default: 1,
+    min: 1,
+    scope: 'job',
+    doc: 'Parallelism of a source that sets none. Other operators inherit the parallelism of their (first) input unless they set their own.',
+  },
+  {
+    key: 'job.max-parallelism',
+    type: 'integer',
+    default: 128,
+    min: 1,
+    max: 32768,
+    scope: 'job',
+    doc: 'Number of key groups. A keyed operator can never run with more tasks than this; rescaling moves whole key groups.',
+  },
+  {
+    key: 'runtime.batch.size',
+    type: 'integer',
+    default: 1024,
+    min: 1,
+    max: 1_000_000,
+    scope: 'both',
+    doc: 'Records per frame: an output channel sends its batch when it holds this many records, when the task runs out of input, or after `runtime.linger.ms`.',
+  },
+  {
+    key: 'runtime.channel.credits',
+    type: 'integer',
+    default: 8,
+    min: 1,
+    max: 4096,
+    scope: 'both',
+    doc: 'Frames a channel may hold in flight (credit-based backpressure). A channel holds at most credits × batch size records; a sender without credit waits.',
+  },
+  {
+    key: 'runtime.linger.ms',
+    type: 'number',
+    default: 5,
+    min: 0,
+    max: 60_000,
+    scope: 'both',
+    doc: 'Longest time a partly filled batch waits while its task is busy elsewhere (for example a source awaiting I/O).',
+  },
+];
+
+const byKey = new Map(CONFIG_KEYS.map((d) => [d.key, d]));
+
+/** The declaration of a key, or undefined. */
+export function configKey(key: string): ConfigKeyDeclaration | undefined {
+  return byKey.get(key);
+}
+
+/** Default values of every key. */
+export function defaultConfig(): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
+  for (const d of CONFIG_KEYS) out[d.key] = d.default;
+  return out;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+function suggestion(key: string): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const d of CONFIG_KEYS) {
+    const dist = distance(key, d.key);
+    if (dist < bestD) {
+      bestD = dist;
+      best = d.key;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(3, key.length / 3) ? ` (did you mean '${best}'?)` : '';
+}
+
+/**
+ * Validates one key and value for a scope. `where` names the place for the message, e.g.
+ * `job option` or `operator "map-2"`. Throws ConfigError naming the key.
+ */
+export function validateConfigEntry(key: string, value: unknown, scope: 'job' | 'operator', where: string): void {
+  const decl = byKey.get(key);
+  if (decl === undefined) {
+    throw new ConfigError('CONFIG_UNKNOWN_KEY', key, `unknown config key '${key}' in ${where}${suggestion(key)}; known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')}`);
+  }
+  if (decl.scope !== 'both' && decl.scope !== scope) {
+    throw new ConfigError('CONFIG_WRONG_SCOPE', key, `config key '${key}' in ${where} can only be set on the ${decl.scope}`);
+  }
+  const bad = (why: string): never => {
+    throw new ConfigError('CONFIG_INVALID_VALUE', key, `config key '${key}' in ${where}: ${why} (got ${JSON.stringify(value)})`);
+  };
+  switch (decl.type) {
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) bad(`expected a ${decl.type}`);
+      const n = value as number;
+      if (decl.type === 'integer' && !Number.isInteger(n)) bad('expected an integer');
+      if (decl.min !== undefined && n < decl.min) bad(`must be at least ${decl.min}`);
+      if (decl.max !== undefined && n > decl.max) bad(`must be at most ${decl.max}`);
+      break;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') bad('expected a boolean');
+      break;
+    case 'string':
+      if (typeof value !== 'string') bad('expected a string');
+      if (decl.values !== undefined && !decl.values.includes(value as string)) bad(`expected one of ${decl.values.join(', ')}`);
+      break;
+  }
+}
+
+/** Validates every entry of a map; see validateConfigEntry. */
+export function validateConfig(config: ConfigMap, scope: 'job' | 'operator', where: string): void {
+  for (const [key, value] of Object.entries(config)) validateConfigEntry(key, value, scope, where);
+}

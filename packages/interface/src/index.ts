@@ -1,0 +1,58 @@
+export {
+  MobiusError,
+  ConfigError,
+  PlanError,
+  TaskFailedError,
+  JobFailedError,
+  RunnerError,
+  InsufficientSlotsError,
+  TransportError,
+  StateError,
+  CheckpointError,
+  BackpressureError,
+} from './errors.js';
+export type { PlanErrorCode } from './errors.js';
+export { CONFIG_KEYS, configKey, defaultConfig, validateConfig, validateConfigEntry } from './config.js';
+export type { ConfigValue, ConfigMap, ConfigScope, ConfigKeyDeclaration } from './config.js';
+export type {
+  RuntimeContext,
+  RichFunction,
+  Collector,
+  MapFn,
+  MapFunction,
+  FlatMapFn,
+  FlatMapFunction,
+  FilterFn,
+  FilterFunction,
+  KeySelector,
+  ReduceFn,
+  ReduceFunction,
+  SinkFn,
+  SinkFunction,
+  PartitionFn,
+  PartitionFunction,
+  SourceContext,
+  SourceFunction,
+} from './functions.js';
+export type {
+  OperatorKind,
+  OperatorLanguage,
+  PartitionKind,
+  PartitionSpec,
+  SourceSpec,
+  LogicalNode,
+  LogicalEdge,
+  LogicalGraph,
+} from './graph.js';
+export type { KeyGroupRange, PlanOperator, PlanVertex, PlanEdge, PlanTask, PlanChannel, ExecutionPlan } from './plan.js';
+export { makeFrame } from './frame.js';
+export type { ChannelId, FrameKind, Barrier, DeterminantRun, Frame } from './frame.js';
+export type { Codec, Serializer } from './codec.js';
+export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
+export type { ControlMessage, ControlChannel } from './control.js';
+export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
+export type { CheckpointMetadata, CheckpointStore } from './checkpoint.js';
+export type { Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner } from './runner.js';
+export type { WorkerInfo, TaskPlacement, Scheduler } from './scheduler.js';

@@ -1,0 +1,32 @@
+import type { ExecutionPlan } from './plan.js';
+
+/** A worker process (or the embedded process) offering slots. */
+export interface WorkerInfo {
+  readonly id: string;
+  /** Data endpoint of the worker's transport. */
+  readonly endpoint: string;
+  readonly slots: number;
+  readonly pid?: number;
+}
+
+/** Where one task runs. */
+export interface TaskPlacement {
+  readonly taskId: string;
+  readonly workerId: string;
+}
+
+/** Places plan tasks on workers' slots. */
+export interface Scheduler {
+  registerWorker(worker: WorkerInfo): void;
+  /** Removes a worker; returns the placements it held (job id → task ids). */
+  removeWorker(workerId: string): ReadonlyMap<string, readonly string[]>;
+  workers(): readonly WorkerInfo[];
+  freeSlots(): number;
+  /** Reserves one slot per task, spreading each vertex's tasks across workers. */
+  place(jobId: string, plan: ExecutionPlan): readonly TaskPlacement[];
+  /** Places one task again (after a failure), avoiding the excluded workers when possible. */
+  replace(jobId: string, taskId: string, exclude?: readonly string[]): TaskPlacement;
+  /** Frees every slot a job holds. */
+  release(jobId: string): void;
+  placements(jobId: string): readonly TaskPlacement[];
+}

@@ -1,0 +1,50 @@
+import type { Serializer } from './codec.js';
+import type { KeyGroupRange } from './plan.js';
+
+/** A key after normalisation: primitives as they are, composite keys as a canonical string. */
+export type StateKey = string | number | boolean;
+
+/** Per-key values of one named state of one task. */
+export interface KeyedStore<V> {
+  get(key: StateKey): V | undefined;
+  put(key: StateKey, value: V): void;
+  delete(key: StateKey): void;
+  /** Number of keys held. */
+  size(): number;
+}
+
+/** Where a task's state lives and which key groups it owns. */
+export interface TaskStateScope {
+  readonly jobId: string;
+  readonly operatorId: string;
+  readonly taskIndex: number;
+  readonly maxParallelism: number;
+  readonly keyGroups: KeyGroupRange;
+  /** The stable key-group hash (the same in every process). */
+  keyGroupOf(key: StateKey): number;
+}
+
+/** A snapshot of one task's state for one checkpoint, split by key group. */
+export interface StateSnapshot {
+  readonly backend: string;
+  readonly operatorId: string;
+  readonly checkpointId: number;
+  readonly keyGroups: KeyGroupRange;
+  /** Encoded state per key group (key group → bytes), plus operator state under -1. */
+  readonly groups: ReadonlyMap<number, Uint8Array>;
+}
+
+/** The state of one task. */
+export interface TaskStateBackend {
+  keyed<V>(name: string, serializer?: Serializer<V>): KeyedStore<V>;
+  snapshot(checkpointId: number): Promise<StateSnapshot>;
+  /** Restores from one or more snapshots, keeping only the key groups this task owns. */
+  restore(snapshots: readonly StateSnapshot[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A state backend plugin: creates the state of each task. */
+export interface StateBackend {
+  readonly kind: string;
+  create(scope: TaskStateScope): TaskStateBackend;
+}

@@ -1,0 +1,157 @@
+import {
+  PlanError,
+  defaultConfig,
+  type ConfigValue,
+  type ExecutionPlan,
+  type LogicalEdge,
+  type LogicalGraph,
+  type LogicalNode,
+  type PartitionKind,
+  type PlanChannel,
+  type PlanEdge,
+  type PlanOperator,
+  type PlanTask,
+  type PlanVertex,
+} from '@mobius/interface';
+import { graphHash } from './graph-hash.js';
+import { keyGroupRangeFor } from './key-groups.js';
+import { describeNode, validateGraph } from './validate-graph.js';
+
+/** `${source}->${target}`: the id of a logical edge and of its plan edge. */
+export function edgeId(edge: Pick<LogicalEdge, 'source' | 'target'>): string {
+  return `${edge.source}->${edge.target}`;
+}
+
+function resolvePartition(edge: LogicalEdge, sourceP: number, targetP: number, target: LogicalNode, source: LogicalNode): PartitionKind {
+  const kind = edge.partition.kind;
+  if (kind !== 'forward') return kind;
+  if (sourceP === targetP) return 'forward';
+  if (edge.partition.explicit) {
+    throw new PlanError(
+      'PLAN_FORWARD_PARALLELISM',
+      `forward() from ${describeNode(source)} (parallelism ${sourceP}) to ${describeNode(target)} (parallelism ${targetP}) needs equal parallelism`,
+      target.id,
+    );
+  }
+  // Like Flink: a defaulted edge between different parallelisms spreads records round-robin.
+  return 'rebalance';
+}
+
+/**
+ * Plans a logical graph: validation, parallelism, partitioning, chaining, tasks with key
+ * groups, and channels. Pure: the same graph gives the same plan in every process.
+ */
+export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan {
+  const order = validateGraph(graph);
+  const config: Record<string, ConfigValue> = { ...defaultConfig(), ...graph.config };
+  const maxParallelism = config['job.max-parallelism'] as number;
+  const defaultParallelism = config['parallelism.default'] as number;
+
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const inputsOf = new Map<string, LogicalEdge[]>(graph.nodes.map((n) => [n.id, []]));
+  for (const e of graph.edges) inputsOf.get(e.target)!.push(e);
+
+  // Parallelism: explicit, else the source default, else the first input's (Ray's rule).
+  const parallelism = new Map<string, number>();
+  for (const node of order) {
+    const ins = inputsOf.get(node.id)!;
+    const p = node.parallelism ?? (node.kind === 'source' ? defaultParallelism : parallelism.get(ins[0].source)!);
+    parallelism.set(node.id, p);
+  }
+
+  const keyed = new Set<string>();
+  for (const node of order) {
+    if (inputsOf.get(node.id)!.some((e) => e.partition.kind === 'key')) {
+      keyed.add(node.id);
+      if (parallelism.get(node.id)! > maxParallelism) {
+        throw new PlanError(
+          'PLAN_MAX_PARALLELISM',
+          `${describeNode(node)}: parallelism ${parallelism.get(node.id)} exceeds job.max-parallelism ${maxParallelism}`,
+          node.id,
+        );
+      }
+    }
+  }
+
+  // Chaining (DESIGN.md): forward, equal parallelism, a single input, same language, both allow it.
+  const partitions = new Map<string, PartitionKind>();
+  const chainedInto = new Map<string, string>(); // target → source of its chained input
+  for (const edge of graph.edges) {
+    const source = byId.get(edge.source)!;
+    const target = byId.get(edge.target)!;
+    const kind = resolvePartition(edge, parallelism.get(source.id)!, parallelism.get(target.id)!, target, source);
+    partitions.set(edgeId(edge), kind);
+    const chain =
+      kind === 'forward' &&
+      inputsOf.get(target.id)!.length === 1 &&
+      source.language === target.language &&
+      source.chaining &&
+      target.chaining &&
+      target.kind !== 'source';
+    if (chain) chainedInto.set(target.id, source.id);
+  }
+
+  const headOf = (id: string): string => {
+    let cur = id;
+    for (let up = chainedInto.get(cur); up !== undefined; up = chainedInto.get(cur)) cur = up;
+    return cur;
+  };
+  const vertexOf = new Map<string, string>();
+  const members = new Map<string, string[]>();
+  for (const node of order) {
+    const head = headOf(node.id);
+    vertexOf.set(node.id, head);
+    if (!members.has(head)) members.set(head, []);
+    members.get(head)!.push(node.id);
+  }
+
+  const vertices: PlanVertex[] = [...members.entries()].map(([head, ops]) => ({
+    id: head,
+    name: ops.map((id) => byId.get(id)!.name).join(' -> '),
+    operatorIds: ops,
+    parallelism: parallelism.get(head)!,
+  }));
+
+  const operators: PlanOperator[] = order.map((n) => ({
+    id: n.id,
+    name: n.name,
+    kind: n.kind,
+    parallelism: parallelism.get(n.id)!,
+    vertexId: vertexOf.get(n.id)!,
+    config: n.config,
+    keyed: keyed.has(n.id),
+  }));
+
+  const edges: PlanEdge[] = graph.edges.map((e) => ({
+    id: edgeId(e),
+    sourceOperator: e.source,
+    targetOperator: e.target,
+    sourceVertex: vertexOf.get(e.source)!,
+    targetVertex: vertexOf.get(e.target)!,
+    partition: partitions.get(edgeId(e))!,
+    chained: chainedInto.get(e.target) === e.source,
+    inputIndex: inputsOf.get(e.target)!.indexOf(e),
+  }));
+
+  const tasks: PlanTask[] = [];
+  for (const v of vertices) {
+    for (let i = 0; i < v.parallelism; i++) {
+      tasks.push({ id: `${v.id}#${i}`, vertexId: v.id, index: i, keyGroups: keyGroupRangeFor(i, v.parallelism, maxParallelism) });
+    }
+  }
+
+  const channels: PlanChannel[] = [];
+  for (const e of edges) {
+    if (e.chained) continue;
+    const sp = parallelism.get(e.sourceOperator)!;
+    const tp = parallelism.get(e.targetOperator)!;
+    for (let i = 0; i < sp; i++) {
+      for (let j = 0; j < tp; j++) {
+        if (e.partition === 'forward' && i !== j) continue;
+        channels.push({ id: `${e.id}:${i}->${j}`, edgeId: e.id, sourceTask: `${e.sourceVertex}#${i}`, targetTask: `${e.targetVertex}#${j}` });
+      }
+    }
+  }
+
+  return { jobName, graphHash: graphHash(graph), maxParallelism, config, operators, vertices, edges, tasks, channels };
+}

@@ -1,0 +1,20 @@
+import type { FilterFn } from '@mobius/interface';
+import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
+import { StreamOperator, richOf } from './stream-operator.js';
+
+export class FilterOperator extends StreamOperator {
+  private readonly fn: FilterFn<unknown>;
+
+  constructor(identity: OperatorIdentity, fn: unknown) {
+    super(identity, richOf(fn));
+    this.fn = callable(fn, 'filter');
+  }
+
+  collect(record: unknown): void {
+    try {
+      if (this.fn(record)) this.out.collect(record);
+    } catch (e) {
+      throw operatorFailure(this.identity, e);
+    }
+  }
+}

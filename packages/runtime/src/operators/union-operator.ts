@@ -1,0 +1,13 @@
+import { StreamOperator } from './stream-operator.js';
+import type { OperatorIdentity } from './operator.js';
+
+/** union: records of every input pass through unchanged. */
+export class UnionOperator extends StreamOperator {
+  constructor(identity: OperatorIdentity) {
+    super(identity, undefined);
+  }
+
+  collect(record: unknown): void {
+    this.out.collect(record);
+  }
+}

@@ -1,0 +1,83 @@
+import { makeFrame, type ChannelSender, type Frame } from '@mobius/interface';
+import type { TaskOutputs } from './task-outputs.js';
+
+/**
+ * One outgoing channel of a task: fills a batch, turns it into a frame, and sends it when the
+ * channel has credit. Frames without credit wait in a small outbox that a pump drains as
+ * credits return; the task stops taking input while any outbox is non-empty, so the outbox
+ * holds at most what one input batch produced.
+ */
+export class ChannelOutput {
+  private batch: unknown[] = [];
+  /** Sequence number of the next record; continues across frames (and, later, restarts). */
+  private seq = 0;
+  private outbox: Frame[] = [];
+  private outboxHead = 0;
+  private pumping = false;
+
+  constructor(
+    readonly id: string,
+    private readonly sender: ChannelSender,
+    private readonly batchSize: number,
+    private readonly owner: TaskOutputs,
+  ) {}
+
+  push(record: unknown): void {
+    const batch = this.batch;
+    batch.push(record);
+    if (batch.length >= this.batchSize) this.flush();
+  }
+
+  /** Sends the partial batch, if any. */
+  flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const frame = makeFrame(this.id, 'data', this.seq, batch);
+    this.seq += batch.length;
+    this.owner.recordsOut += batch.length;
+    this.send(frame);
+  }
+
+  /** Flushes, then queues the end-of-stream marker behind the data. */
+  end(): void {
+    this.flush();
+    this.send(makeFrame(this.id, 'end', this.seq, null));
+  }
+
+  get queuedFrames(): number {
+    return this.outbox.length - this.outboxHead;
+  }
+
+  private send(frame: Frame): void {
+    if (this.queuedFrames === 0 && this.sender.trySend(frame)) return;
+    this.outbox.push(frame);
+    this.owner.queuedFrames++;
+    if (!this.pumping) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    this.owner.backlog++;
+    try {
+      while (this.queuedFrames > 0 && !this.owner.stopped) {
+        await this.sender.whenWritable();
+        while (this.queuedFrames > 0 && this.sender.trySend(this.outbox[this.outboxHead])) {
+          this.outbox[this.outboxHead++] = undefined as unknown as Frame;
+          this.owner.queuedFrames--;
+        }
+      }
+    } catch (e) {
+      this.owner.fail(e);
+    } finally {
+      this.outbox = [];
+      this.outboxHead = 0;
+      this.pumping = false;
+      this.owner.pumpDone();
+    }
+  }
+
+  close(): void {
+    this.sender.close();
+  }
+}

@@ -1,0 +1,82 @@
+import { MobiusError, type Collector, type KeySelector, type PartitionFn } from '@mobius/interface';
+import { keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/planner';
+import type { ChannelOutput } from './channel-output.js';
+
+/**
+ * Writers route each record of one network edge to its channel(s). One class per
+ * partitioning keeps every `collect` call site monomorphic.
+ */
+
+/** One target: forward, or any partitioning with a single downstream task (no hashing). */
+export class SingleChannelWriter implements Collector<unknown> {
+  constructor(private readonly channel: ChannelOutput) {}
+  collect(record: unknown): void {
+    this.channel.push(record);
+  }
+}
+
+export class RoundRobinWriter implements Collector<unknown> {
+  private next: number;
+  constructor(
+    private readonly channels: readonly ChannelOutput[],
+    start: number,
+  ) {
+    this.next = start % channels.length;
+  }
+  collect(record: unknown): void {
+    this.channels[this.next].push(record);
+    if (++this.next === this.channels.length) this.next = 0;
+  }
+}
+
+export class KeyGroupWriter implements Collector<unknown> {
+  /** key group → target task index. */
+  private readonly targets: Int32Array;
+  constructor(
+    private readonly channels: readonly ChannelOutput[],
+    private readonly keySelector: KeySelector<unknown>,
+    private readonly maxParallelism: number,
+  ) {
+    this.targets = new Int32Array(maxParallelism);
+    for (let kg = 0; kg < maxParallelism; kg++) this.targets[kg] = taskIndexForKeyGroup(kg, channels.length, maxParallelism);
+  }
+  collect(record: unknown): void {
+    const kg = keyGroupOf(normalizeKey(this.keySelector(record)), this.maxParallelism);
+    this.channels[this.targets[kg]].push(record);
+  }
+}
+
+export class BroadcastWriter implements Collector<unknown> {
+  constructor(private readonly channels: readonly ChannelOutput[]) {}
+  collect(record: unknown): void {
+    const chs = this.channels;
+    for (let i = 0; i < chs.length; i++) chs[i].push(record);
+  }
+}
+
+/** partitionBy(fn): the function returns a target index or an array of them. */
+export class CustomWriter implements Collector<unknown> {
+  constructor(
+    private readonly channels: readonly ChannelOutput[],
+    private readonly fn: PartitionFn<unknown>,
+    private readonly targetName: string,
+  ) {}
+  collect(record: unknown): void {
+    const n = this.channels.length;
+    const target = this.fn(record, n);
+    if (typeof target === 'number') {
+      this.channel(target).push(record);
+    } else if (Array.isArray(target)) {
+      for (let i = 0; i < target.length; i++) this.channel(target[i]).push(record);
+    } else {
+      throw new MobiusError('PARTITION_INVALID', `the partitioner into ${this.targetName} returned ${typeof target}; expected an index or an array of indices`);
+    }
+  }
+  private channel(index: number): ChannelOutput {
+    const ch = Number.isInteger(index) ? this.channels[index] : undefined;
+    if (ch === undefined) {
+      throw new MobiusError('PARTITION_INVALID', `the partitioner into ${this.targetName} returned ${index}, outside 0..${this.channels.length - 1}`);
+    }
+    return ch;
+  }
+}

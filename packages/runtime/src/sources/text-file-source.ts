@@ -1,0 +1,151 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { SourceContext, SourceFunction } from '@mobius/interface';
+
+const NEWLINE = 0x0a;
+
+/**
+ * readTextFile: streams lines, never holding the file. Task i of n owns the byte range
+ * [i·size/n, (i+1)·size/n) and reads every line that starts inside it (the last one may run
+ * past the range end), so each line is read by exactly one task.
+ */
+export class TextFileSource implements SourceFunction<string> {
+  private file: FileHandle | undefined;
+  /** File offset of the next byte to read. */
+  private position = 0;
+  private rangeEnd = 0;
+  /** Bytes of a line not yet complete, and the file offset where it starts. */
+  private carry: Buffer = Buffer.alloc(0);
+  private carryStart = 0;
+  private lines: string[] = [];
+  private lineIndex = 0;
+  private eof = false;
+  private skipFirstLine = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly batchSize: number,
+    private readonly chunkSize = 1 << 20,
+  ) {}
+
+  async init(parallelism: number, index: number): Promise<void> {
+    this.file = await open(this.path, 'r');
+    const size = (await this.file.stat()).size;
+    const start = Math.floor((index * size) / parallelism);
+    this.rangeEnd = Math.floor(((index + 1) * size) / parallelism);
+    // A line starts at `start` only if the byte before it is a newline: read from start-1 and
+    // drop everything up to the first newline.
+    this.position = start === 0 ? 0 : start - 1;
+    this.carryStart = this.position;
+    this.skipFirstLine = start > 0;
+    if (start >= this.rangeEnd) this.eof = true;
+  }
+
+  fetch(ctx: SourceContext<string>): void | Promise<void> {
+    if (this.lineIndex < this.lines.length) {
+      this.emit(ctx);
+      return;
+    }
+    if (this.eof) {
+      ctx.end();
+      return;
+    }
+    return this.readChunk().then(() => this.emit(ctx));
+  }
+
+  private emit(ctx: SourceContext<string>): void {
+    const lines = this.lines;
+    const stop = Math.min(lines.length, this.lineIndex + this.batchSize);
+    for (let i = this.lineIndex; i < stop; i++) ctx.collect(lines[i]);
+    this.lineIndex = stop;
+    if (stop === lines.length) {
+      this.lines = [];
+      this.lineIndex = 0;
+      if (this.eof) ctx.end();
+    }
+  }
+
+  private async readChunk(): Promise<void> {
+    const carry = this.carry;
+    const buf = Buffer.allocUnsafe(carry.length + this.chunkSize);
+    carry.copy(buf, 0);
+    const { bytesRead } = await this.file!.read(buf, carry.length, this.chunkSize, this.position);
+    this.position += bytesRead;
+    const data = buf.subarray(0, carry.length + bytesRead);
+    const base = this.carryStart; // file offset of data[0]
+    let from = 0;
+    if (this.skipFirstLine) {
+      const nl = data.indexOf(NEWLINE);
+      if (nl < 0) {
+        this.keep(data, base, bytesRead === 0);
+        return;
+      }
+      this.skipFirstLine = false;
+      from = nl + 1;
+      if (base + from >= this.rangeEnd) {
+        this.finishRange(); // our first line would start past the range: the next task owns it
+        return;
+      }
+    }
+    if (bytesRead === 0) {
+      // End of file: the last line has no newline.
+      if (from < data.length && base + from < this.rangeEnd) this.lines = [stripCr(data.toString('utf8', from))];
+      this.eof = true;
+      this.carry = Buffer.alloc(0);
+      return;
+    }
+    const lastNl = data.lastIndexOf(NEWLINE);
+    if (lastNl < from) {
+      this.keep(data.subarray(from), base + from, false);
+      return;
+    }
+    if (base + lastNl < this.rangeEnd) {
+      // Every complete line here starts before the range end: decode them in one go.
+      const lines = data.toString('utf8', from, lastNl).split('\n');
+      for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]);
+      this.lines = lines;
+      this.keep(data.subarray(lastNl + 1), base + lastNl + 1, false);
+      if (base + lastNl + 1 >= this.rangeEnd) this.finishRange();
+      return;
+    }
+    // The range ends inside this chunk: take the lines that start before it.
+    const lines: string[] = [];
+    let start = from;
+    while (start < data.length && base + start < this.rangeEnd) {
+      const nl = data.indexOf(NEWLINE, start);
+      if (nl < 0) {
+        this.keep(data.subarray(start), base + start, false);
+        this.lines = lines;
+        return; // the line continues in the next chunk
+      }
+      lines.push(stripCr(data.toString('utf8', start, nl)));
+      start = nl + 1;
+    }
+    this.lines = lines;
+    this.finishRange();
+  }
+
+  private keep(bytes: Buffer, start: number, eof: boolean): void {
+    this.carry = Buffer.from(bytes);
+    this.carryStart = start;
+    if (eof) this.finishRange();
+  }
+
+  private finishRange(): void {
+    this.eof = true;
+    this.carry = Buffer.alloc(0);
+  }
+
+  /** Byte offset of the next line to read (for checkpoints). */
+  snapshotState(): number {
+    return this.carryStart;
+  }
+
+  async close(): Promise<void> {
+    await this.file?.close();
+    this.file = undefined;
+  }
+}
+
+function stripCr(line: string): string {
+  return line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+}

@@ -1,0 +1,46 @@
+import type { SourceContext } from '@mobius/interface';
+import type { SourceOperator } from './operators/source-operator.js';
+
+/** Thrown into a `run()` source that collects after its task was cancelled, to unwind it. */
+export class TaskCancelledSignal extends Error {
+  constructor() {
+    super('task cancelled');
+  }
+}
+
+/** What the task offers its source context. */
+export interface SourceHost {
+  readonly cancelled: boolean;
+  recordsIn: number;
+  /** After a collect in a run() source: a promise when the source must wait, else undefined. */
+  afterRunCollect(): Promise<void> | undefined;
+}
+
+export class TaskSourceContext implements SourceContext<unknown> {
+  ended = false;
+  /** True while the source's run() is executing (fetch sources are paced by the task). */
+  runMode = false;
+
+  constructor(
+    private readonly host: SourceHost,
+    private readonly op: SourceOperator,
+    readonly taskIndex: number,
+    readonly parallelism: number,
+  ) {}
+
+  get cancelled(): boolean {
+    return this.host.cancelled;
+  }
+
+  collect(record: unknown): void | Promise<void> {
+    const host = this.host;
+    if (host.cancelled) throw new TaskCancelledSignal();
+    host.recordsIn++;
+    this.op.out.collect(record);
+    if (this.runMode) return host.afterRunCollect();
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+}

@@ -1,0 +1,376 @@
+import {
+  BackpressureError,
+  TaskFailedError,
+  type Collector,
+  type ExecutionPlan,
+  type KeySelector,
+  type LogicalEdge,
+  type LogicalGraph,
+  type LogicalNode,
+  type Logger,
+  type PartitionFn,
+  type PlanEdge,
+  type PlanTask,
+  type PlanVertex,
+  type SourceFunction,
+  type StateBackend,
+  type TaskMetrics,
+  type TaskStateBackend,
+  type Transport,
+} from '@mobius/interface';
+import { keyGroupOf } from '@mobius/planner';
+import { InputGate } from './input-gate.js';
+import { FanOut, callable, discard, instantiate, operatorFailure, type OperatorIdentity } from './operators/operator.js';
+import { FilterOperator } from './operators/filter-operator.js';
+import { FlatMapOperator } from './operators/flat-map-operator.js';
+import { MapOperator } from './operators/map-operator.js';
+import { ReduceOperator } from './operators/reduce-operator.js';
+import { PendingWrites, SinkOperator } from './operators/sink-operator.js';
+import { SourceOperator } from './operators/source-operator.js';
+import type { StreamOperator } from './operators/stream-operator.js';
+import { UnionOperator } from './operators/union-operator.js';
+import { ChannelOutput } from './output/channel-output.js';
+import { TaskOutputs } from './output/task-outputs.js';
+import { BroadcastWriter, CustomWriter, KeyGroupWriter, RoundRobinWriter, SingleChannelWriter } from './output/writers.js';
+import { TaskRuntimeContext } from './runtime-context.js';
+import { yieldToEventLoop } from './signal.js';
+import { CollectionSource } from './sources/collection-source.js';
+import { TextFileSource } from './sources/text-file-source.js';
+import { TaskCancelledSignal, TaskSourceContext, type SourceHost } from './task-source-context.js';
+
+/** What to run: one task of a planned job. */
+export interface TaskDeployment {
+  readonly jobId: string;
+  readonly plan: ExecutionPlan;
+  /** The logical graph, for the user functions (taken by operator id). */
+  readonly graph: LogicalGraph;
+  readonly taskId: string;
+  readonly attempt: number;
+}
+
+/** What a task runs on. */
+export interface TaskServices {
+  readonly transport: Transport;
+  /** The transport endpoint of the worker running a task. */
+  endpointOf(taskId: string): string;
+  readonly stateBackend: StateBackend;
+  readonly logger: Logger;
+}
+
+export type TaskState = 'CREATED' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
+
+const indexOfTask = (taskId: string): number => Number(taskId.slice(taskId.lastIndexOf('#') + 1));
+
+/**
+ * One parallel instance of a chained vertex: an async loop that takes a frame from its input
+ * gate, pushes its records through the operator chain with direct calls, and waits only
+ * between frames (for input, for credit, or for an async sink's batch).
+ */
+export class Task implements SourceHost {
+  readonly id: string;
+  readonly vertex: PlanVertex;
+  readonly planTask: PlanTask;
+  state: TaskState = 'CREATED';
+  recordsIn = 0;
+  cancelled = false;
+
+  private readonly operators: StreamOperator[] = [];
+  private readonly head: StreamOperator;
+  private readonly gate: InputGate;
+  private readonly outputs = new TaskOutputs();
+  private readonly pending = new PendingWrites();
+  private readonly states: TaskStateBackend[] = [];
+  private readonly sourceContext: TaskSourceContext | undefined;
+  private readonly nodes: Map<string, LogicalNode>;
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly maxQueuedFrames: number;
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deployment: TaskDeployment,
+    private readonly services: TaskServices,
+  ) {
+    const { plan, graph, taskId } = deployment;
+    this.id = taskId;
+    const planTask = plan.tasks.find((t) => t.id === taskId);
+    if (planTask === undefined) throw new TaskFailedError('?', '?', -1, new Error(`task ${taskId} is not in the plan`));
+    this.planTask = planTask;
+    this.vertex = plan.vertices.find((v) => v.id === planTask.vertexId)!;
+    this.nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+    const headId = this.vertex.operatorIds[0];
+    this.logger = services.logger.child({ jobId: deployment.jobId, taskId, vertex: this.vertex.name, attempt: deployment.attempt });
+    this.batchSize = this.config(headId, 'runtime.batch.size');
+    this.lingerMs = this.config(headId, 'runtime.linger.ms');
+
+    // Inputs: one receiver per channel into this task, in a stable order.
+    const inputs = plan.channels.filter((c) => c.targetTask === taskId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    this.gate = new InputGate(
+      inputs.map((c) => services.transport.openReceiver(c.id, { credits: this.config(headId, 'runtime.channel.credits') })),
+    );
+
+    // Operators of the chain, then their outputs: chained operators and network writers.
+    const byId = new Map<string, StreamOperator>();
+    for (const opId of this.vertex.operatorIds) {
+      const op = this.createOperator(this.nodes.get(opId)!, plan);
+      byId.set(opId, op);
+      this.operators.push(op);
+    }
+    for (const opId of this.vertex.operatorIds) {
+      const outs: Collector<unknown>[] = [];
+      for (const edge of plan.edges) {
+        if (edge.sourceOperator !== opId) continue;
+        outs.push(edge.chained ? byId.get(edge.targetOperator)! : this.createWriter(edge));
+      }
+      byId.get(opId)!.out = outs.length === 0 ? discard : outs.length === 1 ? outs[0] : new FanOut(outs);
+    }
+    this.head = this.operators[0];
+    this.maxQueuedFrames = 64 + 16 * this.outputs.channels.length * this.config(headId, 'runtime.channel.credits');
+    this.sourceContext =
+      this.head instanceof SourceOperator ? new TaskSourceContext(this, this.head, planTask.index, this.vertex.parallelism) : undefined;
+  }
+
+  private config(opId: string, key: string): number {
+    const value = this.nodes.get(opId)?.config[key] ?? this.deployment.plan.config[key];
+    return value as number;
+  }
+
+  private identity(node: LogicalNode): OperatorIdentity {
+    return { operatorId: node.id, operatorName: node.name, taskIndex: this.planTask.index };
+  }
+
+  private logicalEdge(edge: PlanEdge): LogicalEdge {
+    return this.deployment.graph.edges.find((e) => e.source === edge.sourceOperator && e.target === edge.targetOperator)!;
+  }
+
+  private createOperator(node: LogicalNode, plan: ExecutionPlan): StreamOperator {
+    const identity = this.identity(node);
+    const fn = instantiate<unknown>(node.fn);
+    switch (node.kind) {
+      case 'source':
+        return new SourceOperator(identity, this.createSource(node));
+      case 'map':
+        return new MapOperator(identity, fn);
+      case 'flatMap':
+        return new FlatMapOperator(identity, fn);
+      case 'filter':
+        return new FilterOperator(identity, fn);
+      case 'union':
+        return new UnionOperator(identity);
+      case 'sink':
+        return new SinkOperator(identity, fn, this.pending);
+      case 'reduce': {
+        const input = plan.edges.find((e) => e.targetOperator === node.id)!;
+        const selector = this.logicalEdge(input).partition.keySelector as KeySelector<unknown>;
+        const maxParallelism = plan.maxParallelism;
+        const state = this.services.stateBackend.create({
+          jobId: this.deployment.jobId,
+          operatorId: node.id,
+          taskIndex: this.planTask.index,
+          maxParallelism,
+          keyGroups: this.planTask.keyGroups,
+          keyGroupOf: (key) => keyGroupOf(key, maxParallelism),
+        });
+        this.states.push(state);
+        return new ReduceOperator(identity, fn, selector, state.keyed('reduce'));
+      }
+    }
+  }
+
+  private createSource(node: LogicalNode): SourceFunction<unknown> {
+    const spec = node.source!;
+    switch (spec.type) {
+      case 'collection':
+        return new CollectionSource(node.data ?? [], this.batchSize);
+      case 'textFile':
+        return new TextFileSource(spec.path, this.batchSize) as SourceFunction<unknown>;
+      case 'function':
+        return instantiate<SourceFunction<unknown>>(node.fn);
+    }
+  }
+
+  private createWriter(edge: PlanEdge): Collector<unknown> {
+    const { plan } = this.deployment;
+    const credits = this.config(edge.targetOperator, 'runtime.channel.credits');
+    const batchSize = this.config(edge.sourceOperator, 'runtime.batch.size');
+    const channels = plan.channels
+      .filter((c) => c.edgeId === edge.id && c.sourceTask === this.id)
+      .sort((a, b) => indexOfTask(a.targetTask) - indexOfTask(b.targetTask))
+      .map((c) =>
+        this.outputs.add(
+          new ChannelOutput(c.id, this.services.transport.openSender(c.id, this.services.endpointOf(c.targetTask), { credits }), batchSize, this.outputs),
+        ),
+      );
+    const partition = this.logicalEdge(edge).partition;
+    if (edge.partition === 'custom') {
+      const target = this.nodes.get(edge.targetOperator)!;
+      return new CustomWriter(channels, callable<PartitionFn<unknown>>(partition.partitioner, 'partition'), `operator "${target.name}" (${target.id})`);
+    }
+    if (channels.length === 1) return new SingleChannelWriter(channels[0]);
+    switch (edge.partition) {
+      case 'key':
+        return new KeyGroupWriter(channels, partition.keySelector as KeySelector<unknown>, plan.maxParallelism);
+      case 'broadcast':
+        return new BroadcastWriter(channels);
+      default:
+        return new RoundRobinWriter(channels, this.planTask.index);
+    }
+  }
+
+  private contextFor(op: StreamOperator): TaskRuntimeContext {
+    const node = this.nodes.get(op.identity.operatorId)!;
+    return new TaskRuntimeContext({
+      jobId: this.deployment.jobId,
+      jobName: this.deployment.plan.jobName,
+      operatorId: node.id,
+      operatorName: node.name,
+      taskIndex: this.planTask.index,
+      parallelism: this.vertex.parallelism,
+      attempt: this.deployment.attempt,
+      maxParallelism: this.deployment.plan.maxParallelism,
+      jobConfig: this.deployment.plan.config,
+      operatorConfig: node.config,
+    });
+  }
+
+  /** Runs the task to its end. Resolves when finished or cancelled; rejects with a TaskFailedError. */
+  async run(): Promise<void> {
+    this.state = 'RUNNING';
+    let closed = false;
+    try {
+      // Downstream operators open first, so they are ready before anything is emitted.
+      for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i].open(this.contextFor(this.operators[i]));
+      if (this.sourceContext !== undefined) await this.runSource(this.sourceContext);
+      else await this.runInputs();
+      if (!this.cancelled) {
+        for (const op of this.operators) await op.finish();
+        await this.settleWrites();
+        this.clearLinger();
+        this.outputs.endAll();
+        await this.outputs.whenDrained();
+        closed = true;
+        for (const op of this.operators) await op.close();
+      }
+      this.state = this.cancelled ? 'CANCELED' : 'FINISHED';
+    } catch (error) {
+      if (this.cancelled && (error instanceof TaskCancelledSignal || !(error instanceof TaskFailedError))) {
+        this.state = 'CANCELED';
+        return;
+      }
+      this.state = 'FAILED';
+      const failure = operatorFailure(this.identity(this.nodes.get(this.head.identity.operatorId)!), error);
+      this.logger.error({ err: failure, operator: failure.operatorName, taskIndex: failure.taskIndex }, 'task failed');
+      throw failure;
+    } finally {
+      this.clearLinger();
+      this.outputs.stop();
+      if (!closed) for (const op of this.operators) await op.close().catch(() => undefined);
+      this.gate.close();
+      this.outputs.closeAll();
+      for (const s of this.states) await s.close().catch(() => undefined);
+      this.logger.debug({ state: this.state, recordsIn: this.recordsIn, recordsOut: this.outputs.recordsOut }, 'task ended');
+    }
+  }
+
+  private async runInputs(): Promise<void> {
+    const gate = this.gate;
+    const head = this.head;
+    const outputs = this.outputs;
+    const pending = this.pending;
+    for (;;) {
+      if (this.cancelled) return;
+      const frame = gate.poll();
+      if (frame === undefined) {
+        if (gate.finished) return;
+        // Nothing to read: send partial batches now rather than hold them.
+        outputs.flushAll();
+        await gate.whenReadable();
+        continue;
+      }
+      if (frame.kind !== 'data') continue; // barriers and watermarks: later protocols
+      const records = frame.records!;
+      this.recordsIn += records.length;
+      for (let i = 0; i < records.length; i++) head.collect(records[i]);
+      if (pending.promises.length > 0) await this.settleWrites();
+      if (outputs.backlog > 0) await outputs.whenDrained();
+    }
+  }
+
+  private async runSource(ctx: TaskSourceContext): Promise<void> {
+    const source = (this.head as SourceOperator).source;
+    try {
+      await source.init?.(this.vertex.parallelism, this.planTask.index);
+      if (typeof source.run === 'function') {
+        ctx.runMode = true;
+        await source.run(ctx);
+        return;
+      }
+      const outputs = this.outputs;
+      while (!ctx.ended && !this.cancelled) {
+        const r = source.fetch!(ctx);
+        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+          this.armLinger();
+          await r;
+        } else {
+          // Let timers and I/O (and a cancel) in between batches of a synchronous source.
+          await yieldToEventLoop();
+        }
+        if (this.pending.promises.length > 0) await this.settleWrites();
+        if (outputs.backlog > 0) await outputs.whenDrained();
+      }
+    } catch (error) {
+      throw operatorFailure(this.head.identity, error);
+    }
+  }
+
+  afterRunCollect(): Promise<void> | undefined {
+    const outputs = this.outputs;
+    if (outputs.backlog > 0 || this.pending.promises.length >= this.batchSize) {
+      if (outputs.queuedFrames > this.maxQueuedFrames) {
+        throw new BackpressureError(
+          `source "${this.head.identity.operatorName}" task #${this.planTask.index} collected ${outputs.queuedFrames} frames beyond its channels' credit: a run() source must await the promise collect() returns`,
+        );
+      }
+      return this.relieve();
+    }
+    this.armLinger();
+    return undefined;
+  }
+
+  private async relieve(): Promise<void> {
+    await this.settleWrites();
+    await this.outputs.whenDrained();
+    await yieldToEventLoop();
+    if (this.cancelled) throw new TaskCancelledSignal();
+  }
+
+  private async settleWrites(): Promise<void> {
+    while (this.pending.promises.length > 0) await Promise.all(this.pending.take());
+  }
+
+  private armLinger(): void {
+    if (this.lingerTimer !== undefined || this.outputs.channels.length === 0) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.outputs.flushAll();
+    }, this.lingerMs);
+  }
+
+  private clearLinger(): void {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  /** Stops the task: its loop returns at the next frame boundary. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.outputs.stop();
+    this.gate.wake();
+  }
+
+  metrics(): TaskMetrics {
+    return { taskId: this.id, vertexName: this.vertex.name, recordsIn: this.recordsIn, recordsOut: this.outputs.recordsOut, attempt: this.deployment.attempt };
+  }
+}

@@ -1,0 +1,5 @@
+export { SlotScheduler } from './slot-scheduler.js';
+export { createLocalScheduler } from './local-scheduler.js';
+export type { LocalSchedulerOptions } from './local-scheduler.js';
+export { SchedulerError } from './errors.js';
+export type { SchedulerErrorCode } from './errors.js';

@@ -1,0 +1,2 @@
+export { MemoryTransport, createMemoryTransport } from './memory-transport.js';
+export type { MemoryTransportOptions } from './memory-transport.js';

@@ -1,0 +1,114 @@
+import {
+  TransportError,
+  type ChannelId,
+  type ChannelOptions,
+  type ChannelReceiver,
+  type ChannelSender,
+  type Transport,
+  type TransportEvent,
+} from '@mobius/interface';
+import { MemoryChannel, MemoryReceiver, MemorySender } from './memory-channel.js';
+
+// Every memory transport of the process, by endpoint, so that two "workers" in one process
+// (tests, embedded mode) can reach each other. On globalThis so ESM and CJS copies share it.
+const REGISTRY = Symbol.for('mobius.transport-memory.endpoints');
+type Registry = { [REGISTRY]?: Map<string, MemoryTransport> };
+function endpoints(): Map<string, MemoryTransport> {
+  const g = globalThis as unknown as Registry;
+  return (g[REGISTRY] ??= new Map());
+}
+
+let counter = 0;
+
+export interface MemoryTransportOptions {
+  /** Endpoint name: the transport is reachable at `memory://<name>`. Default: a unique name. */
+  readonly name?: string;
+}
+
+/**
+ * The in-process transport: frames are passed by reference (no encoding), with the same
+ * credit-based flow control as the network transports.
+ */
+export class MemoryTransport implements Transport {
+  readonly kind = 'memory';
+  readonly endpoint: string;
+  private readonly channels = new Map<ChannelId, MemoryChannel>();
+  private readonly listeners = new Map<TransportEvent, ((peer: string) => void)[]>();
+  private readonly peers = new Set<string>();
+  private started = false;
+  private closed = false;
+
+  constructor(options: MemoryTransportOptions = {}) {
+    this.endpoint = `memory://${options.name ?? `mem-${process.pid}-${++counter}`}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const registry = endpoints();
+    if (registry.has(this.endpoint)) throw new TransportError('TRANSPORT_FAILED', `endpoint ${this.endpoint} is already in use`);
+    registry.set(this.endpoint, this);
+    this.started = true;
+    for (const other of registry.values()) if (other !== this) other.peerEvent('peer-reconnected', this.endpoint);
+  }
+
+  /** The channel with this id in this transport, created on first use by either end. */
+  channel(id: ChannelId, options: ChannelOptions): MemoryChannel {
+    let ch = this.channels.get(id);
+    if (ch === undefined || ch.closed) {
+      if (!Number.isInteger(options.credits) || options.credits < 1) {
+        throw new TransportError('TRANSPORT_FAILED', `channel ${id}: credits must be a positive integer, got ${String(options.credits)}`);
+      }
+      ch = new MemoryChannel(id, options.credits);
+      this.channels.set(id, ch);
+    }
+    return ch;
+  }
+
+  openSender(channel: ChannelId, targetEndpoint: string, options: ChannelOptions): ChannelSender {
+    this.assertOpen();
+    const target = endpoints().get(targetEndpoint);
+    if (target === undefined || target.closed) {
+      throw new TransportError('TRANSPORT_PEER_LOST', `no memory transport listens at ${targetEndpoint} (channel ${channel})`);
+    }
+    this.peers.add(targetEndpoint);
+    return new MemorySender(target.channel(channel, options));
+  }
+
+  openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {
+    this.assertOpen();
+    const ch = this.channel(channel, options);
+    return new MemoryReceiver(ch, () => {
+      if (this.channels.get(channel) === ch) this.channels.delete(channel);
+    });
+  }
+
+  on(event: TransportEvent, listener: (peer: string) => void): void {
+    const list = this.listeners.get(event) ?? [];
+    list.push(listener);
+    this.listeners.set(event, list);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ch of this.channels.values()) ch.close();
+    this.channels.clear();
+    const registry = endpoints();
+    if (registry.get(this.endpoint) === this) registry.delete(this.endpoint);
+    for (const other of registry.values()) if (other.peers.has(this.endpoint)) other.peerEvent('peer-lost', this.endpoint);
+  }
+
+  private peerEvent(event: TransportEvent, peer: string): void {
+    for (const l of this.listeners.get(event) ?? []) l(peer);
+  }
+
+  private assertOpen(): void {
+    if (!this.started) throw new TransportError('TRANSPORT_FAILED', `memory transport ${this.endpoint} is not started: call start() first`);
+    if (this.closed) throw new TransportError('TRANSPORT_CLOSED', `memory transport ${this.endpoint} is closed`);
+  }
+}
+
+/** Factory form, for configuration-driven selection. */
+export function createMemoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
+  return new MemoryTransport(options);
+}
