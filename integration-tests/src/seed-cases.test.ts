@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { StreamingContext, type RuntimeContext, type SinkFunction } from 'mobius';
+
+describe("the seed's small cases", () => {
+  it("fromValues('a','b','c').flatMap(dup)...reduce gives a:2, b:2, c:2", async () => {
+    const ctx = StreamingContext.builder().build();
+    const last = new Map<string, number>();
+    ctx
+      .fromValues('a', 'b', 'c')
+      .flatMap((x: string) => [x, x])
+      .map((x): [string, number] => [x, 1])
+      .keyBy((p) => p[0])
+      .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
+      .sink((p) => {
+        last.set(p[0], p[1]);
+      });
+    await ctx.execute('dup');
+    expect(Object.fromEntries(last)).toEqual({ a: 2, b: 2, c: 2 });
+  });
+
+  it('the collector form of flatMap works like the iterable form', async () => {
+    const ctx = StreamingContext.builder().build();
+    const out: string[] = [];
+    ctx
+      .fromValues('a b', 'c')
+      .flatMap((line: string, collector) => {
+        for (const w of line.split(' ')) collector.collect(w.toUpperCase());
+      })
+      .sink((w: string) => {
+        out.push(w);
+      });
+    await ctx.execute('collector');
+    expect(out.sort()).toEqual(['A', 'B', 'C']);
+  });
+
+  it('a union of three sources delivers every element once', async () => {
+    const ctx = StreamingContext.builder().build();
+    const a = ctx.fromCollection(Array.from({ length: 1000 }, (_, i) => `a${i}`)).setParallelism(2);
+    const b = ctx.fromCollection(Array.from({ length: 1500 }, (_, i) => `b${i}`));
+    const c = ctx.fromValues('c0', 'c1', 'c2').setParallelism(3);
+    const seen: string[] = [];
+    a.union(b, c)
+      .setParallelism(2)
+      .sink((x) => {
+        seen.push(x);
+      });
+    await ctx.execute('union');
+    const expected = [...Array.from({ length: 1000 }, (_, i) => `a${i}`), ...Array.from({ length: 1500 }, (_, i) => `b${i}`), 'c0', 'c1', 'c2'];
+    expect(seen.length).toBe(expected.length);
+    expect(new Set(seen).size).toBe(expected.length);
+    expect(seen.sort()).toEqual(expected.sort());
+  });
+
+  it('broadcast delivers every element to every parallel sink task', async () => {
+    const ctx = StreamingContext.builder().build();
+    const byTask = new Map<number, number[]>();
+    class TaskSink implements SinkFunction<number> {
+      private index = -1;
+      open(rc: RuntimeContext): void {
+        this.index = rc.taskIndex;
+        byTask.set(this.index, []);
+      }
+      sink(value: number): void {
+        byTask.get(this.index)!.push(value);
+      }
+    }
+    const values = Array.from({ length: 5000 }, (_, i) => i);
+    ctx.fromCollection(values).setParallelism(2).broadcast().sink(new TaskSink()).setParallelism(3);
+    await ctx.execute('broadcast');
+    expect([...byTask.keys()].sort()).toEqual([0, 1, 2]);
+    for (const received of byTask.values()) expect(received.sort((x, y) => x - y)).toEqual(values);
+  });
+
+  it('a custom partitionBy routes as written', async () => {
+    const ctx = StreamingContext.builder().build();
+    const byTask = new Map<number, number[]>();
+    const values = Array.from({ length: 3000 }, (_, i) => i);
+    ctx
+      .fromCollection(values)
+      .setParallelism(2)
+      .partitionBy((x: number, n: number) => (x % 10 === 0 ? [0, n - 1] : x % n))
+      .sink({
+        index: -1,
+        open(rc: RuntimeContext) {
+          this.index = rc.taskIndex;
+        },
+        sink(x: number) {
+          const list = byTask.get(this.index) ?? [];
+          list.push(x);
+          byTask.set(this.index, list);
+        },
+      })
+      .setParallelism(4);
+    await ctx.execute('partition');
+    for (let t = 0; t < 4; t++) {
+      const expected = values.filter((x) => (x % 10 === 0 ? t === 0 || t === 3 : x % 4 === t));
+      expect((byTask.get(t) ?? []).sort((a, b) => a - b)).toEqual(expected);
+    }
+  });
+
+  it('keyBy routes equal keys to the same reduce task', async () => {
+    const ctx = StreamingContext.builder().build();
+    const taskOfKey = new Map<string, Set<number>>();
+    const words = Array.from({ length: 10_000 }, (_, i) => `w${i % 257}`);
+    ctx
+      .fromCollection(words)
+      .setParallelism(3)
+      .keyBy((w: string) => w)
+      .map({
+        index: -1,
+        open(rc: RuntimeContext) {
+          this.index = rc.taskIndex;
+        },
+        map(w: string): [string, number] {
+          return [w, this.index];
+        },
+      })
+      .setParallelism(4)
+      .sink(([w, t]) => {
+        const s = taskOfKey.get(w) ?? new Set<number>();
+        s.add(t);
+        taskOfKey.set(w, s);
+      })
+      .setParallelism(1);
+    await ctx.execute('keyed');
+    expect(taskOfKey.size).toBe(257);
+    for (const tasks of taskOfKey.values()) expect(tasks.size).toBe(1);
+    expect(new Set([...taskOfKey.values()].map((s) => [...s][0])).size).toBeGreaterThan(1);
+  });
+
+  it('a user SourceFunction with fetch() and one with run() both deliver and end', async () => {
+    const ctx = StreamingContext.builder().build();
+    const seen: number[] = [];
+    const fetchSource = ctx.source<number>({
+      next: 0,
+      stop: 0,
+      init(parallelism: number, index: number) {
+        this.next = index * 100;
+        this.stop = this.next + 100;
+      },
+      fetch(sc) {
+        for (let i = 0; i < 7 && this.next < this.stop; i++) sc.collect(this.next++);
+        if (this.next >= this.stop) sc.end();
+      },
+    });
+    const runSource = ctx.source<number>({
+      async run(sc) {
+        for (let i = 1000; i < 1500; i++) {
+          const wait = sc.collect(i);
+          if (wait) await wait;
+        }
+      },
+    });
+    fetchSource
+      .setParallelism(3)
+      .union(runSource)
+      .sink((x) => {
+        seen.push(x);
+      });
+    await ctx.execute('sources');
+    expect(seen.sort((a, b) => a - b)).toEqual([...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 500 }, (_, i) => 1000 + i)]);
+  });
+
+  it('rich functions see their task index, parallelism and config', async () => {
+    const ctx = StreamingContext.builder().option('runtime.batch.size', 64).build();
+    const seen: string[] = [];
+    ctx
+      .fromValues(1, 2, 3, 4)
+      .map({
+        info: '',
+        open(rc: RuntimeContext) {
+          this.info = `${rc.operatorName}:${rc.taskIndex}/${rc.parallelism}:${String(rc.getConfig('runtime.batch.size'))}:${String(rc.operatorConfig['runtime.channel.credits'])}`;
+        },
+        map(x: number) {
+          return `${this.info}:${x}`;
+        },
+      })
+      .name('tagger')
+      .withConfig('runtime.channel.credits', 2)
+      .setParallelism(2)
+      .disableChain()
+      .sink((s) => {
+        seen.push(s.slice(0, s.lastIndexOf(':')));
+      })
+      .setParallelism(1);
+    await ctx.execute('rich');
+    expect(new Set(seen)).toEqual(new Set(['tagger:0/2:64:2', 'tagger:1/2:64:2']));
+  });
+});

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo (builds first), then prints one summary line
+// "N passed, N failed" from the vitest JSON reports, so CI can read the outcome.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const folders = ['packages', 'apps']
+  .flatMap((dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(root, dir, name)) : []))
+  .concat([join(root, 'integration-tests')]);
+for (const dir of folders) rmSync(join(dir, '.test-results'), { recursive: true, force: true });
+
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', ...process.argv.slice(2)], { stdio: 'inherit', env, cwd: root });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const rows = [];
+for (const dir of folders) {
+  const file = join(dir, '.test-results', 'results.json');
+  if (!existsSync(file)) continue;
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  rows.push(`  ${dir.slice(root.length).padEnd(32)} ${String(r.numPassedTests).padStart(4)} passed ${String(r.numFailedTests).padStart(3)} failed`);
+}
+console.log('\nTest summary');
+for (const row of rows) console.log(row);
+const status = turbo.status ?? 1;
+if (status !== 0 && failed === 0) failed = 1; // a package failed without a report (build or crash)
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(status !== 0 || failed > 0 ? 1 : 0);
