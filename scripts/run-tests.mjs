@@ -12,7 +12,7 @@ const folders = ['packages', 'apps']
 for (const dir of folders) rmSync(join(dir, '.test-results'), { recursive: true, force: true });
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', ...process.argv.slice(2)], { stdio: 'inherit', env, cwd: root });
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', ...process.argv.slice(2)], { stdio: 'inherit', env, cwd: root });
 
 let passed = 0;
 let failed = 0;

@@ -21,7 +21,7 @@ import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
 
 const DEFAULT_PARTITION: PartitionSpec = { kind: 'forward', explicit: false };
 
-function checkFunction(fn: unknown, kind: OperatorKind, method: string): void {
+function checkFunction(fn: unknown, kind: OperatorKind | 'partitionBy', method: string): void {
   const ok = typeof fn === 'function' || (typeof fn === 'object' && fn !== null && typeof (fn as Record<string, unknown>)[method] === 'function');
   if (!ok) {
     throw new PlanError('PLAN_INVALID_FUNCTION', `${kind}() takes a function or an object with a ${method}() method, got ${fn === null ? 'null' : typeof fn}`);
@@ -125,11 +125,13 @@ export class DataStream<T> extends OperatorHandle {
 
   /** Merges this stream with others of the same type. Every element arrives once. */
   union(...others: DataStream<T>[]): DataStream<T> {
-    const node = this.connect('union', 'union', undefined);
+    // Check every argument before adding anything, so a bad call leaves the graph unchanged.
     for (const other of others) {
       if (!(other instanceof DataStream)) throw new PlanError('PLAN_INVALID_FUNCTION', 'union() takes data streams');
-      other.graph.addEdge(other.node, node, other.partition);
+      if (other.graph !== this.graph) throw new PlanError('PLAN_INVALID_FUNCTION', 'union() takes data streams of the same StreamingContext');
     }
+    const node = this.connect('union', 'union', undefined);
+    for (const other of others) this.graph.addEdge(other.node, node, other.partition);
     return new DataStream<T>(this.graph, node);
   }
 
@@ -140,7 +142,7 @@ export class DataStream<T> extends OperatorHandle {
 
   /** Sends each record to the task(s) the function picks among `numPartitions`. */
   partitionBy(fn: PartitionFn<T> | PartitionFunction<T>): DataStream<T> {
-    checkFunction(fn, 'map', 'partition');
+    checkFunction(fn, 'partitionBy', 'partition');
     return new DataStream<T>(this.graph, this.node, { kind: 'custom', partitioner: fn, explicit: true });
   }
 

@@ -38,7 +38,8 @@ export class StreamingContextBuilder {
   }
 
   build(): StreamingContext {
-    return new StreamingContext(this.options, this.jobRunner);
+    // A copy: options set on the builder afterwards do not change contexts already built.
+    return new StreamingContext({ ...this.options }, this.jobRunner);
   }
 }
 
@@ -70,7 +71,7 @@ export class StreamingContext {
 
   /** A bounded source of the elements of an iterable (copied when the job is built). */
   fromCollection<T>(values: Iterable<T>): DataStream<T> {
-    if (values === null || typeof (values as Iterable<T>)[Symbol.iterator] !== 'function') {
+    if (values === null || values === undefined || typeof (values as Iterable<T>)[Symbol.iterator] !== 'function') {
       throw new PlanError('PLAN_INVALID_FUNCTION', 'fromCollection() takes an iterable (an array, a Set, a generator...)');
     }
     return this.collectionSource(Array.from(values), 'fromCollection');

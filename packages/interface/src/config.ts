@@ -110,6 +110,19 @@ function suggestion(key: string): string {
   return best !== undefined && bestD <= Math.max(3, key.length / 3) ? ` (did you mean '${best}'?)` : '';
 }
 
+/** A value as the user wrote it, for messages: never throws (bigint, symbol) and keeps NaN/Infinity visible. */
+function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value.toString()}n`;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined') return String(value);
+  if (typeof value === 'symbol' || typeof value === 'function') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /**
  * Validates one key and value for a scope. `where` names the place for the message, e.g.
  * `job option` or `operator "map-2"`. Throws ConfigError naming the key.
@@ -123,12 +136,12 @@ export function validateConfigEntry(key: string, value: unknown, scope: 'job' | 
     throw new ConfigError('CONFIG_WRONG_SCOPE', key, `config key '${key}' in ${where} can only be set on the ${decl.scope}`);
   }
   const bad = (why: string): never => {
-    throw new ConfigError('CONFIG_INVALID_VALUE', key, `config key '${key}' in ${where}: ${why} (got ${JSON.stringify(value)})`);
+    throw new ConfigError('CONFIG_INVALID_VALUE', key, `config key '${key}' in ${where}: ${why} (got ${showValue(value)})`);
   };
   switch (decl.type) {
     case 'integer':
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) bad(`expected a ${decl.type}`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) bad(`expected ${decl.type === 'integer' ? 'an integer' : 'a number'}`);
       const n = value as number;
       if (decl.type === 'integer' && !Number.isInteger(n)) bad('expected an integer');
       if (decl.min !== undefined && n < decl.min) bad(`must be at least ${decl.min}`);

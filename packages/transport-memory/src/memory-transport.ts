@@ -43,6 +43,7 @@ export class MemoryTransport implements Transport {
   }
 
   async start(): Promise<void> {
+    if (this.closed) throw new TransportError('TRANSPORT_CLOSED', `memory transport ${this.endpoint} is closed`);
     if (this.started) return;
     const registry = endpoints();
     if (registry.has(this.endpoint)) throw new TransportError('TRANSPORT_FAILED', `endpoint ${this.endpoint} is already in use`);
@@ -94,7 +95,10 @@ export class MemoryTransport implements Transport {
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
     const registry = endpoints();
-    if (registry.get(this.endpoint) === this) registry.delete(this.endpoint);
+    // Only the transport registered at the endpoint announces its loss: closing one that never
+    // started (for example after a duplicate name) must not report a live peer as lost.
+    if (registry.get(this.endpoint) !== this) return;
+    registry.delete(this.endpoint);
     for (const other of registry.values()) if (other.peers.has(this.endpoint)) other.peerEvent('peer-lost', this.endpoint);
   }
 
