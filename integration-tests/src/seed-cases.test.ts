@@ -1,5 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { StreamingContext, type RuntimeContext, type SinkFunction } from 'mobius';
+import { StreamingContext, type MapFunction, type RuntimeContext, type SinkFunction, type SourceContext, type SourceFunction } from 'mobius';
+
+/** Rich functions with per-task fields are classes (each parallel task gets its own copy). */
+class RecordByTask implements SinkFunction<number> {
+  private index = -1;
+  constructor(private readonly byTask: Map<number, number[]>) {}
+  open(rc: RuntimeContext): void {
+    this.index = rc.taskIndex;
+  }
+  sink(x: number): void {
+    const list = this.byTask.get(this.index) ?? [];
+    list.push(x);
+    this.byTask.set(this.index, list);
+  }
+}
+
+class TagWithTask implements MapFunction<string, [string, number]> {
+  private index = -1;
+  open(rc: RuntimeContext): void {
+    this.index = rc.taskIndex;
+  }
+  map(w: string): [string, number] {
+    return [w, this.index];
+  }
+}
+
+class RangeSource implements SourceFunction<number> {
+  private next = 0;
+  private stop = 0;
+  init(_parallelism: number, index: number): void {
+    this.next = index * 100;
+    this.stop = this.next + 100;
+  }
+  fetch(sc: SourceContext<number>): void {
+    for (let i = 0; i < 7 && this.next < this.stop; i++) sc.collect(this.next++);
+    if (this.next >= this.stop) sc.end();
+  }
+}
+
+class Tagger implements MapFunction<number, string> {
+  private info = '';
+  open(rc: RuntimeContext): void {
+    this.info = `${rc.operatorName}:${rc.taskIndex}/${rc.parallelism}:${String(rc.getConfig('runtime.batch.size'))}:${String(rc.operatorConfig['runtime.channel.credits'])}`;
+  }
+  map(x: number): string {
+    return `${this.info}:${x}`;
+  }
+}
 
 describe("the seed's small cases", () => {
   it("fromValues('a','b','c').flatMap(dup)...reduce gives a:2, b:2, c:2", async () => {
@@ -23,7 +70,7 @@ describe("the seed's small cases", () => {
     const out: string[] = [];
     ctx
       .fromValues('a b', 'c')
-      .flatMap((line: string, collector) => {
+      .flatMap<string>((line: string, collector) => {
         for (const w of line.split(' ')) collector.collect(w.toUpperCase());
       })
       .sink((w: string) => {
@@ -79,17 +126,7 @@ describe("the seed's small cases", () => {
       .fromCollection(values)
       .setParallelism(2)
       .partitionBy((x: number, n: number) => (x % 10 === 0 ? [0, n - 1] : x % n))
-      .sink({
-        index: -1,
-        open(rc: RuntimeContext) {
-          this.index = rc.taskIndex;
-        },
-        sink(x: number) {
-          const list = byTask.get(this.index) ?? [];
-          list.push(x);
-          byTask.set(this.index, list);
-        },
-      })
+      .sink(new RecordByTask(byTask))
       .setParallelism(4);
     await ctx.execute('partition');
     for (let t = 0; t < 4; t++) {
@@ -106,17 +143,9 @@ describe("the seed's small cases", () => {
       .fromCollection(words)
       .setParallelism(3)
       .keyBy((w: string) => w)
-      .map({
-        index: -1,
-        open(rc: RuntimeContext) {
-          this.index = rc.taskIndex;
-        },
-        map(w: string): [string, number] {
-          return [w, this.index];
-        },
-      })
+      .map(new TagWithTask())
       .setParallelism(4)
-      .sink(([w, t]) => {
+      .sink(([w, t]: [string, number]) => {
         const s = taskOfKey.get(w) ?? new Set<number>();
         s.add(t);
         taskOfKey.set(w, s);
@@ -131,20 +160,9 @@ describe("the seed's small cases", () => {
   it('a user SourceFunction with fetch() and one with run() both deliver and end', async () => {
     const ctx = StreamingContext.builder().build();
     const seen: number[] = [];
-    const fetchSource = ctx.source<number>({
-      next: 0,
-      stop: 0,
-      init(parallelism: number, index: number) {
-        this.next = index * 100;
-        this.stop = this.next + 100;
-      },
-      fetch(sc) {
-        for (let i = 0; i < 7 && this.next < this.stop; i++) sc.collect(this.next++);
-        if (this.next >= this.stop) sc.end();
-      },
-    });
+    const fetchSource = ctx.source(new RangeSource());
     const runSource = ctx.source<number>({
-      async run(sc) {
+      async run(sc: SourceContext<number>) {
         for (let i = 1000; i < 1500; i++) {
           const wait = sc.collect(i);
           if (wait) await wait;
@@ -166,15 +184,7 @@ describe("the seed's small cases", () => {
     const seen: string[] = [];
     ctx
       .fromValues(1, 2, 3, 4)
-      .map({
-        info: '',
-        open(rc: RuntimeContext) {
-          this.info = `${rc.operatorName}:${rc.taskIndex}/${rc.parallelism}:${String(rc.getConfig('runtime.batch.size'))}:${String(rc.operatorConfig['runtime.channel.credits'])}`;
-        },
-        map(x: number) {
-          return `${this.info}:${x}`;
-        },
-      })
+      .map(new Tagger())
       .name('tagger')
       .withConfig('runtime.channel.credits', 2)
       .setParallelism(2)

@@ -1,0 +1,19 @@
+// A TypeScript job run by importJob with the default (embedded) runner: results on globalThis.
+import { StreamingContext, type JobResult } from 'mobius';
+
+interface RunProbe {
+  sunk: string[];
+  result?: JobResult;
+}
+
+const probe: RunProbe = { sunk: [] };
+(globalThis as Record<string, unknown>).__mobiusRunProbe = probe;
+
+const ctx = StreamingContext.builder().build();
+ctx
+  .fromValues('x', 'y', 'z')
+  .map((s: string): string => s.toUpperCase())
+  .sink((s: string) => {
+    probe.sunk.push(s);
+  });
+probe.result = await ctx.execute('run-me');
