@@ -28,10 +28,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'explain': {
-      const file = rest.find((a) => !a.startsWith('--') && rest[rest.indexOf(a) - 1] !== '--format');
+      let format = 'all';
+      const files: string[] = [];
+      for (let i = 0; i < rest.length; i++) {
+        if (rest[i] === '--format') format = rest[++i];
+        else if (rest[i].startsWith('--format=')) format = rest[i].slice('--format='.length);
+        else if (rest[i].startsWith('--')) throw new MobiusError('USAGE', `mobius explain: unknown flag ${rest[i]}`);
+        else files.push(rest[i]);
+      }
+      const file = files[0];
       if (file === undefined) throw new MobiusError('USAGE', 'mobius explain: missing the job file');
-      const fi = rest.indexOf('--format');
-      const format = fi >= 0 ? rest[fi + 1] : 'all';
       if (format !== 'text' && format !== 'mermaid' && format !== 'all') {
         throw new MobiusError('USAGE', `mobius explain: --format must be text, mermaid or all, got ${String(format)}`);
       }

@@ -4,16 +4,21 @@ import { setRunnerOverride } from '@mobius/api';
 import { MobiusError, type JobHandle, type LogicalGraph } from '@mobius/interface';
 
 let tsxRegistered = false;
+let captures = 0;
 
 /** Imports a job module; TypeScript files go through tsx, so no compile step is needed. */
-export async function importJob(file: string): Promise<unknown> {
+export function importJob(file: string): Promise<unknown> {
+  return load(file, '');
+}
+
+async function load(file: string, query: string): Promise<unknown> {
   const path = resolve(file);
   if (/\.(c|m)?tsx?$/.test(path) && !tsxRegistered) {
     const { register } = await import('tsx/esm/api');
     register();
     tsxRegistered = true;
   }
-  return import(pathToFileURL(path).href);
+  return import(pathToFileURL(path).href + query);
 }
 
 /** What planning mode captured: the graph the job module submitted, and its name. */
@@ -37,7 +42,9 @@ export async function captureJob(file: string): Promise<CapturedJob> {
     },
   });
   try {
-    const imported = importJob(file).then(() => {
+    // Node evaluates a module once per URL, and a captured import never finishes (submit()
+    // never returns): each capture imports the module under a URL of its own.
+    const imported = load(file, `?mobius-capture=${++captures}`).then(() => {
       throw new MobiusError('NO_JOB', `${file} did not submit a job: call ctx.submit(name) or ctx.execute(name) when the module loads`);
     });
     return await Promise.race([submitted, imported]);

@@ -69,7 +69,8 @@ export class LocalJob implements JobHandle {
       this.logger.error({ jobId: this.id, job: this.name, err: error }, 'job failed');
       throw error;
     }
-    this.state = this.cancelRequested ? 'CANCELED' : 'FINISHED';
+    // A cancel that raced with the last task finishing does not turn a finished job into a cancelled one.
+    this.state = this.cancelRequested && this.tasks.some((t) => t.state === 'CANCELED') ? 'CANCELED' : 'FINISHED';
     this.logger.info({ jobId: this.id, job: this.name, state: this.state, durationMs: endTime - this.startTime }, 'job ended');
     return {
       jobId: this.id,

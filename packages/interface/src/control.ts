@@ -1,16 +1,30 @@
-import type { ExecutionPlan } from './plan.js';
+import type { TaskMetrics } from './runner.js';
 
-/** Messages between the coordinator and workers. */
+/** A task's state as a worker reports it. */
+export type TaskRunState = 'DEPLOYING' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
+
+/** Messages between the coordinator and workers (encoded by the control channel's codec). */
 export type ControlMessage =
-  | { readonly type: 'register'; readonly workerId: string; readonly endpoint: string; readonly slots: number; readonly pid: number }
+  | {
+      readonly type: 'register';
+      readonly workerId: string;
+      /** Data endpoint of the worker's transport. */
+      readonly endpoint: string;
+      readonly slots: number;
+      readonly pid: number;
+      readonly token?: string;
+    }
   | { readonly type: 'registered'; readonly workerId: string; readonly heartbeatMs: number }
-  | { readonly type: 'heartbeat'; readonly workerId: string; readonly time: number }
+  | { readonly type: 'heartbeat'; readonly workerId: string; readonly time: number; readonly tasks: readonly TaskMetrics[] }
   | {
       readonly type: 'deploy';
       readonly jobId: string;
-      readonly plan: ExecutionPlan;
+      readonly name: string;
+      /** The job module bundle (ESM source); the worker imports it in planning mode. */
       readonly bundle: string;
-      /** taskId → worker endpoint, for every task of the job. */
+      /** The coordinator's graph hash: a worker whose rebuilt graph differs refuses to run. */
+      readonly graphHash: string;
+      /** taskId → data endpoint of the worker running it, for every task of the job. */
       readonly endpoints: Readonly<Record<string, string>>;
       readonly tasks: readonly { readonly taskId: string; readonly attempt: number }[];
     }
@@ -20,8 +34,9 @@ export type ControlMessage =
       readonly jobId: string;
       readonly taskId: string;
       readonly attempt: number;
-      readonly state: 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
+      readonly state: TaskRunState;
       readonly error?: string;
+      readonly metrics?: TaskMetrics;
     }
   | { readonly type: 'trigger-checkpoint'; readonly jobId: string; readonly checkpointId: number; readonly timestamp: number }
   | { readonly type: 'ack-checkpoint'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly handle: string }

@@ -49,7 +49,7 @@ export { makeFrame } from './frame.js';
 export type { ChannelId, FrameKind, Barrier, DeterminantRun, Frame } from './frame.js';
 export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
-export type { ControlMessage, ControlChannel } from './control.js';
+export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
 export type { CheckpointMetadata, CheckpointStore } from './checkpoint.js';
 export type { Logger } from './logger.js';
