@@ -87,6 +87,8 @@ export class Task implements SourceHost {
   private readonly lingerMs: number;
   private readonly maxQueuedFrames: number;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** Records a run() source collected since it last yielded to the event loop. */
+  private runCollects = 0;
 
   constructor(
     private readonly deployment: TaskDeployment,
@@ -107,7 +109,7 @@ export class Task implements SourceHost {
     // Inputs: one receiver per channel into this task, in a stable order.
     const inputs = plan.channels.filter((c) => c.targetTask === taskId).sort((a, b) => (a.id < b.id ? -1 : 1));
     this.gate = new InputGate(
-      inputs.map((c) => services.transport.openReceiver(c.id, { credits: this.config(headId, 'runtime.channel.credits') })),
+      inputs.map((c) => services.transport.openReceiver(this.channelId(c.id), { credits: this.config(headId, 'runtime.channel.credits') })),
     );
 
     // Operators of the chain, then their outputs: chained operators and network writers.
@@ -129,6 +131,11 @@ export class Task implements SourceHost {
     this.maxQueuedFrames = 64 + 16 * this.outputs.channels.length * this.config(headId, 'runtime.channel.credits');
     this.sourceContext =
       this.head instanceof SourceOperator ? new TaskSourceContext(this, this.head, planTask.index, this.vertex.parallelism) : undefined;
+  }
+
+  /** One transport carries the channels of many jobs: channel ids are scoped by job. */
+  private channelId(planChannelId: string): string {
+    return `${this.deployment.jobId}/${planChannelId}`;
   }
 
   private config(opId: string, key: string): number {
@@ -199,7 +206,12 @@ export class Task implements SourceHost {
       .sort((a, b) => indexOfTask(a.targetTask) - indexOfTask(b.targetTask))
       .map((c) =>
         this.outputs.add(
-          new ChannelOutput(c.id, this.services.transport.openSender(c.id, this.services.endpointOf(c.targetTask), { credits }), batchSize, this.outputs),
+          new ChannelOutput(
+            this.channelId(c.id),
+            this.services.transport.openSender(this.channelId(c.id), this.services.endpointOf(c.targetTask), { credits }),
+            batchSize,
+            this.outputs,
+          ),
         ),
       );
     const partition = this.logicalEdge(edge).partition;
@@ -308,11 +320,15 @@ export class Task implements SourceHost {
       }
       const outputs = this.outputs;
       while (!ctx.ended && !this.cancelled) {
+        const before = this.recordsIn;
         const r = source.fetch!(ctx);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
           this.armLinger();
           await r;
         } else {
+          // A synchronous fetch that found nothing: the source is idle, so send partial batches
+          // now rather than hold them until the batch fills.
+          if (this.recordsIn === before) outputs.flushAll();
           // Let timers and I/O (and a cancel) in between batches of a synchronous source.
           await yieldToEventLoop();
         }
@@ -320,25 +336,33 @@ export class Task implements SourceHost {
         if (outputs.backlog > 0) await outputs.whenDrained();
       }
     } catch (error) {
+      // A cancelled source unwinds through collect(): that is the cancel, not a failure.
+      if (error instanceof TaskCancelledSignal) throw error;
       throw operatorFailure(this.head.identity, error);
     }
   }
 
   afterRunCollect(): Promise<void> | undefined {
     const outputs = this.outputs;
-    if (outputs.backlog > 0 || this.pending.promises.length >= this.batchSize) {
+    this.armLinger();
+    // Wait for credit or for the sink's writes; and every batch, yield to the event loop even
+    // when nothing blocks (a run() source awaiting only collect() would otherwise starve it).
+    if (outputs.backlog > 0 || this.pending.promises.length >= this.batchSize || ++this.runCollects >= this.batchSize) {
       if (outputs.queuedFrames > this.maxQueuedFrames) {
         throw new BackpressureError(
           `source "${this.head.identity.operatorName}" task #${this.planTask.index} collected ${outputs.queuedFrames} frames beyond its channels' credit: a run() source must await the promise collect() returns`,
         );
       }
-      return this.relieve();
+      const relief = this.relieve();
+      // A source that does not await it must not turn a cancel into an unhandled rejection.
+      relief.catch(() => undefined);
+      return relief;
     }
-    this.armLinger();
     return undefined;
   }
 
   private async relieve(): Promise<void> {
+    this.runCollects = 0;
     await this.settleWrites();
     await this.outputs.whenDrained();
     await yieldToEventLoop();

@@ -38,7 +38,11 @@ export class SinkOperator extends StreamOperator {
       throw operatorFailure(this.identity, e);
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      this.pending.promises.push((result as Promise<void>).catch((e: unknown) => Promise.reject(operatorFailure(this.identity, e))));
+      const write = Promise.resolve(result).catch((e: unknown) => Promise.reject(operatorFailure(this.identity, e)));
+      // The task awaits this later (with its batch), possibly after it rejected: mark it handled
+      // now so a failing write fails the task instead of being reported as an unhandled rejection.
+      write.catch(() => undefined);
+      this.pending.promises.push(write);
     }
   }
 }

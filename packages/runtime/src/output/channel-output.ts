@@ -62,6 +62,7 @@ export class ChannelOutput {
     try {
       while (this.queuedFrames > 0 && !this.owner.stopped) {
         await this.sender.whenWritable();
+        if (this.owner.stopped) break; // cancelled while waiting: send nothing more
         while (this.queuedFrames > 0 && this.sender.trySend(this.outbox[this.outboxHead])) {
           this.outbox[this.outboxHead++] = undefined as unknown as Frame;
           this.owner.queuedFrames--;
@@ -70,6 +71,8 @@ export class ChannelOutput {
     } catch (e) {
       this.owner.fail(e);
     } finally {
+      // Frames left here (stopped or failed) are dropped: keep the task-wide count true.
+      this.owner.queuedFrames -= this.queuedFrames;
       this.outbox = [];
       this.outboxHead = 0;
       this.pumping = false;

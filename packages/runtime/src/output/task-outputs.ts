@@ -27,9 +27,12 @@ export class TaskOutputs {
     for (const ch of this.channels) ch.end();
   }
 
-  /** Resolves when no frame waits for credit (or the task stops); rejects if sending failed. */
+  /**
+   * Resolves when no frame waits for credit (or the task stops); rejects as soon as sending
+   * failed on any channel, without waiting for the other channels to drain.
+   */
   async whenDrained(): Promise<void> {
-    while (this.backlog > 0 && !this.stopped) await this.drained.wait();
+    while (this.backlog > 0 && !this.stopped && this.failure === undefined) await this.drained.wait();
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -66,9 +66,12 @@ export class TextFileSource implements SourceFunction<string> {
 
   private async readChunk(): Promise<void> {
     const carry = this.carry;
-    const buf = Buffer.allocUnsafe(carry.length + this.chunkSize);
+    // A line longer than a chunk makes the next read at least as large as what is carried, so a
+    // huge line costs linear (not quadratic) copying.
+    const readSize = Math.max(this.chunkSize, carry.length);
+    const buf = Buffer.allocUnsafe(carry.length + readSize);
     carry.copy(buf, 0);
-    const { bytesRead } = await this.file!.read(buf, carry.length, this.chunkSize, this.position);
+    const { bytesRead } = await this.file!.read(buf, carry.length, readSize, this.position);
     this.position += bytesRead;
     const data = buf.subarray(0, carry.length + bytesRead);
     const base = this.carryStart; // file offset of data[0]
@@ -76,7 +79,10 @@ export class TextFileSource implements SourceFunction<string> {
     if (this.skipFirstLine) {
       const nl = data.indexOf(NEWLINE);
       if (nl < 0) {
-        this.keep(data, base, bytesRead === 0);
+        // These bytes belong to a line that started before the range: drop them rather than
+        // carry them. Once the range end is passed without a newline, no line starts inside it.
+        if (bytesRead === 0 || base + data.length >= this.rangeEnd) this.finishRange();
+        else this.keep(Buffer.alloc(0), base + data.length, false);
         return;
       }
       this.skipFirstLine = false;
