@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MobiusError } from '@mobius/interface';
+import { generateCurveKeyPair } from '@mobius/transport-zeromq';
+import { checkFlags, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
+import { ClusterClient, type JobSummary } from './client.js';
+import { Coordinator } from './coordinator.js';
+import { createHttpApi, listen } from './http-api.js';
+import { bundleJob } from './job-bundle.js';
+import { LocalCluster } from './local-cluster.js';
+import { createLogger } from './logger.js';
+import { resolveToken } from './token.js';
+import { Worker } from './worker.js';
+
+const USAGE = `Usage:
+  mobius-cluster coordinator [--host 127.0.0.1] [--port 6123] [--http-port 8081] [--data-dir DIR]
+                             [--token T | --token-file F] [--heartbeat-timeout-ms 2000]
+  mobius-cluster worker --coordinator tcp://HOST:PORT [--slots 4] [--token T | --token-file F]
+                        [--host 127.0.0.1] [--transport zeromq|MODULE] [--curve-keys FILE]
+  mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
+  mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T] [--slots 4]
+                       [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--curve-keys FILE]
+  mobius-cluster submit job.ts [--wait] [--name NAME]   \\
+  mobius-cluster list                                    |  --url URL (default http://127.0.0.1:8081
+  mobius-cluster status JOB                              |  or MOBIUS_URL), --token T (or MOBIUS_TOKEN)
+  mobius-cluster cancel JOB                             /`;
+
+const CLIENT_FLAGS = ['url', 'token', 'token-file'];
+
+function client(args: ParsedArgs): ClusterClient {
+  const url = stringFlag(args, 'url') ?? process.env.MOBIUS_URL ?? 'http://127.0.0.1:8081';
+  return new ClusterClient(url, resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')));
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+/** Reads a CURVE key pair file ({ "publicKey", "secretKey" }, as printed by `keygen`). */
+function readCurveKeys(file: string | undefined): { publicKey: string; secretKey: string } | undefined {
+  if (file === undefined) return undefined;
+  const keys = JSON.parse(readFileSync(file, 'utf8')) as { publicKey?: unknown; secretKey?: unknown };
+  if (typeof keys.publicKey !== 'string' || typeof keys.secretKey !== 'string') {
+    throw new MobiusError('USAGE', `--curve-keys ${file}: expected JSON { "publicKey": "...", "secretKey": "..." } (see mobius-cluster keygen)`);
+  }
+  return { publicKey: keys.publicKey, secretKey: keys.secretKey };
+}
+
+const TERMINAL = new Set(['FINISHED', 'CANCELED', 'FAILED']);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'coordinator': {
+      const args = parseArgs(rest);
+      checkFlags(args, command, ['host', 'port', 'http-port', 'data-dir', 'token', 'token-file', 'heartbeat-timeout-ms']);
+      const host = stringFlag(args, 'host') ?? '127.0.0.1';
+      const logger = createLogger('mobius-coordinator');
+      const coordinator = new Coordinator({
+        host,
+        port: intFlag(args, 'port', 6123),
+        httpPort: intFlag(args, 'http-port', 8081),
+        dataDir: stringFlag(args, 'data-dir'),
+        token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
+        heartbeatTimeoutMs: intFlag(args, 'heartbeat-timeout-ms', 2000, 1),
+        logger,
+      });
+      await coordinator.start();
+      const http = createHttpApi(coordinator, logger);
+      const port = await listen(http, host, intFlag(args, 'http-port', 8081));
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      onSignals(async () => {
+        http.close();
+        await coordinator.stop();
+      });
+      process.stdout.write(`mobius coordinator ready: ${url} control ${coordinator.controlEndpoint}\n`);
+      return -1; // keep running
+    }
+    case 'worker': {
+      const args = parseArgs(rest);
+      checkFlags(args, command, ['coordinator', 'slots', 'token', 'token-file', 'host', 'transport', 'curve-keys']);
+      const coordinatorUrl = stringFlag(args, 'coordinator');
+      if (coordinatorUrl === undefined) throw new MobiusError('USAGE', 'mobius-cluster worker: --coordinator tcp://HOST:PORT is required');
+      const worker = new Worker({
+        coordinator: coordinatorUrl,
+        slots: intFlag(args, 'slots', 4, 1),
+        token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
+        host: stringFlag(args, 'host'),
+        transport: stringFlag(args, 'transport'),
+        curve: readCurveKeys(stringFlag(args, 'curve-keys')),
+        logger: createLogger('mobius-worker'),
+      });
+      onSignals(() => worker.stop());
+      await worker.start();
+      process.stdout.write(`mobius worker ${worker.id} ready: ${worker.endpoint}\n`);
+      return -1;
+    }
+    case 'local': {
+      const args = parseArgs(rest);
+      checkFlags(args, command, ['workers', 'port', 'http-port', 'token', 'token-file', 'slots', 'transport', 'heartbeat-timeout-ms', 'curve-keys']);
+      const cluster = new LocalCluster({
+        workers: intFlag(args, 'workers', 2, 1),
+        port: intFlag(args, 'port', 6123),
+        httpPort: intFlag(args, 'http-port', 8081),
+        token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
+        slots: args.flags.has('slots') ? intFlag(args, 'slots', 4, 1) : undefined,
+        transport: stringFlag(args, 'transport'),
+        curveKeys: stringFlag(args, 'curve-keys'),
+        heartbeatTimeoutMs: args.flags.has('heartbeat-timeout-ms') ? intFlag(args, 'heartbeat-timeout-ms', 2000, 1) : undefined,
+        cliPath: fileURLToPath(import.meta.url),
+        logger: createLogger('mobius-local'),
+      });
+      process.on('SIGINT', () => void cluster.stop(0));
+      process.on('SIGTERM', () => void cluster.stop(0));
+      const url = await cluster.start();
+      process.stdout.write(`Mobius cluster ready: ${url}\n`);
+      return cluster.wait();
+    }
+    case 'keygen': {
+      process.stdout.write(`${JSON.stringify(generateCurveKeyPair())}\n`);
+      return 0;
+    }
+    case 'submit': {
+      const args = parseArgs(rest, ['wait']);
+      checkFlags(args, command, [...CLIENT_FLAGS, 'wait', 'name']);
+      const file = args.positionals[0];
+      if (file === undefined) throw new MobiusError('USAGE', 'mobius-cluster submit: missing the job file');
+      const bundle = await bundleJob(file);
+      const api = client(args);
+      const job = await api.call<JobSummary & { graphHash: string }>('POST', '/jobs', { bundle, name: stringFlag(args, 'name') });
+      process.stdout.write(`${job.id}\n`);
+      if (!args.flags.has('wait')) return 0;
+      for (;;) {
+        const status = await api.call<JobSummary>('GET', `/jobs/${job.id}`);
+        if (TERMINAL.has(status.state)) {
+          if (status.state === 'FINISHED') return 0;
+          process.stderr.write(`mobius-cluster: job ${job.id} ${status.state}${status.error ? `: ${status.error}` : ''}\n`);
+          return 1;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    case 'list': {
+      const args = parseArgs(rest);
+      checkFlags(args, command, CLIENT_FLAGS);
+      const jobs = await client(args).call<JobSummary[]>('GET', '/jobs');
+      for (const j of jobs) process.stdout.write(`${j.id}  ${j.state.padEnd(9)}  ${j.name}${j.error ? `  (${j.error})` : ''}\n`);
+      return 0;
+    }
+    case 'status':
+    case 'cancel': {
+      const args = parseArgs(rest);
+      checkFlags(args, command, CLIENT_FLAGS);
+      const id = args.positionals[0];
+      if (id === undefined) throw new MobiusError('USAGE', `mobius-cluster ${command}: missing the job id`);
+      const result = command === 'status' ? await client(args).call('GET', `/jobs/${id}`) : await client(args).call('POST', `/jobs/${id}/cancel`);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 1 : 0;
+    default:
+      throw new MobiusError('USAGE', `unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`mobius-cluster: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

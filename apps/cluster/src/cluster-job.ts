@@ -1,0 +1,82 @@
+import type { ExecutionPlan, JobState, TaskMetrics, TaskRunState } from '@mobius/interface';
+
+/** One task of a cluster job, as the coordinator sees it. */
+export interface ClusterTask {
+  readonly taskId: string;
+  workerId: string;
+  attempt: number;
+  state: TaskRunState;
+  error?: string;
+  metrics?: TaskMetrics;
+}
+
+/** A job on the cluster, as the coordinator keeps it. */
+export class ClusterJob {
+  state: JobState = 'CREATED';
+  error: string | undefined;
+  readonly tasks = new Map<string, ClusterTask>();
+  readonly submitTime = Date.now();
+  startTime: number | undefined;
+  endTime: number | undefined;
+  /** Set once every worker accepted its deployment. */
+  deployed = false;
+  private readonly settledListeners: ((job: ClusterJob) => void)[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly plan: ExecutionPlan,
+    readonly bundle: string,
+  ) {}
+
+  get terminal(): boolean {
+    return this.state === 'FINISHED' || this.state === 'CANCELED' || this.state === 'FAILED';
+  }
+
+  /** Moves to a terminal state once; later calls are ignored. Returns true if it moved. */
+  settle(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): boolean {
+    if (this.terminal) return false;
+    this.state = state;
+    this.error = error;
+    this.endTime = Date.now();
+    for (const l of this.settledListeners.splice(0)) l(this);
+    return true;
+  }
+
+  onSettled(listener: (job: ClusterJob) => void): void {
+    if (this.terminal) listener(this);
+    else this.settledListeners.push(listener);
+  }
+
+  summary(): Record<string, unknown> {
+    return {
+      id: this.id,
+      name: this.name,
+      state: this.state,
+      error: this.error ?? null,
+      submitTime: this.submitTime,
+      startTime: this.startTime ?? null,
+      endTime: this.endTime ?? null,
+    };
+  }
+
+  details(): Record<string, unknown> {
+    const vertexOf = new Map(this.plan.tasks.map((t) => [t.id, t]));
+    return {
+      ...this.summary(),
+      graphHash: this.plan.graphHash,
+      plan: this.plan,
+      tasks: [...this.tasks.values()].map((t) => ({
+        taskId: t.taskId,
+        vertex: vertexOf.get(t.taskId)?.vertexId,
+        index: vertexOf.get(t.taskId)?.index,
+        state: t.state,
+        workerId: t.workerId,
+        attempt: t.attempt,
+        recordsIn: t.metrics?.recordsIn ?? 0,
+        recordsOut: t.metrics?.recordsOut ?? 0,
+        error: t.error ?? null,
+      })),
+    };
+  }
+}

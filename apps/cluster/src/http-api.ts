@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@mobius/interface';
+import { ClusterError, type Coordinator } from './coordinator.js';
+import { tokenMatches } from './token.js';
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ClusterError('BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The coordinator's JSON API. Every route but `GET /health` needs `Authorization: Bearer TOKEN`
+ * when the coordinator has a token; a refused request is logged.
+ */
+export function createHttpApi(coordinator: Coordinator, logger: Logger): Server {
+  const server = createServer((req, res) => {
+    void route(req, res).catch((e: unknown) => {
+      const status = e instanceof ClusterError ? e.status : 500;
+      if (status >= 500) logger.error({ err: e, method: req.method, url: req.url }, 'http request failed');
+      send(res, status, { error: { code: (e as { code?: string }).code ?? 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
+    });
+  });
+  // Garbage on the port: answer 400 and close, never crash.
+  server.on('clientError', (err, socket) => {
+    logger.warn({ err: err.message, remote: (socket as { remoteAddress?: string }).remoteAddress }, 'malformed http request rejected');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true });
+
+    const auth = req.headers.authorization;
+    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    if (!tokenMatches(coordinator.token, given)) {
+      logger.warn({ method, url: url.pathname, remote: req.socket.remoteAddress, reason: given === undefined ? 'missing token' : 'wrong token' }, 'http request refused');
+      throw new ClusterError('UNAUTHORIZED', 'missing or wrong token: send Authorization: Bearer <token>', 401);
+    }
+
+    if (parts[0] === 'jobs') {
+      if (parts.length === 1 && method === 'GET') return send(res, 200, [...coordinator.jobs.values()].map((j) => j.summary()));
+      if (parts.length === 1 && method === 'POST') {
+        let body: { bundle?: unknown; name?: unknown };
+        try {
+          body = JSON.parse(await readBody(req)) as typeof body;
+        } catch (e) {
+          if (e instanceof ClusterError) throw e;
+          throw new ClusterError('BAD_REQUEST', 'the body must be JSON: { "bundle": "<job module source>", "name"?: "..." }', 400);
+        }
+        if (typeof body?.bundle !== 'string' || body.bundle.length === 0) throw new ClusterError('BAD_REQUEST', "the body needs a 'bundle' string (the bundled job module)", 400);
+        if (body.name !== undefined && typeof body.name !== 'string') throw new ClusterError('BAD_REQUEST', "'name' must be a string", 400);
+        const job = await coordinator.submit(body.bundle, body.name);
+        return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash });
+      }
+      if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());
+      if (parts.length === 3 && parts[2] === 'cancel' && method === 'POST') return send(res, 202, coordinator.cancel(parts[1]).summary());
+    }
+    if (parts[0] === 'workers' && parts.length === 1 && method === 'GET') return send(res, 200, coordinator.workerSummaries());
+    throw new ClusterError('NOT_FOUND', `no route ${method} ${url.pathname}`, 404);
+  }
+
+  return server;
+}
+
+/** Listens and resolves with the actual port. */
+export function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,13 @@
+export { Coordinator, ClusterError } from './coordinator.js';
+export type { CoordinatorOptions, WorkerRecord } from './coordinator.js';
+export { Worker } from './worker.js';
+export type { WorkerOptions } from './worker.js';
+export { ClusterJob } from './cluster-job.js';
+export type { ClusterTask } from './cluster-job.js';
+export { createHttpApi, listen } from './http-api.js';
+export { ClusterClient } from './client.js';
+export type { JobSummary } from './client.js';
+export { LocalCluster } from './local-cluster.js';
+export type { LocalClusterOptions } from './local-cluster.js';
+export { bundleJob, writeBundle, captureBundle } from './job-bundle.js';
+export { resolveToken, tokenMatches, isLoopback } from './token.js';

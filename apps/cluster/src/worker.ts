@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ControlMessage, LogicalGraph, Logger, TaskMetrics, Transport } from '@mobius/interface';
+import { createPlan } from '@mobius/planner';
+import { MemoryStateBackend, Task } from '@mobius/runtime';
+import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
+import { captureBundle, writeBundle } from './job-bundle.js';
+
+export interface WorkerOptions {
+  /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */
+  readonly coordinator: string;
+  readonly slots?: number;
+  readonly token?: string;
+  /** Address the data transport binds to (other workers connect to it). Default 127.0.0.1. */
+  readonly host?: string;
+  /** A module exporting `createTransport({ host, logger })`; default: the ZeroMQ transport. */
+  readonly transport?: string;
+  readonly logger: Logger;
+  /** CURVE keys for the data channels (one key pair shared by the cluster's workers). */
+  readonly curve?: { readonly publicKey: string; readonly secretKey: string };
+  /** How long to keep trying to register while the coordinator is not up. Default 30 s. */
+  readonly registerTimeoutMs?: number;
+}
+
+interface DeployedJob {
+  readonly graph: LogicalGraph;
+  readonly tasks: Map<string, Task>;
+}
+
+/** A job module is imported once per process (imports are cached): keep each job's graph. */
+const MAX_CACHED_GRAPHS = 64;
+
+/** A worker process: registers its slots, runs the tasks it is given, reports their states. */
+export class Worker {
+  readonly id = `worker-${process.pid}-${randomUUID().slice(0, 6)}`;
+  private transport: Transport | undefined;
+  private control: ZmqControlClient | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly jobs = new Map<string, DeployedJob>();
+  private readonly graphs = new Map<string, LogicalGraph>();
+  private readonly dir = mkdtempSync(join(tmpdir(), 'mobius-worker-'));
+  private readonly logger: Logger;
+  private stopped = false;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.logger = options.logger.child({ workerId: this.id });
+  }
+
+  get endpoint(): string {
+    return this.transport!.endpoint;
+  }
+
+  async start(): Promise<void> {
+    this.transport = await this.createTransport();
+    await this.transport.start();
+    this.control = new ZmqControlClient({ serverEndpoint: this.options.coordinator, id: this.id, logger: this.logger });
+    this.control.onRequest((_from, message) => this.handleRequest(message));
+    this.control.onPush((_from, message) => this.handlePush(message));
+    await this.control.start();
+    const registered = await this.register();
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), registered.heartbeatMs);
+    this.logger.info({ endpoint: this.endpoint, slots: this.options.slots ?? 4, coordinator: this.options.coordinator }, 'worker registered');
+  }
+
+  private async createTransport(): Promise<Transport> {
+    const host = this.options.host ?? '127.0.0.1';
+    if (this.options.transport === undefined || this.options.transport === 'zeromq') return new ZmqTransport({ host, logger: this.logger, curve: this.options.curve });
+    const mod = (await import(this.options.transport)) as { createTransport?: (o: { host: string; logger: Logger }) => Transport };
+    if (typeof mod.createTransport !== 'function') throw new Error(`transport module '${this.options.transport}' does not export createTransport()`);
+    return mod.createTransport({ host, logger: this.logger });
+  }
+
+  private async register(): Promise<{ heartbeatMs: number }> {
+    const deadline = Date.now() + (this.options.registerTimeoutMs ?? 30_000);
+    const message: ControlMessage = { type: 'register', workerId: this.id, endpoint: this.endpoint, slots: this.options.slots ?? 4, pid: process.pid, token: this.options.token };
+    for (;;) {
+      try {
+        const reply = await this.control!.request('coordinator', message, 2000);
+        if (reply.type === 'registered') return reply;
+        if (reply.type === 'error') throw new Error(`the coordinator refused this worker: ${reply.message}`);
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith('the coordinator refused')) throw e;
+        if (Date.now() > deadline) throw new Error(`could not register with the coordinator at ${this.options.coordinator}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private sendHeartbeat(): void {
+    const tasks: TaskMetrics[] = [];
+    for (const [jobId, job] of this.jobs) for (const t of job.tasks.values()) tasks.push({ ...t.metrics(), taskId: `${jobId}/${t.id}` });
+    this.control!.push('coordinator', { type: 'heartbeat', workerId: this.id, time: Date.now(), tasks });
+  }
+
+  private async handleRequest(message: ControlMessage): Promise<ControlMessage> {
+    if (message.type !== 'deploy') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
+    try {
+      await this.deploy(message);
+      return { type: 'ok' };
+    } catch (e) {
+      this.logger.error({ jobId: message.jobId, err: e }, 'deployment refused');
+      return { type: 'error', code: (e as { code?: string }).code ?? 'DEPLOY_FAILED', message: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  private async deploy(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<void> {
+    let job = this.jobs.get(message.jobId);
+    const cached = this.graphs.get(message.jobId);
+    if (job === undefined && cached !== undefined) {
+      job = { graph: cached, tasks: new Map() };
+      this.jobs.set(message.jobId, job);
+    }
+    if (job === undefined) {
+      const path = writeBundle(join(this.dir, message.jobId), message.bundle);
+      const captured = await captureBundle(path);
+      const plan = createPlan(captured.graph, message.name);
+      if (plan.graphHash !== message.graphHash) {
+        const error = new Error(
+          `graph hash differs: the coordinator planned ${message.graphHash}, this worker rebuilt ${plan.graphHash}; the job module must build the same graph every time it is imported`,
+        );
+        (error as Error & { code: string }).code = 'GRAPH_HASH_MISMATCH';
+        throw error;
+      }
+      job = { graph: captured.graph, tasks: new Map() };
+      this.jobs.set(message.jobId, job);
+      this.graphs.set(message.jobId, captured.graph);
+      if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
+    }
+    const plan = createPlan(job.graph, message.name);
+    const services = {
+      transport: this.transport!,
+      endpointOf: (taskId: string) => message.endpoints[taskId],
+      stateBackend: new MemoryStateBackend(),
+      logger: this.logger,
+    };
+    const graph = job.graph;
+    const created = message.tasks.map(({ taskId, attempt }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt }, services));
+    for (const task of created) {
+      job.tasks.set(task.id, task);
+      void this.runTask(message.jobId, task);
+    }
+  }
+
+  private async runTask(jobId: string, task: Task): Promise<void> {
+    const report = (state: 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void => {
+      this.control?.push('coordinator', { type: 'task-state', jobId, taskId: task.id, attempt: task.metrics().attempt, state, error, metrics: task.metrics() });
+    };
+    report('RUNNING');
+    try {
+      await task.run();
+      report(task.state === 'CANCELED' ? 'CANCELED' : 'FINISHED');
+    } catch (e) {
+      report('FAILED', e instanceof Error ? e.message : String(e));
+    } finally {
+      const job = this.jobs.get(jobId);
+      job?.tasks.delete(task.id);
+      if (job !== undefined && job.tasks.size === 0) this.jobs.delete(jobId);
+    }
+  }
+
+  private handlePush(message: ControlMessage): void {
+    if (message.type !== 'cancel') return;
+    const job = this.jobs.get(message.jobId);
+    if (job === undefined) return;
+    this.logger.info({ jobId: message.jobId, tasks: job.tasks.size }, 'cancelling job tasks');
+    for (const t of job.tasks.values()) t.cancel();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    for (const job of this.jobs.values()) for (const t of job.tasks.values()) t.cancel();
+    await this.control?.close();
+    await this.transport?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,8 @@
+export { ZmqTransport, createZmqTransport } from './zmq-transport.js';
+export type { ZmqTransportOptions, ZmqTransportStats, CurveOptions } from './zmq-transport.js';
+export { MsgpackCodec } from './msgpack-codec.js';
+export type { MsgpackCodecOptions } from './msgpack-codec.js';
+export { ZmqControlServer, ZmqControlClient } from './control.js';
+export type { ZmqControlServerOptions, ZmqControlClientOptions, ControlPeerEvent, ControlStats } from './control.js';
+export { generateCurveKeyPair } from './curve.js';
+export type { CurveKeyPair } from './curve.js';
