@@ -115,7 +115,7 @@ export interface WorkerInfo {
 }
 
 /** A coordinator and N workers as separate processes, on ephemeral loopback ports. */
-export async function startCluster(workers: number, options: { token?: string; heartbeatTimeoutMs?: number; slots?: number; transport?: string } = {}) {
+export async function startCluster(workers: number, options: { token?: string; heartbeatTimeoutMs?: number; slots?: number; transport?: string; curveKeys?: string } = {}) {
   const token = options.token ?? randomUUID();
   const coordinator = start(['coordinator', '--port', '0', '--http-port', '0', '--token', token, '--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs ?? 2000)]);
   const ready = await waitForLine(coordinator, /ready: (\S+) control (\S+)/);
@@ -124,6 +124,7 @@ export async function startCluster(workers: number, options: { token?: string; h
   const startWorker = (): Proc => {
     const args = ['worker', '--coordinator', control, '--token', token, '--slots', String(options.slots ?? 4)];
     if (options.transport !== undefined) args.push('--transport', options.transport);
+    if (options.curveKeys !== undefined) args.push('--curve-keys', options.curveKeys);
     const w = start(args);
     procs.push(w);
     return w;

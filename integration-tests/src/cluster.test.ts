@@ -174,3 +174,25 @@ describe('mobius-cluster local', () => {
 });
 
 void repoRoot;
+
+describe('CURVE-encrypted data channels', () => {
+  it('workers with a shared key pair (--curve-keys) run the word count with exact counts', async () => {
+    const tmp = tempDir('mobius-curve-');
+    const keys = await run(process.execPath, [clusterCli, 'keygen']);
+    expect(keys.code).toBe(0);
+    const pair = JSON.parse(keys.stdout) as { publicKey: string; secretKey: string };
+    expect(pair.publicKey).toHaveLength(40);
+    const keyFile = tmp.file('curve.json', keys.stdout);
+    const cluster = await startCluster(2, { curveKeys: keyFile });
+    try {
+      const out = join(tmp.dir, 'out');
+      const job = writeJob('word-count.ts', wordCountJob(corpusPath, out, 2));
+      const submit = await run(process.execPath, [clusterCli, 'submit', job, '--wait', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
+      expect(submit.code).toBe(0);
+      expect(sortedEntries(readCounts(out))).toEqual(sortedEntries(referenceCounts(readText(corpusPath))));
+    } finally {
+      await cluster.stop();
+      tmp.remove();
+    }
+  });
+});
