@@ -24,17 +24,13 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { Pull, Push } from 'zeromq';
+import { SEED, corpusPath, dataDir, ensureCorpus, fmt, machineInfo, mb } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const selfPath = fileURLToPath(import.meta.url);
-const dataDir = join(here, '.data');
-const corpusPath = join(dataDir, 'corpus-50mb.txt');
 const resultsPath = join(dataDir, 'cluster-results.json');
 const jobPath = join(dataDir, 'cluster-word-count-job.mjs');
-const generator = join(here, '..', 'examples', 'word-count', 'make-corpus.mjs');
 const clusterCli = join(here, '..', 'apps', 'cluster', 'dist', 'cli.js');
-const CORPUS_BYTES = Number(process.env.BENCH_CORPUS_BYTES ?? 50 * 1024 * 1024);
-const SEED = 7;
 const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 3);
 const PARALLELISM = 2;
 const WORKERS = 2;
@@ -49,8 +45,6 @@ const CHANNEL = `${'00000000-0000-0000-0000-000000000000'}/map-3->reduce-4:0->0`
 const JOB_TIMEOUT_MS = 90_000;
 
 const log = (msg) => console.log(`[cluster-bench] ${msg}`);
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const mb = (bytes) => (bytes / (1024 * 1024)).toFixed(1);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The transport's codec (MsgpackCodec): plain msgpack, bigints round-trip. */
 const newPackr = () => new Packr({ useRecords: false, useBigIntExtension: true });
@@ -187,28 +181,6 @@ function cpuSecondsOf(pid) {
   } catch {
     return undefined;
   }
-}
-
-async function ensureCorpus() {
-  if (existsSync(corpusPath) && statSync(corpusPath).size >= CORPUS_BYTES) {
-    log(`corpus: ${relative(process.cwd(), corpusPath) || corpusPath} (${mb(statSync(corpusPath).size)} MiB, already there)`);
-    return;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const tmp = `${corpusPath}.partial`;
-  rmSync(tmp, { force: true });
-  log(`corpus: generating ${mb(CORPUS_BYTES)} MiB with make-corpus.mjs (seed ${SEED}) into ${corpusPath}`);
-  const started = performance.now();
-  const child = track(spawn(process.execPath, [generator, tmp, String(CORPUS_BYTES), String(SEED)], { stdio: 'inherit' }), 'make-corpus');
-  const timer = setInterval(() => {
-    const size = existsSync(tmp) ? statSync(tmp).size : 0;
-    log(`corpus: ${mb(size)} / ${mb(CORPUS_BYTES)} MiB (${((100 * size) / CORPUS_BYTES).toFixed(0)}%)`);
-  }, 1000);
-  const { code } = await child.exited;
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`make-corpus.mjs exited with ${code}`);
-  renameSync(tmp, corpusPath);
-  log(`corpus: done, ${mb(statSync(corpusPath).size)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /**
@@ -456,16 +428,9 @@ function startRaw(expectedWords) {
 
 async function main() {
   const wallStart = performance.now();
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    memoryGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
-  };
+  const machine = machineInfo();
   log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`);
-  await ensureCorpus();
+  await ensureCorpus((child) => track(child, 'make-corpus'));
   const fileBytes = statSync(corpusPath).size;
   // The seed-7 corpus of the default size has a known word count; other sizes are checked by
   // comparing the two sides with each other.

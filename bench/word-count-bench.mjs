@@ -18,21 +18,15 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { Observable, filter, mergeMap, scan } from 'rxjs';
 import { StreamingContext } from 'mobius';
+import { SEED, corpusPath, dataDir, ensureCorpus, fmt, log, machineInfo, mb } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dataDir = join(here, '.data');
-const corpusPath = join(dataDir, 'corpus-50mb.txt');
+
 const resultsPath = join(dataDir, 'word-count-results.json');
-const generator = join(here, '..', 'examples', 'word-count', 'make-corpus.mjs');
-const CORPUS_BYTES = Number(process.env.BENCH_CORPUS_BYTES ?? 50 * 1024 * 1024);
-const SEED = 7;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 
-const log = (msg) => console.log(`[bench] ${msg}`);
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const mb = (bytes) => (bytes / (1024 * 1024)).toFixed(1);
 
 if (typeof global.gc !== 'function') {
   console.error('Run with --expose-gc (npm run bench does).');
@@ -42,31 +36,6 @@ if (typeof global.gc !== 'function') {
 // ---------------------------------------------------------------------------------------------
 // Corpus
 // ---------------------------------------------------------------------------------------------
-
-async function ensureCorpus() {
-  if (existsSync(corpusPath) && statSync(corpusPath).size >= CORPUS_BYTES) {
-    log(`corpus: ${relative(process.cwd(), corpusPath) || corpusPath} (${mb(statSync(corpusPath).size)} MiB, already there)`);
-    return;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const tmp = `${corpusPath}.partial`;
-  rmSync(tmp, { force: true });
-  log(`corpus: generating ${mb(CORPUS_BYTES)} MiB with make-corpus.mjs (seed ${SEED}) into ${corpusPath}`);
-  const started = performance.now();
-  const child = spawn(process.execPath, [generator, tmp, String(CORPUS_BYTES), String(SEED)], { stdio: 'inherit' });
-  const timer = setInterval(() => {
-    const size = existsSync(tmp) ? statSync(tmp).size : 0;
-    log(`corpus: ${mb(size)} / ${mb(CORPUS_BYTES)} MiB (${((100 * size) / CORPUS_BYTES).toFixed(0)}%)`);
-  }, 1000);
-  const code = await new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`make-corpus.mjs exited with ${code}`);
-  renameSync(tmp, corpusPath);
-  log(`corpus: done, ${mb(statSync(corpusPath).size)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Shared synchronous line reader (variants 1 and 3): 1 MiB chunks via fs.readSync, cut at the
@@ -280,14 +249,7 @@ function diffCounts(expected, actual) {
 // ---------------------------------------------------------------------------------------------
 
 const wallStart = performance.now();
-const cpus = os.cpus();
-const machine = {
-  cpu: cpus[0]?.model ?? 'unknown',
-  cores: cpus.length,
-  node: process.version,
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  memoryGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
-};
+const machine = machineInfo();
 log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`);
 
 await ensureCorpus();
