@@ -1,6 +1,7 @@
 export { Coordinator, ClusterError } from './coordinator.js';
 export type { CoordinatorOptions, WorkerRecord } from './coordinator.js';
 export { Worker } from './worker.js';
+export { LocalFirstTransport } from './local-first-transport.js';
 export type { WorkerOptions } from './worker.js';
 export { ClusterJob } from './cluster-job.js';
 export type { ClusterTask } from './cluster-job.js';

@@ -7,6 +7,7 @@ import { createPlan } from '@mobius/planner';
 import { MemoryStateBackend, Task } from '@mobius/runtime';
 import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
 import { captureBundle, writeBundle } from './job-bundle.js';
+import { LocalFirstTransport } from './local-first-transport.js';
 
 export interface WorkerOptions {
   /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */
@@ -53,7 +54,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    this.transport = await this.createTransport();
+    this.transport = new LocalFirstTransport(await this.createTransport(), this.id);
     await this.transport.start();
     this.control = new ZmqControlClient({ serverEndpoint: this.options.coordinator, id: this.id, logger: this.logger });
     this.control.onRequest((_from, message) => this.handleRequest(message));

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { makeFrame } from '@mobius/interface';
+import { describeTransport } from '@mobius/testkit';
+import { ZmqTransport } from '@mobius/transport-zeromq';
+import { LocalFirstTransport } from './local-first-transport.js';
+
+let n = 0;
+const create = (): LocalFirstTransport => new LocalFirstTransport(new ZmqTransport({ host: '127.0.0.1' }), `local-first-test-${process.pid}-${++n}`);
+
+// Between two workers the wrapper must behave exactly like any transport.
+describeTransport('local-first over zeromq', { create, teardown: (t) => t.close() }, { frames: 2000, largeFrameBytes: 1024 * 1024 });
+
+describe('LocalFirstTransport', () => {
+  it('keeps a channel between two tasks of one worker off the network, frames passed by reference and in order', async () => {
+    const remote = new ZmqTransport({ host: '127.0.0.1' });
+    const t = new LocalFirstTransport(remote, `local-first-test-${process.pid}-${++n}`);
+    await t.start();
+    try {
+      const receiver = t.openReceiver('job/e:0->0', { credits: 4 });
+      const sender = t.openSender('job/e:0->0', t.endpoint, { credits: 4 });
+      const records = [{ word: 'a' }, { word: 'b' }];
+      const sent = [makeFrame('job/e:0->0', 'data', 0, records), makeFrame('job/e:0->0', 'data', 2, [{ word: 'c' }])];
+      for (const f of sent) expect(sender.trySend(f)).toBe(true);
+      expect(receiver.poll()).toBe(sent[0]);
+      expect(receiver.poll()).toBe(sent[1]);
+      expect(receiver.poll()).toBeUndefined();
+      expect(remote.stats().framesOut).toBe(0);
+      expect(t.kind).toBe('zeromq+local');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('honours credits on the local path', async () => {
+    const t = create();
+    await t.start();
+    try {
+      t.openReceiver('job/e:1->1', { credits: 2 });
+      const sender = t.openSender('job/e:1->1', t.endpoint, { credits: 2 });
+      expect(sender.trySend(makeFrame('job/e:1->1', 'data', 0, [1]))).toBe(true);
+      expect(sender.trySend(makeFrame('job/e:1->1', 'data', 1, [2]))).toBe(true);
+      expect(sender.trySend(makeFrame('job/e:1->1', 'data', 2, [3]))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+});
