@@ -34,6 +34,8 @@ export interface WorkerRecord {
   readonly pid: number;
   lastHeartbeat: number;
   readonly registeredAt: number;
+  /** When the control connection was seen closing (ZeroMQ's socket monitor); cleared by a heartbeat. */
+  disconnectedAt?: number;
 }
 
 export class ClusterError extends MobiusError {
@@ -84,6 +86,12 @@ export class Coordinator {
     this.control = new ZmqControlServer({ endpoint: `tcp://${this.host}:${this.options.port ?? 6123}`, logger: this.logger });
     this.control.onRequest((from, message) => this.handleRequest(from, message));
     this.control.onPush((from, message) => this.handlePush(from, message));
+    // A closed connection is seen in milliseconds; a worker that then stays silent for half the
+    // heartbeat timeout is lost (a live one reconnects and sends a heartbeat well within that).
+    this.control.onPeer('disconnected', (peer) => {
+      const worker = this.workers.get(peer);
+      if (worker !== undefined) worker.disconnectedAt = Date.now();
+    });
     await this.control.start();
     const every = Math.max(50, Math.min(250, Math.floor(this.heartbeatTimeoutMs / 4)));
     this.monitor = setInterval(() => this.checkHeartbeats(), every);
@@ -111,6 +119,7 @@ export class Coordinator {
     if (message.type === 'heartbeat') {
       if (worker === undefined) return; // a lost worker must register again
       worker.lastHeartbeat = Date.now();
+      worker.disconnectedAt = undefined;
       for (const m of message.tasks) this.updateMetrics(m);
       return;
     }
@@ -168,9 +177,15 @@ export class Coordinator {
 
   private checkHeartbeats(): void {
     const now = Date.now();
+    const grace = Math.floor(this.heartbeatTimeoutMs / 2);
     for (const worker of [...this.workers.values()]) {
-      if (now - worker.lastHeartbeat <= this.heartbeatTimeoutMs) continue;
-      this.workerLost(worker, `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint}) lost: no heartbeat for ${now - worker.lastHeartbeat} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
+      const silent = now - worker.lastHeartbeat;
+      const name = `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint})`;
+      if (silent > this.heartbeatTimeoutMs) {
+        this.workerLost(worker, `${name} lost: no heartbeat for ${silent} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
+      } else if (worker.disconnectedAt !== undefined && now - worker.disconnectedAt > grace) {
+        this.workerLost(worker, `${name} lost: no heartbeat for ${silent} ms after its connection closed (timeout ${this.heartbeatTimeoutMs} ms)`);
+      }
     }
   }
 
