@@ -1,3 +1,5 @@
+import type { StateSnapshot } from './state.js';
+
 /** Durable record of one completed checkpoint. */
 export interface CheckpointMetadata {
   readonly jobId: string;
@@ -20,4 +22,30 @@ export interface CheckpointStore {
   list(jobId: string): Promise<readonly CheckpointMetadata[]>;
   discard(jobId: string, checkpointId: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * One task's part of a checkpoint: the state of each operator of its chain, the source's
+ * offset, and per-channel sequence numbers (the last record read on each input channel, the
+ * next sequence number of each output channel), so that a restore resumes exactly there.
+ */
+export interface TaskSnapshot {
+  readonly taskId: string;
+  readonly checkpointId: number;
+  /** Operator id → that operator's state. */
+  readonly operators: Readonly<Record<string, StateSnapshot>>;
+  /** The source function's offset (`snapshotState()`), for source tasks. */
+  readonly source?: unknown;
+  /** Plan channel id → sequence number of the last record read from it. */
+  readonly inputs: Readonly<Record<string, number>>;
+  /** Plan channel id → sequence number the next record sent on it gets. */
+  readonly outputs: Readonly<Record<string, number>>;
+}
+
+/** Where a task hands its snapshots (the checkpoint coordinator's side, local or remote). */
+export interface CheckpointListener {
+  /** The task took its snapshot for the checkpoint (after forwarding the barrier). */
+  acknowledge(snapshot: TaskSnapshot): void;
+  /** The task could not take its snapshot. */
+  decline(taskId: string, checkpointId: number, reason: string): void;
 }

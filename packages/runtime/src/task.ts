@@ -1,5 +1,9 @@
 import {
   BackpressureError,
+  type Barrier,
+  type CheckpointListener,
+  type StateSnapshot,
+  type TaskSnapshot,
   TaskFailedError,
   type Collector,
   type ExecutionPlan,
@@ -46,6 +50,12 @@ export interface TaskDeployment {
   readonly graph: LogicalGraph;
   readonly taskId: string;
   readonly attempt: number;
+  /**
+   * Snapshots to restore from, of the checkpoint the job restarts at: this task's own (for its
+   * source offset and channel sequence numbers) and, for keyed state, every snapshot of the
+   * same operators (each backend keeps only the key groups this task owns).
+   */
+  readonly restore?: readonly TaskSnapshot[];
 }
 
 /** What a task runs on. */
@@ -55,6 +65,8 @@ export interface TaskServices {
   endpointOf(taskId: string): string;
   readonly stateBackend: StateBackend;
   readonly logger: Logger;
+  /** Receives this task's checkpoint snapshots. Without it, barriers pass through unrecorded. */
+  readonly checkpoints?: CheckpointListener;
 }
 
 export type TaskState = 'CREATED' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
@@ -79,7 +91,13 @@ export class Task implements SourceHost {
   private readonly gate: InputGate;
   private readonly outputs = new TaskOutputs();
   private readonly pending = new PendingWrites();
-  private readonly states: TaskStateBackend[] = [];
+  /** Operator id → its state (keyed operators). */
+  private readonly states = new Map<string, TaskStateBackend>();
+  /** Plan ids of the input channels (gate order) and of the output channels (outputs order). */
+  private readonly inputIds: string[];
+  private readonly outputIds: string[] = [];
+  /** A checkpoint a source task was asked to take at its next batch boundary. */
+  private pendingBarrier: Barrier | null = null;
   private readonly sourceContext: TaskSourceContext | undefined;
   private readonly nodes: Map<string, LogicalNode>;
   private readonly logger: Logger;
@@ -87,6 +105,8 @@ export class Task implements SourceHost {
   private readonly lingerMs: number;
   private readonly maxQueuedFrames: number;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** The source offset of the snapshot this task restores from. */
+  private restoredSource: unknown = undefined;
   /** Records a run() source collected since it last yielded to the event loop. */
   private runCollects = 0;
 
@@ -108,6 +128,7 @@ export class Task implements SourceHost {
 
     // Inputs: one receiver per channel into this task, in a stable order.
     const inputs = plan.channels.filter((c) => c.targetTask === taskId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    this.inputIds = inputs.map((c) => c.id);
     this.gate = new InputGate(
       inputs.map((c) => services.transport.openReceiver(this.channelId(c.id), { credits: this.config(headId, 'runtime.channel.credits') })),
     );
@@ -179,7 +200,7 @@ export class Task implements SourceHost {
           keyGroups: this.planTask.keyGroups,
           keyGroupOf: (key) => keyGroupOf(key, maxParallelism),
         });
-        this.states.push(state);
+        this.states.set(node.id, state);
         return new ReduceOperator(identity, fn, selector, state.keyed('reduce'));
       }
     }
@@ -204,16 +225,17 @@ export class Task implements SourceHost {
     const channels = plan.channels
       .filter((c) => c.edgeId === edge.id && c.sourceTask === this.id)
       .sort((a, b) => indexOfTask(a.targetTask) - indexOfTask(b.targetTask))
-      .map((c) =>
-        this.outputs.add(
+      .map((c) => {
+        this.outputIds.push(c.id);
+        return this.outputs.add(
           new ChannelOutput(
             this.channelId(c.id),
             this.services.transport.openSender(this.channelId(c.id), this.services.endpointOf(c.targetTask), { credits }),
             batchSize,
             this.outputs,
           ),
-        ),
-      );
+        );
+      });
     const partition = this.logicalEdge(edge).partition;
     if (edge.partition === 'custom') {
       const target = this.nodes.get(edge.targetOperator)!;
@@ -251,6 +273,7 @@ export class Task implements SourceHost {
     this.state = 'RUNNING';
     let closed = false;
     try {
+      await this.restoreFrom(this.deployment.restore);
       // Downstream operators open first, so they are ready before anything is emitted.
       for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i].open(this.contextFor(this.operators[i]));
       if (this.sourceContext !== undefined) await this.runSource(this.sourceContext);
@@ -280,7 +303,7 @@ export class Task implements SourceHost {
       if (!closed) for (const op of this.operators) await op.close().catch(() => undefined);
       this.gate.close();
       this.outputs.closeAll();
-      for (const s of this.states) await s.close().catch(() => undefined);
+      for (const s of this.states.values()) await s.close().catch(() => undefined);
       this.logger.debug({ state: this.state, recordsIn: this.recordsIn, recordsOut: this.outputs.recordsOut }, 'task ended');
     }
   }
@@ -300,7 +323,11 @@ export class Task implements SourceHost {
         await gate.whenReadable();
         continue;
       }
-      if (frame.kind !== 'data') continue; // barriers and watermarks: later protocols
+      if (frame.kind === 'barrier') {
+        await this.checkpoint(frame.barrier!);
+        continue;
+      }
+      if (frame.kind !== 'data') continue; // watermarks: a later protocol
       const records = frame.records!;
       this.recordsIn += records.length;
       for (let i = 0; i < records.length; i++) head.collect(records[i]);
@@ -313,6 +340,7 @@ export class Task implements SourceHost {
     const source = (this.head as SourceOperator).source;
     try {
       await source.init?.(this.vertex.parallelism, this.planTask.index);
+      if (this.restoredSource !== undefined) await source.restoreState?.(this.restoredSource);
       if (typeof source.run === 'function') {
         ctx.runMode = true;
         await source.run(ctx);
@@ -333,6 +361,7 @@ export class Task implements SourceHost {
           await yieldToEventLoop();
         }
         if (this.pending.promises.length > 0) await this.settleWrites();
+        if (this.pendingBarrier !== null) await this.checkpoint(this.takeBarrier());
         if (outputs.backlog > 0) await outputs.whenDrained();
       }
     } catch (error) {
@@ -347,7 +376,7 @@ export class Task implements SourceHost {
     this.armLinger();
     // Wait for credit or for the sink's writes; and every batch, yield to the event loop even
     // when nothing blocks (a run() source awaiting only collect() would otherwise starve it).
-    if (outputs.backlog > 0 || this.pending.promises.length >= this.batchSize || ++this.runCollects >= this.batchSize) {
+    if (outputs.backlog > 0 || this.pending.promises.length >= this.batchSize || ++this.runCollects >= this.batchSize || this.pendingBarrier !== null) {
       if (outputs.queuedFrames > this.maxQueuedFrames) {
         throw new BackpressureError(
           `source "${this.head.identity.operatorName}" task #${this.planTask.index} collected ${outputs.queuedFrames} frames beyond its channels' credit: a run() source must await the promise collect() returns`,
@@ -364,6 +393,7 @@ export class Task implements SourceHost {
   private async relieve(): Promise<void> {
     this.runCollects = 0;
     await this.settleWrites();
+    if (this.pendingBarrier !== null) await this.checkpoint(this.takeBarrier());
     await this.outputs.whenDrained();
     await yieldToEventLoop();
     if (this.cancelled) throw new TaskCancelledSignal();
@@ -384,6 +414,71 @@ export class Task implements SourceHost {
   private clearLinger(): void {
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
+  }
+
+  /**
+   * Asks a source task to take checkpoint `checkpointId` at its next batch boundary: it records
+   * its offset, sends the barrier on every output and snapshots its chain. A task that is not a
+   * running source declines.
+   */
+  triggerCheckpoint(checkpointId: number, timestamp: number, type: Barrier['type'] = 'checkpoint'): void {
+    if (this.sourceContext === undefined || this.state !== 'RUNNING' || this.sourceContext.ended) {
+      this.services.checkpoints?.decline(this.id, checkpointId, this.sourceContext === undefined ? 'not a source task' : `task is ${this.state}`);
+      return;
+    }
+    this.pendingBarrier = { checkpointId, timestamp, type };
+  }
+
+  private takeBarrier(): Barrier {
+    const barrier = this.pendingBarrier!;
+    this.pendingBarrier = null;
+    return barrier;
+  }
+
+  /**
+   * Takes this task's part of a checkpoint at a batch boundary: partial batches go out, the
+   * barrier follows them on every output (so downstream tasks start aligning at once), then the
+   * chain's state, the source offset and the channel sequence numbers are snapshot and handed
+   * to the listener.
+   */
+  private async checkpoint(barrier: Barrier): Promise<void> {
+    this.outputs.flushAll();
+    await this.settleWrites();
+    this.outputs.barrierAll(barrier);
+    const listener = this.services.checkpoints;
+    if (listener === undefined) return;
+    try {
+      const operators: Record<string, StateSnapshot> = {};
+      for (const [opId, state] of this.states) operators[opId] = await state.snapshot(barrier.checkpointId);
+      const inputs: Record<string, number> = {};
+      for (let i = 0; i < this.inputIds.length; i++) inputs[this.inputIds[i]] = this.gate.lastSeq[i];
+      const outputs: Record<string, number> = {};
+      for (let i = 0; i < this.outputIds.length; i++) outputs[this.outputIds[i]] = this.outputs.channels[i].nextSeq;
+      const source = this.head instanceof SourceOperator ? this.head.source.snapshotState?.() : undefined;
+      listener.acknowledge({ taskId: this.id, checkpointId: barrier.checkpointId, operators, source, inputs, outputs });
+    } catch (e) {
+      listener.decline(this.id, barrier.checkpointId, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Restores state, channel sequence numbers and (after init, in runSource) the source offset. */
+  private async restoreFrom(snapshots: readonly TaskSnapshot[] | undefined): Promise<void> {
+    if (snapshots === undefined || snapshots.length === 0) return;
+    for (const [opId, state] of this.states) {
+      const parts = snapshots.map((s) => s.operators[opId]).filter((p): p is StateSnapshot => p !== undefined);
+      if (parts.length > 0) await state.restore(parts);
+    }
+    const own = snapshots.find((s) => s.taskId === this.id);
+    if (own === undefined) return;
+    for (let i = 0; i < this.outputIds.length; i++) {
+      const seq = own.outputs[this.outputIds[i]];
+      if (seq !== undefined) this.outputs.channels[i].nextSeq = seq;
+    }
+    for (let i = 0; i < this.inputIds.length; i++) {
+      const seq = own.inputs[this.inputIds[i]];
+      if (seq !== undefined) this.gate.lastSeq[i] = seq;
+    }
+    this.restoredSource = own.source;
   }
 
   /** Stops the task: its loop returns at the next frame boundary. */

@@ -1,4 +1,4 @@
-import { makeFrame, type ChannelSender, type Frame } from '@mobius/interface';
+import { makeFrame, type Barrier, type ChannelSender, type Frame } from '@mobius/interface';
 import type { TaskOutputs } from './task-outputs.js';
 
 /**
@@ -43,6 +43,21 @@ export class ChannelOutput {
   end(): void {
     this.flush();
     this.send(makeFrame(this.id, 'end', this.seq, null));
+  }
+
+  /** Flushes, then queues a checkpoint barrier behind the data. */
+  barrier(barrier: Barrier): void {
+    this.flush();
+    this.send(makeFrame(this.id, 'barrier', this.seq, null, barrier));
+  }
+
+  /** The sequence number the next record gets (saved in checkpoints, restored on recovery). */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  set nextSeq(seq: number) {
+    this.seq = seq;
   }
 
   get queuedFrames(): number {

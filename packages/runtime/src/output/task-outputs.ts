@@ -1,3 +1,4 @@
+import type { Barrier } from '@mobius/interface';
 import { Signal } from '../signal.js';
 import type { ChannelOutput } from './channel-output.js';
 
@@ -21,6 +22,11 @@ export class TaskOutputs {
   flushAll(): void {
     const chs = this.channels;
     for (let i = 0; i < chs.length; i++) chs[i].flush();
+  }
+
+  /** Sends a checkpoint barrier on every channel, behind the data already emitted. */
+  barrierAll(barrier: Barrier): void {
+    for (const ch of this.channels) ch.barrier(barrier);
   }
 
   endAll(): void {

@@ -18,6 +18,10 @@ export class TextFileSource implements SourceFunction<string> {
   private carryStart = 0;
   private lines: string[] = [];
   private lineIndex = 0;
+  /** The bytes the pending lines were decoded from, and the file offset of their first line. */
+  private linesData: Buffer = Buffer.alloc(0);
+  private linesStart = 0;
+  private linesFileOffset = 0;
   private eof = false;
   private skipFirstLine = false;
 
@@ -94,7 +98,7 @@ export class TextFileSource implements SourceFunction<string> {
     }
     if (bytesRead === 0) {
       // End of file: the last line has no newline.
-      if (from < data.length && base + from < this.rangeEnd) this.lines = [stripCr(data.toString('utf8', from))];
+      if (from < data.length && base + from < this.rangeEnd) this.setLines([stripCr(data.toString('utf8', from))], data, from, base);
       this.eof = true;
       this.carry = Buffer.alloc(0);
       return;
@@ -108,7 +112,7 @@ export class TextFileSource implements SourceFunction<string> {
       // Every complete line here starts before the range end: decode them in one go.
       const lines = data.toString('utf8', from, lastNl).split('\n');
       for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]);
-      this.lines = lines;
+      this.setLines(lines, data, from, base);
       this.keep(data.subarray(lastNl + 1), base + lastNl + 1, false);
       if (base + lastNl + 1 >= this.rangeEnd) this.finishRange();
       return;
@@ -120,13 +124,13 @@ export class TextFileSource implements SourceFunction<string> {
       const nl = data.indexOf(NEWLINE, start);
       if (nl < 0) {
         this.keep(data.subarray(start), base + start, false);
-        this.lines = lines;
+        this.setLines(lines, data, from, base);
         return; // the line continues in the next chunk
       }
       lines.push(stripCr(data.toString('utf8', start, nl)));
       start = nl + 1;
     }
-    this.lines = lines;
+    this.setLines(lines, data, from, base);
     this.finishRange();
   }
 
@@ -141,9 +145,38 @@ export class TextFileSource implements SourceFunction<string> {
     this.carry = Buffer.alloc(0);
   }
 
-  /** Byte offset of the next line to read (for checkpoints). */
+  private setLines(lines: string[], data: Buffer, start: number, base: number): void {
+    this.lines = lines;
+    this.lineIndex = 0;
+    this.linesData = data;
+    this.linesStart = start;
+    this.linesFileOffset = base;
+  }
+
+  /**
+   * The file offset of the next line to emit (the checkpoint offset). Lines already decoded but
+   * not yet emitted are counted back by scanning their newlines: only when a snapshot is taken,
+   * never per line.
+   */
   snapshotState(): number {
-    return this.carryStart;
+    if (this.lineIndex < this.lines.length) {
+      let pos = this.linesStart;
+      for (let i = 0; i < this.lineIndex; i++) pos = this.linesData.indexOf(NEWLINE, pos) + 1;
+      return this.linesFileOffset + pos;
+    }
+    return this.eof ? Math.max(this.rangeEnd, this.carryStart) : this.carryStart;
+  }
+
+  /** Resumes at an offset from snapshotState() (called after init()). */
+  restoreState(state: unknown): void {
+    const offset = state as number;
+    this.position = offset;
+    this.carryStart = offset;
+    this.carry = Buffer.alloc(0);
+    this.lines = [];
+    this.lineIndex = 0;
+    this.skipFirstLine = false;
+    this.eof = offset >= this.rangeEnd;
   }
 
   async close(): Promise<void> {
