@@ -28,6 +28,15 @@ export type {
   ExecutionPlan,
   LogicalGraph,
   TaskMetrics,
+  CheckpointedFunction,
+  TwoPhaseCommitSinkFunction,
+  ValueState,
+  ListState,
+  MapState,
+  ValueStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  StateDescriptor,
 } from '@mobius/interface';
 export {
   MobiusError,
@@ -38,9 +47,14 @@ export {
   RunnerError,
   BackpressureError,
   CONFIG_KEYS,
+  valueState,
+  listState,
+  mapState,
 } from '@mobius/interface';
 export { createPlan, explain } from '@mobius/planner';
 export type { ExplainFormat } from '@mobius/planner';
+export { FileSink } from '@mobius/runtime';
+export type { FileSinkOptions } from '@mobius/runtime';
 export { EmbeddedRunner } from './embedded-runner.js';
 export type { EmbeddedRunnerOptions } from './embedded-runner.js';
 export { captureJob, importJob } from './load-job.js';

@@ -1,5 +1,8 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   JobFailedError,
+  type CheckpointListener,
   type ExecutionPlan,
   type JobHandle,
   type JobResult,
@@ -8,21 +11,35 @@ import {
   type Logger,
   type StateBackend,
   type TaskMetrics,
+  type TaskSnapshot,
 } from '@mobius/interface';
-import { Task } from '@mobius/runtime';
+import { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
+import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { createLocalScheduler } from '@mobius/scheduler';
 import { MemoryTransport } from '@mobius/transport-memory';
 
-/** A job running in this process: every task on the memory transport. */
+/**
+ * A job running in this process: every task on the memory transport. With
+ * `checkpoint.interval.ms` > 0, checkpoints are taken, and a failure restarts every task from
+ * the latest complete checkpoint (global restore) up to `restart.max-attempts` times.
+ */
 export class LocalJob implements JobHandle {
   state: JobState = 'CREATED';
   private tasks: Task[] = [];
   private failure: unknown = undefined;
+  private restarting = false;
   private cancelRequested = false;
-  private readonly transport = new MemoryTransport();
+  private transport = new MemoryTransport();
   private readonly scheduler = createLocalScheduler();
   private startTime = 0;
-  private done: Promise<JobResult> | undefined;
+  private done!: Promise<JobResult>;
+  private settle!: { resolve(r: JobResult): void; reject(e: unknown): void };
+  private attempt = 0;
+  private restarts = 0;
+  private coordinator: CheckpointCoordinator | undefined;
+  private store: FsCheckpointStore | undefined;
+  private nextCheckpointId = 1;
+  private readonly intervalMs: number;
 
   constructor(
     readonly id: string,
@@ -31,48 +48,141 @@ export class LocalJob implements JobHandle {
     private readonly graph: LogicalGraph,
     private readonly logger: Logger,
     private readonly stateBackend: StateBackend,
-  ) {}
+  ) {
+    this.intervalMs = plan.config['checkpoint.interval.ms'] as number;
+  }
+
+  private config(key: string): number {
+    return this.plan.config[key] as number;
+  }
 
   async start(): Promise<void> {
-    await this.transport.start();
     this.scheduler.place(this.id, this.plan);
-    const services = { transport: this.transport, endpointOf: () => this.transport.endpoint, stateBackend: this.stateBackend, logger: this.logger };
+    if (this.intervalMs > 0) {
+      const dir = (this.plan.config['checkpoint.dir'] as string) || join(tmpdir(), 'mobius-checkpoints');
+      this.store = new FsCheckpointStore({ directory: dir, logger: this.logger });
+    }
+    this.done = new Promise<JobResult>((resolve, reject) => (this.settle = { resolve, reject }));
+    // result() may never be called (an unbounded job that is cancelled): never an unhandled rejection.
+    this.done.catch(() => undefined);
+    this.startTime = Date.now();
     try {
-      this.tasks = this.plan.tasks.map((t) => new Task({ jobId: this.id, plan: this.plan, graph: this.graph, taskId: t.id, attempt: 0 }, services));
+      await this.launch(undefined);
     } catch (e) {
       await this.transport.close();
       this.scheduler.release(this.id);
       throw e;
     }
+    this.logger.info({ jobId: this.id, job: this.name, tasks: this.tasks.length, checkpointIntervalMs: this.intervalMs }, 'job started');
+  }
+
+  /** Deploys every task (restoring from snapshots after a failure) and runs them. */
+  private async launch(restore: readonly TaskSnapshot[] | undefined): Promise<void> {
+    await this.transport.start();
+    const coordinator = this.createCoordinator();
+    const listener: CheckpointListener | undefined =
+      coordinator === undefined
+        ? undefined
+        : {
+            acknowledge: (snapshot) => {
+              void this.store!.writeTaskState(this.id, snapshot.checkpointId, snapshot.taskId, encodeTaskSnapshot(snapshot)).then(
+                (handle) => coordinator.acknowledge(snapshot.taskId, snapshot.checkpointId, handle),
+                (e: unknown) => coordinator.decline(snapshot.taskId, snapshot.checkpointId, `writing the snapshot failed: ${(e as Error).message}`),
+              );
+            },
+            decline: (taskId, checkpointId, reason) => coordinator.decline(taskId, checkpointId, reason),
+          };
+    const services = { transport: this.transport, endpointOf: () => this.transport.endpoint, stateBackend: this.stateBackend, logger: this.logger, checkpoints: listener };
+    const tasks = this.plan.tasks.map((t) => new Task({ jobId: this.id, plan: this.plan, graph: this.graph, taskId: t.id, attempt: this.attempt, restore }, services));
+    this.tasks = tasks;
+    this.coordinator = coordinator;
     this.state = 'RUNNING';
-    this.startTime = Date.now();
-    this.logger.info({ jobId: this.id, job: this.name, tasks: this.tasks.length }, 'job started');
-    const runs = this.tasks.map((t) => t.run().catch((e: unknown) => this.fail(e)));
-    this.done = Promise.all(runs).then(() => this.finish());
-    // result() may never be called (an unbounded job that is cancelled): never an unhandled rejection.
-    this.done.catch(() => undefined);
+    coordinator?.start();
+    const runs = tasks.map((t) => t.run().catch((e: unknown) => this.onTaskFailure(e, tasks)));
+    void Promise.all(runs).then(() => this.attemptEnded(tasks));
   }
 
-  private fail(error: unknown): void {
-    if (this.failure !== undefined) return;
-    this.failure = error;
-    for (const t of this.tasks) t.cancel();
+  private createCoordinator(): CheckpointCoordinator | undefined {
+    if (this.store === undefined) return undefined;
+    const sources = new Set(this.plan.operators.filter((o) => o.kind === 'source').map((o) => o.vertexId));
+    return new CheckpointCoordinator({
+      jobId: this.id,
+      tasks: this.plan.tasks.map((t) => t.id),
+      store: this.store,
+      intervalMs: this.intervalMs,
+      timeoutMs: this.config('checkpoint.timeout.ms'),
+      retained: this.config('checkpoint.retained'),
+      firstCheckpointId: this.nextCheckpointId,
+      logger: this.logger,
+      trigger: (checkpointId, timestamp, savepoint) => {
+        for (const t of this.tasks) if (sources.has(t.vertex.id)) t.triggerCheckpoint(checkpointId, timestamp, savepoint ? 'savepoint' : 'checkpoint');
+      },
+      notifyComplete: (checkpointId) => {
+        for (const t of this.tasks) void t.notifyCheckpointComplete(checkpointId);
+      },
+    });
   }
 
-  private async finish(): Promise<JobResult> {
+  private onTaskFailure(error: unknown, attemptTasks: readonly Task[]): void {
+    if (attemptTasks !== this.tasks || this.restarting || this.failure !== undefined) return;
+    const canRestart = this.coordinator !== undefined && !this.cancelRequested && this.restarts < this.config('restart.max-attempts');
+    if (canRestart) {
+      this.restarting = true;
+      this.logger.warn({ jobId: this.id, job: this.name, err: error, attempt: this.attempt }, 'task failed: restarting the job from its latest checkpoint');
+      this.coordinator!.abort('a task failed');
+    } else {
+      this.failure = error;
+    }
+    for (const t of attemptTasks) t.cancel();
+  }
+
+  private async attemptEnded(attemptTasks: readonly Task[]): Promise<void> {
+    if (attemptTasks !== this.tasks) return;
+    const coordinator = this.coordinator;
+    if (coordinator !== undefined) {
+      this.nextCheckpointId += coordinator.stats().triggered;
+      await coordinator.stop();
+    }
     await this.transport.close();
+    if (this.restarting && !this.cancelRequested) {
+      try {
+        await this.restart();
+        return;
+      } catch (e) {
+        this.failure = e;
+      }
+    }
+    this.restarting = false;
+    this.finish();
+  }
+
+  /** Global restore: every task again, from the latest valid complete checkpoint. */
+  private async restart(): Promise<void> {
+    this.restarts++;
+    this.attempt++;
+    await new Promise((resolve) => setTimeout(resolve, this.config('restart.delay.ms')));
+    const latest = await this.store!.latestValid(this.id);
+    const restore = latest === undefined ? undefined : await Promise.all(Object.values(latest.tasks).map(async (h) => decodeTaskSnapshot(await this.store!.readTaskState(h))));
+    this.logger.warn({ jobId: this.id, job: this.name, attempt: this.attempt, checkpointId: latest?.checkpointId ?? null }, latest === undefined ? 'restarting from the beginning (no complete checkpoint)' : 'restarting from a checkpoint');
+    this.restarting = false;
+    this.transport = new MemoryTransport();
+    await this.launch(restore);
+  }
+
+  private finish(): void {
     this.scheduler.release(this.id);
     const endTime = Date.now();
     if (this.failure !== undefined) {
       this.state = 'FAILED';
       const error = new JobFailedError(this.id, this.name, this.failure);
       this.logger.error({ jobId: this.id, job: this.name, err: error }, 'job failed');
-      throw error;
+      this.settle.reject(error);
+      return;
     }
     // A cancel that raced with the last task finishing does not turn a finished job into a cancelled one.
     this.state = this.cancelRequested && this.tasks.some((t) => t.state === 'CANCELED') ? 'CANCELED' : 'FINISHED';
-    this.logger.info({ jobId: this.id, job: this.name, state: this.state, durationMs: endTime - this.startTime }, 'job ended');
-    return {
+    this.logger.info({ jobId: this.id, job: this.name, state: this.state, durationMs: endTime - this.startTime, restarts: this.restarts }, 'job ended');
+    this.settle.resolve({
       jobId: this.id,
       name: this.name,
       state: this.state as 'FINISHED' | 'CANCELED',
@@ -80,11 +190,11 @@ export class LocalJob implements JobHandle {
       endTime,
       durationMs: endTime - this.startTime,
       tasks: this.metrics(),
-    };
+    });
   }
 
   result(): Promise<JobResult> {
-    return this.done!;
+    return this.done;
   }
 
   async cancel(): Promise<void> {
@@ -92,7 +202,7 @@ export class LocalJob implements JobHandle {
       this.cancelRequested = true;
       for (const t of this.tasks) t.cancel();
     }
-    await this.done!.catch(() => undefined);
+    await this.done.catch(() => undefined);
   }
 
   metrics(): readonly TaskMetrics[] {

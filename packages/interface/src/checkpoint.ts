@@ -36,6 +36,8 @@ export interface TaskSnapshot {
   readonly operators: Readonly<Record<string, StateSnapshot>>;
   /** The source function's offset (`snapshotState()`), for source tasks. */
   readonly source?: unknown;
+  /** Operator id → the state its function returned from `snapshotState(checkpointId)` (e.g. a sink's pre-committed files). */
+  readonly functions?: Readonly<Record<string, unknown>>;
   /** Plan channel id → sequence number of the last record read from it. */
   readonly inputs: Readonly<Record<string, number>>;
   /** Plan channel id → sequence number the next record sent on it gets. */

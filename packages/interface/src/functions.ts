@@ -1,4 +1,5 @@
 import type { ConfigMap, ConfigValue } from './config.js';
+import type { ListState, ListStateDescriptor, MapState, MapStateDescriptor, ValueState, ValueStateDescriptor } from './keyed-state.js';
 
 /**
  * What a rich function sees of the task running it (Flink's RuntimeContext, Ray's
@@ -22,6 +23,21 @@ export interface RuntimeContext {
   readonly operatorConfig: ConfigMap;
   /** The operator's value for a key if set, else the job's, else the declared default. */
   getConfig(key: string): ConfigValue | undefined;
+  /**
+   * Keyed state: one value per key, scoped to the key of the record being processed. Take it in
+   * open() of a function on a keyed stream (after keyBy()); use it while processing records. On
+   * an operator that is not keyed it throws a MobiusError with code `STATE_NOT_KEYED`.
+   */
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  /** Keyed state: a list per key (see getState). */
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  /** Keyed state: a map per key (see getState). */
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V>;
+  /**
+   * Operator state: one list per parallel task, not scoped to a key (for sources, sinks and
+   * any other operator). It is checkpointed with the task and restored on recovery.
+   */
+  getOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
 }
 
 /** Lifecycle hooks shared by every rich function. */

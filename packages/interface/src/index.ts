@@ -52,7 +52,18 @@ export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Tr
 export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
 export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
+export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner } from './runner.js';
 export type { WorkerInfo, TaskPlacement, Scheduler } from './scheduler.js';
+export { valueState, listState, mapState } from './keyed-state.js';
+export type {
+  ValueStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  StateDescriptor,
+  ValueState,
+  ListState,
+  MapState,
+} from './keyed-state.js';

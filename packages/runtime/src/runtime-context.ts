@@ -1,4 +1,17 @@
-import { configKey, type ConfigMap, type ConfigValue, type RuntimeContext } from '@mobius/interface';
+import {
+  MobiusError,
+  configKey,
+  type ConfigMap,
+  type ConfigValue,
+  type ListState,
+  type ListStateDescriptor,
+  type MapState,
+  type MapStateDescriptor,
+  type RuntimeContext,
+  type ValueState,
+  type ValueStateDescriptor,
+} from '@mobius/interface';
+import { StateAccess } from './state/state-access.js';
 
 export interface RuntimeContextInit {
   readonly jobId: string;
@@ -11,6 +24,8 @@ export interface RuntimeContextInit {
   readonly maxParallelism: number;
   readonly jobConfig: ConfigMap;
   readonly operatorConfig: ConfigMap;
+  /** The operator's state (keyed and operator state). Without it, state is not available. */
+  readonly state?: StateAccess;
 }
 
 /** The context a rich function receives in open(). */
@@ -25,6 +40,7 @@ export class TaskRuntimeContext implements RuntimeContext {
   readonly maxParallelism: number;
   readonly jobConfig: ConfigMap;
   readonly operatorConfig: ConfigMap;
+  private readonly state: StateAccess | undefined;
 
   constructor(init: RuntimeContextInit) {
     this.jobId = init.jobId;
@@ -37,9 +53,33 @@ export class TaskRuntimeContext implements RuntimeContext {
     this.maxParallelism = init.maxParallelism;
     this.jobConfig = init.jobConfig;
     this.operatorConfig = init.operatorConfig;
+    this.state = init.state;
   }
 
   getConfig(key: string): ConfigValue | undefined {
     return this.operatorConfig[key] ?? this.jobConfig[key] ?? configKey(key)?.default;
+  }
+
+  private access(): StateAccess {
+    if (this.state === undefined) {
+      throw new MobiusError('STATE_UNAVAILABLE', `operator "${this.operatorName}" (${this.operatorId}) has no state in this context`);
+    }
+    return this.state;
+  }
+
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
+    return this.access().getState(descriptor);
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    return this.access().getListState(descriptor);
+  }
+
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
+    return this.access().getMapState(descriptor);
+  }
+
+  getOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    return this.access().getOperatorState(descriptor);
   }
 }

@@ -22,12 +22,12 @@ import {
   type TaskStateBackend,
   type Transport,
 } from '@mobius/interface';
-import { keyGroupOf } from '@mobius/planner';
 import { InputGate } from './input-gate.js';
 import { FanOut, callable, discard, instantiate, operatorFailure, type OperatorIdentity } from './operators/operator.js';
 import { FilterOperator } from './operators/filter-operator.js';
 import { FlatMapOperator } from './operators/flat-map-operator.js';
 import { MapOperator } from './operators/map-operator.js';
+import { KeyedFilterOperator, KeyedFlatMapOperator, KeyedMapOperator, KeyedSinkOperator } from './operators/keyed-operators.js';
 import { ReduceOperator } from './operators/reduce-operator.js';
 import { PendingWrites, SinkOperator } from './operators/sink-operator.js';
 import { SourceOperator } from './operators/source-operator.js';
@@ -37,6 +37,9 @@ import { ChannelOutput } from './output/channel-output.js';
 import { TaskOutputs } from './output/task-outputs.js';
 import { BroadcastWriter, CustomWriter, KeyGroupWriter, RoundRobinWriter, SingleChannelWriter } from './output/writers.js';
 import { TaskRuntimeContext } from './runtime-context.js';
+import { KeyContext } from './state/key-context.js';
+import { stateKeyGroupOf } from './state/operator-state.js';
+import { StateAccess } from './state/state-access.js';
 import { yieldToEventLoop } from './signal.js';
 import { CollectionSource } from './sources/collection-source.js';
 import { TextFileSource } from './sources/text-file-source.js';
@@ -73,6 +76,19 @@ export type TaskState = 'CREATED' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILE
 
 const indexOfTask = (taskId: string): number => Number(taskId.slice(taskId.lastIndexOf('#') + 1));
 
+/** The checkpoint hooks a rich function may have (CheckpointedFunction, TwoPhaseCommitSinkFunction). */
+interface FunctionHooks {
+  snapshotState?(checkpointId: number): unknown;
+  restoreState?(state: unknown): unknown;
+  notifyCheckpointComplete?(checkpointId: number): unknown;
+  finish?(): unknown;
+}
+
+/** The user's rich function object of an operator, if it is one. */
+function hooksOf(op: StreamOperator): FunctionHooks | undefined {
+  return (op as unknown as { rich?: FunctionHooks }).rich;
+}
+
 /**
  * One parallel instance of a chained vertex: an async loop that takes a frame from its input
  * gate, pushes its records through the operator chain with direct calls, and waits only
@@ -105,8 +121,9 @@ export class Task implements SourceHost {
   private readonly lingerMs: number;
   private readonly maxQueuedFrames: number;
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** The source offset of the snapshot this task restores from. */
+  /** The source offset and function states of the snapshot this task restores from. */
   private restoredSource: unknown = undefined;
+  private restoredFunctions: Readonly<Record<string, unknown>> | undefined = undefined;
   /** Records a run() source collected since it last yielded to the event loop. */
   private runCollects = 0;
 
@@ -175,35 +192,61 @@ export class Task implements SourceHost {
   private createOperator(node: LogicalNode, plan: ExecutionPlan): StreamOperator {
     const identity = this.identity(node);
     const fn = instantiate<unknown>(node.fn);
-    switch (node.kind) {
-      case 'source':
-        return new SourceOperator(identity, this.createSource(node));
-      case 'map':
-        return new MapOperator(identity, fn);
-      case 'flatMap':
-        return new FlatMapOperator(identity, fn);
-      case 'filter':
-        return new FilterOperator(identity, fn);
-      case 'union':
-        return new UnionOperator(identity);
-      case 'sink':
-        return new SinkOperator(identity, fn, this.pending);
-      case 'reduce': {
-        const input = plan.edges.find((e) => e.targetOperator === node.id)!;
-        const selector = this.logicalEdge(input).partition.keySelector as KeySelector<unknown>;
-        const maxParallelism = plan.maxParallelism;
-        const state = this.services.stateBackend.create({
-          jobId: this.deployment.jobId,
-          operatorId: node.id,
-          taskIndex: this.planTask.index,
-          maxParallelism,
-          keyGroups: this.planTask.keyGroups,
-          keyGroupOf: (key) => keyGroupOf(key, maxParallelism),
-        });
-        this.states.set(node.id, state);
-        return new ReduceOperator(identity, fn, selector, state.keyed('reduce'));
+    if (node.kind === 'source') return new SourceOperator(identity, this.createSource(node));
+    if (node.kind === 'union') return new UnionOperator(identity);
+    const keyed = plan.operators.find((o) => o.id === node.id)?.keyed === true;
+    if (!keyed) {
+      // Operator state of an earlier attempt is restored before open(): the state must exist by then.
+      if (this.deployment.restore?.some((s) => s.operators[node.id] !== undefined)) this.stateOf(node);
+      switch (node.kind) {
+        case 'map':
+          return new MapOperator(identity, fn);
+        case 'flatMap':
+          return new FlatMapOperator(identity, fn);
+        case 'filter':
+          return new FilterOperator(identity, fn);
+        case 'sink':
+          return new SinkOperator(identity, fn, this.pending);
+        case 'reduce':
+          break; // the planner refuses a reduce without keyBy; fall through to the keyed path
       }
     }
+    // A keyed operator sets the current key for its keyed state before each call of its function.
+    const input = plan.edges.find((e) => e.targetOperator === node.id)!;
+    const selector = this.logicalEdge(input).partition.keySelector as KeySelector<unknown>;
+    const state = this.stateOf(node);
+    const keys = new KeyContext(node.name);
+    switch (node.kind) {
+      case 'map':
+        return new KeyedMapOperator(identity, fn, selector, keys);
+      case 'flatMap':
+        return new KeyedFlatMapOperator(identity, fn, selector, keys);
+      case 'filter':
+        return new KeyedFilterOperator(identity, fn, selector, keys);
+      case 'sink':
+        return new KeyedSinkOperator(identity, fn, this.pending, selector, keys);
+      default:
+        // reduce uses the same state backend as keyed state, under the reserved name 'reduce'.
+        return new ReduceOperator(identity, fn, selector, state.keyed('reduce'), keys);
+    }
+  }
+
+  /** The state of an operator in this task (keyed and operator state), created on first use. */
+  private stateOf(node: LogicalNode): TaskStateBackend {
+    let state = this.states.get(node.id);
+    if (state === undefined) {
+      const maxParallelism = this.deployment.plan.maxParallelism;
+      state = this.services.stateBackend.create({
+        jobId: this.deployment.jobId,
+        operatorId: node.id,
+        taskIndex: this.planTask.index,
+        maxParallelism,
+        keyGroups: this.planTask.keyGroups,
+        keyGroupOf: stateKeyGroupOf(maxParallelism),
+      });
+      this.states.set(node.id, state);
+    }
+    return state;
   }
 
   private createSource(node: LogicalNode): SourceFunction<unknown> {
@@ -265,6 +308,14 @@ export class Task implements SourceHost {
       maxParallelism: this.deployment.plan.maxParallelism,
       jobConfig: this.deployment.plan.config,
       operatorConfig: node.config,
+      state: new StateAccess({
+        operatorId: node.id,
+        operatorName: node.name,
+        keys: op.keys,
+        keyGroups: this.planTask.keyGroups,
+        backend: () => this.stateOf(node),
+        reserved: node.kind === 'reduce' ? ['reduce'] : [],
+      }),
     });
   }
 
@@ -276,11 +327,22 @@ export class Task implements SourceHost {
       await this.restoreFrom(this.deployment.restore);
       // Downstream operators open first, so they are ready before anything is emitted.
       for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i].open(this.contextFor(this.operators[i]));
+      await this.restoreFunctions();
       if (this.sourceContext !== undefined) await this.runSource(this.sourceContext);
       else await this.runInputs();
       if (!this.cancelled) {
         for (const op of this.operators) await op.finish();
         await this.settleWrites();
+        // End of input: functions with a finish() hook (two-phase-commit sinks) commit what is left.
+        for (const op of this.operators) {
+          const fn = hooksOf(op);
+          if (typeof fn?.finish !== 'function') continue;
+          try {
+            await fn.finish();
+          } catch (e) {
+            throw operatorFailure(op.identity, e);
+          }
+        }
         this.clearLinger();
         this.outputs.endAll();
         await this.outputs.whenDrained();
@@ -455,7 +517,12 @@ export class Task implements SourceHost {
       const outputs: Record<string, number> = {};
       for (let i = 0; i < this.outputIds.length; i++) outputs[this.outputIds[i]] = this.outputs.channels[i].nextSeq;
       const source = this.head instanceof SourceOperator ? this.head.source.snapshotState?.() : undefined;
-      listener.acknowledge({ taskId: this.id, checkpointId: barrier.checkpointId, operators, source, inputs, outputs });
+      const functions: Record<string, unknown> = {};
+      for (const op of this.operators) {
+        const fn = op instanceof SourceOperator ? undefined : hooksOf(op);
+        if (typeof fn?.snapshotState === 'function') functions[op.identity.operatorId] = await fn.snapshotState(barrier.checkpointId);
+      }
+      listener.acknowledge({ taskId: this.id, checkpointId: barrier.checkpointId, operators, source, functions, inputs, outputs });
     } catch (e) {
       listener.decline(this.id, barrier.checkpointId, e instanceof Error ? e.message : String(e));
     }
@@ -479,6 +546,36 @@ export class Task implements SourceHost {
       if (seq !== undefined) this.gate.lastSeq[i] = seq;
     }
     this.restoredSource = own.source;
+    this.restoredFunctions = own.functions;
+  }
+
+  /** Hands each function its state from the restored checkpoint (after open(): sinks recover here). */
+  private async restoreFunctions(): Promise<void> {
+    const states = this.restoredFunctions;
+    if (states === undefined) return;
+    for (const op of this.operators) {
+      const state = states[op.identity.operatorId];
+      const fn = hooksOf(op);
+      if (state === undefined || op instanceof SourceOperator || typeof fn?.restoreState !== 'function') continue;
+      try {
+        await fn.restoreState(state);
+      } catch (e) {
+        throw operatorFailure(op.identity, e);
+      }
+    }
+  }
+
+  /** Checkpoint `checkpointId` completed everywhere: functions commit (two-phase-commit sinks). */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    for (const op of this.operators) {
+      const fn = hooksOf(op);
+      if (typeof fn?.notifyCheckpointComplete !== 'function') continue;
+      try {
+        await fn.notifyCheckpointComplete(checkpointId);
+      } catch (e) {
+        this.logger.error({ err: e, operator: op.identity.operatorName, checkpointId }, 'commit after a completed checkpoint failed');
+      }
+    }
   }
 
   /** Stops the task: its loop returns at the next frame boundary. */

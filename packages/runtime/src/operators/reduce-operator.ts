@@ -1,32 +1,41 @@
 import type { KeyedStore, KeySelector, ReduceFn } from '@mobius/interface';
 import { normalizeKey } from '@mobius/planner';
+import { StoreValueState } from '../state/handles.js';
+import { KeyContext } from '../state/key-context.js';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
 import { StreamOperator, richOf } from './stream-operator.js';
 
 /**
  * reduce on a keyed stream: folds each record into its key's value, kept in the task's state
- * backend, and emits the new value (a changelog of per-key values, as in Ray Streaming).
+ * backend as a ValueState (store 'reduce', the same backend as the function's own keyed
+ * state), and emits the new value (a changelog of per-key values, as in Ray Streaming).
  */
 export class ReduceOperator extends StreamOperator {
   private readonly fn: ReduceFn<unknown>;
+  private readonly value: StoreValueState<unknown>;
 
   constructor(
     identity: OperatorIdentity,
     fn: unknown,
     private readonly keySelector: KeySelector<unknown>,
-    private readonly store: KeyedStore<unknown>,
+    store: KeyedStore<unknown>,
+    private readonly keyContext: KeyContext = new KeyContext(identity.operatorName),
   ) {
     super(identity, richOf(fn));
     this.fn = callable(fn, 'reduce');
+    this.keys = keyContext;
+    this.value = new StoreValueState<unknown>(store, keyContext, undefined);
   }
 
   collect(record: unknown): void {
     try {
       const key = normalizeKey(this.keySelector(record));
-      const store = this.store;
-      const current = store.get(key);
+      // The current key scopes the ValueState below and the function's own keyed state.
+      this.keyContext.currentKey = key;
+      const value = this.value;
+      const current = value.value();
       const next = current === undefined ? record : this.fn(current, record);
-      store.put(key, next);
+      value.update(next);
       this.out.collect(next);
     } catch (e) {
       throw operatorFailure(this.identity, e);

@@ -1,4 +1,5 @@
 import type { Collector, RichFunction, RuntimeContext } from '@mobius/interface';
+import type { KeyContext } from '../state/key-context.js';
 import { discard, operatorFailure, type OperatorIdentity } from './operator.js';
 
 /**
@@ -7,6 +8,8 @@ import { discard, operatorFailure, type OperatorIdentity } from './operator.js';
  */
 export abstract class StreamOperator<I = unknown> implements Collector<I> {
   out: Collector<unknown> = discard;
+  /** The current key, on an operator of a keyed stream (set before each call of the function). */
+  keys: KeyContext | undefined = undefined;
 
   constructor(
     readonly identity: OperatorIdentity,
