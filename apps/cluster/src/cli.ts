@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MobiusError } from '@mobius/interface';
 import { generateCurveKeyPair } from '@mobius/transport-zeromq';
@@ -21,10 +22,13 @@ const USAGE = `Usage:
   mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
   mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T] [--slots 4]
                        [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--curve-keys FILE]
-  mobius-cluster submit job.ts [--wait] [--name NAME]   \\
-  mobius-cluster list                                    |  --url URL (default http://127.0.0.1:8081
-  mobius-cluster status JOB                              |  or MOBIUS_URL), --token T (or MOBIUS_TOKEN)
-  mobius-cluster cancel JOB                             /`;
+  mobius-cluster submit job.ts [--wait] [--name NAME] [--from-savepoint PATH]
+  mobius-cluster list
+  mobius-cluster status JOB
+  mobius-cluster cancel JOB
+  mobius-cluster savepoint JOB                           prints the savepoint folder
+  mobius-cluster stop JOB [--savepoint]
+    (these talk to --url URL, default http://127.0.0.1:8081 or MOBIUS_URL, with --token T or MOBIUS_TOKEN)`;
 
 const CLIENT_FLAGS = ['url', 'token', 'token-file'];
 
@@ -130,12 +134,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'submit': {
       const args = parseArgs(rest, ['wait']);
-      checkFlags(args, command, [...CLIENT_FLAGS, 'wait', 'name']);
+      checkFlags(args, command, [...CLIENT_FLAGS, 'wait', 'name', 'from-savepoint']);
       const file = args.positionals[0];
       if (file === undefined) throw new MobiusError('USAGE', 'mobius-cluster submit: missing the job file');
       const bundle = await bundleJob(file);
       const api = client(args);
-      const job = await api.call<JobSummary & { graphHash: string }>('POST', '/jobs', { bundle, name: stringFlag(args, 'name') });
+      const fromSavepoint = stringFlag(args, 'from-savepoint');
+      const job = await api.call<JobSummary & { graphHash: string }>('POST', '/jobs', { bundle, name: stringFlag(args, 'name'), fromSavepoint: fromSavepoint === undefined ? undefined : resolve(fromSavepoint) });
       process.stdout.write(`${job.id}\n`);
       if (!args.flags.has('wait')) return 0;
       for (;;) {
@@ -153,6 +158,24 @@ async function main(argv: string[]): Promise<number> {
       checkFlags(args, command, CLIENT_FLAGS);
       const jobs = await client(args).call<JobSummary[]>('GET', '/jobs');
       for (const j of jobs) process.stdout.write(`${j.id}  ${j.state.padEnd(9)}  ${j.name}${j.error ? `  (${j.error})` : ''}\n`);
+      return 0;
+    }
+    case 'savepoint': {
+      const args = parseArgs(rest);
+      checkFlags(args, command, CLIENT_FLAGS);
+      const id = args.positionals[0];
+      if (id === undefined) throw new MobiusError('USAGE', 'mobius-cluster savepoint: missing the job id');
+      const result = await client(args).call<{ checkpointId: number; path: string }>('POST', `/jobs/${id}/savepoint`);
+      process.stdout.write(`${result.path}\n`);
+      return 0;
+    }
+    case 'stop': {
+      const args = parseArgs(rest, ['savepoint']);
+      checkFlags(args, command, [...CLIENT_FLAGS, 'savepoint']);
+      const id = args.positionals[0];
+      if (id === undefined) throw new MobiusError('USAGE', 'mobius-cluster stop: missing the job id');
+      const result = await client(args).call<{ savepoint: { path: string } | null }>('POST', `/jobs/${id}/stop`, { savepoint: args.flags.has('savepoint') });
+      if (result.savepoint !== null) process.stdout.write(`${result.savepoint.path}\n`);
       return 0;
     }
     case 'status':

@@ -1,4 +1,5 @@
 import type { ExecutionPlan, JobState, TaskMetrics, TaskRunState } from '@mobius/interface';
+import type { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
 
 /** One task of a cluster job, as the coordinator sees it. */
 export interface ClusterTask {
@@ -20,6 +21,16 @@ export class ClusterJob {
   endTime: number | undefined;
   /** Set once every worker accepted its deployment. */
   deployed = false;
+  /** Global-restore attempt: every task of an attempt carries this number. */
+  attempt = 0;
+  restarts = 0;
+  restarting = false;
+  checkpoints: CheckpointCoordinator | undefined;
+  store: FsCheckpointStore | undefined;
+  checkpointDir = '';
+  nextCheckpointId = 1;
+  /** What the first attempt restores from (a savepoint), if anything. */
+  restore: { readonly dir: string; readonly handles: Readonly<Record<string, string>> } | undefined;
   private readonly settledListeners: ((job: ClusterJob) => void)[] = [];
 
   constructor(
@@ -57,6 +68,9 @@ export class ClusterJob {
       submitTime: this.submitTime,
       startTime: this.startTime ?? null,
       endTime: this.endTime ?? null,
+      attempt: this.attempt,
+      restarts: this.restarts,
+      lastCheckpoint: this.checkpoints?.stats().lastCompletedId ?? null,
     };
   }
 

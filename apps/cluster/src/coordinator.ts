@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InsufficientSlotsError, MobiusError, type ControlMessage, type Logger, type TaskMetrics } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
+import { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
 import { SlotScheduler } from '@mobius/scheduler';
 import { ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
@@ -123,6 +124,14 @@ export class Coordinator {
       for (const m of message.tasks) this.updateMetrics(m);
       return;
     }
+    if (message.type === 'ack-checkpoint') {
+      this.jobs.get(message.jobId)?.checkpoints?.acknowledge(message.taskId, message.checkpointId, message.handle);
+      return;
+    }
+    if (message.type === 'decline-checkpoint') {
+      this.jobs.get(message.jobId)?.checkpoints?.decline(message.taskId, message.checkpointId, message.reason);
+      return;
+    }
     if (message.type === 'task-state') {
       const job = this.jobs.get(message.jobId);
       const task = job?.tasks.get(message.taskId);
@@ -131,7 +140,8 @@ export class Coordinator {
       if (message.metrics !== undefined) task.metrics = message.metrics;
       if (message.error !== undefined) task.error = message.error;
       this.logger.info({ jobId: job.id, taskId: task.taskId, workerId: from, state: message.state }, 'task state');
-      if (message.state === 'FAILED') this.failJob(job, message.error ?? `task ${task.taskId} failed`);
+      // While the job is being cancelled, a task that fails is part of the cancel.
+      if (message.state === 'FAILED' && !this.cancelling.has(job.id)) this.failJob(job, message.error ?? `task ${task.taskId} failed`);
       else this.maybeFinish(job);
     }
   }
@@ -147,13 +157,14 @@ export class Coordinator {
     if (!job.deployed || job.terminal) return;
     const states = [...job.tasks.values()].map((t) => t.state);
     if (states.every((s) => s === 'FINISHED')) this.endJob(job, 'FINISHED');
-    else if (states.every((s) => s === 'FINISHED' || s === 'CANCELED') && job.state === 'RUNNING' && this.cancelling.has(job.id)) this.endJob(job, 'CANCELED');
+    else if (states.every((s) => s === 'FINISHED' || s === 'CANCELED' || s === 'FAILED') && job.state === 'RUNNING' && this.cancelling.has(job.id)) this.endJob(job, 'CANCELED');
   }
 
   private readonly cancelling = new Set<string>();
 
   private endJob(job: ClusterJob, state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {
     if (!job.settle(state, error)) return;
+    void job.checkpoints?.stop();
     this.cancelling.delete(job.id);
     try {
       this.scheduler.release(job.id);
@@ -164,10 +175,99 @@ export class Coordinator {
     log({ jobId: job.id, job: job.name, state, error }, `job ${state.toLowerCase()}`);
   }
 
-  private failJob(job: ClusterJob, error: string): void {
-    if (job.terminal) return;
+  private failJob(job: ClusterJob, error: string, restartable = true): void {
+    if (job.terminal || job.restarting) return;
+    const interval = job.plan.config['checkpoint.interval.ms'] as number;
+    if (restartable && interval > 0 && !this.cancelling.has(job.id) && job.restarts < (job.plan.config['restart.max-attempts'] as number)) {
+      void this.restartJob(job, error);
+      return;
+    }
     this.pushCancel(job);
     this.endJob(job, 'FAILED', error);
+  }
+
+  /**
+   * Global restore: cancel what is left of the job, place every task again on the live workers,
+   * and deploy them restoring the latest valid complete checkpoint (ids continue).
+   */
+  private async restartJob(job: ClusterJob, reason: string): Promise<void> {
+    job.restarting = true;
+    job.restarts++;
+    this.logger.warn({ jobId: job.id, job: job.name, reason, restart: job.restarts }, 'restarting the job from its latest checkpoint');
+    job.checkpoints?.abort(reason);
+    this.pushCancel(job);
+    if (job.checkpoints !== undefined) {
+      job.nextCheckpointId += job.checkpoints.stats().triggered;
+      await job.checkpoints.stop();
+    }
+    await new Promise((r) => setTimeout(r, job.plan.config['restart.delay.ms'] as number));
+    try {
+      this.scheduler.release(job.id);
+    } catch {
+      // nothing placed
+    }
+    let placements;
+    try {
+      placements = this.scheduler.place(job.id, job.plan);
+    } catch (e) {
+      job.restarting = false;
+      this.endJob(job, 'FAILED', `${reason}; the restart failed: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    job.attempt++;
+    job.tasks.clear();
+    for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: job.attempt, state: 'DEPLOYING' });
+    const latest = await job.store!.latestValid(job.id);
+    if (latest !== undefined) job.restore = { dir: job.checkpointDir, handles: latest.tasks };
+    this.logger.warn({ jobId: job.id, checkpointId: latest?.checkpointId ?? null, attempt: job.attempt }, latest === undefined ? 'no complete checkpoint: restarting from the start' : 'restoring checkpoint');
+    job.checkpoints = this.createCheckpoints(job);
+    job.deployed = false;
+    job.restarting = false;
+    void this.deploy(job);
+  }
+
+  private createCheckpoints(job: ClusterJob): CheckpointCoordinator {
+    const config = job.plan.config;
+    const workersOf = (): Set<string> => new Set([...job.tasks.values()].map((t) => t.workerId));
+    return new CheckpointCoordinator({
+      jobId: job.id,
+      tasks: job.plan.tasks.map((t) => t.id),
+      store: job.store!,
+      intervalMs: config['checkpoint.interval.ms'] as number,
+      timeoutMs: config['checkpoint.timeout.ms'] as number,
+      retained: config['checkpoint.retained'] as number,
+      firstCheckpointId: job.nextCheckpointId,
+      logger: this.logger,
+      trigger: (checkpointId, timestamp, savepoint) => {
+        for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'trigger-checkpoint', jobId: job.id, checkpointId, timestamp, savepoint });
+      },
+      notifyComplete: (checkpointId) => {
+        for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-complete', jobId: job.id, checkpointId });
+      },
+    });
+  }
+
+  /** Takes a savepoint of a running job; resolves with its id and folder (for --from-savepoint). */
+  async savepoint(jobId: string): Promise<{ checkpointId: number; path: string }> {
+    const job = this.job(jobId);
+    if (job.state !== 'RUNNING' || job.checkpoints === undefined) throw new ClusterError('JOB_NOT_RUNNING', `job ${jobId} is ${job.state}: a savepoint needs a running job`, 409);
+    const metadata = await job.checkpoints.triggerSavepoint();
+    return { checkpointId: metadata.checkpointId, path: job.store!.checkpointDirectory(job.id, metadata.checkpointId) };
+  }
+
+  /** Reads a savepoint folder (`<dir>/<job>/chk-<id>`) into restore handles. */
+  private async savepointAt(path: string): Promise<{ dir: string; handles: Readonly<Record<string, string>> }> {
+    const folder = resolve(path);
+    const match = /^chk-(\d+)$/.exec(basename(folder));
+    if (match === null || !existsSync(join(folder, '_metadata.json'))) {
+      throw new ClusterError('INVALID_SAVEPOINT', `${path} is not a savepoint folder (expected <checkpoint dir>/<job>/chk-<id> with a _metadata.json)`, 400);
+    }
+    const dir = dirname(dirname(folder));
+    const store = new FsCheckpointStore({ directory: dir, logger: this.logger });
+    const all = await store.list(basename(dirname(folder)));
+    const metadata = all.find((m) => m.checkpointId === Number(match[1]));
+    if (metadata === undefined) throw new ClusterError('INVALID_SAVEPOINT', `${path}: its metadata is missing or corrupt`, 400);
+    return { dir, handles: metadata.tasks };
   }
 
   private pushCancel(job: ClusterJob): void {
@@ -201,7 +301,8 @@ export class Coordinator {
   }
 
   /** Plans, places and deploys a job bundle. Throws ClusterError with an HTTP status on refusal. */
-  async submit(bundle: string, requestedName?: string): Promise<ClusterJob> {
+  async submit(bundle: string, requestedName?: string, fromSavepoint?: string): Promise<ClusterJob> {
+    const restore = fromSavepoint === undefined ? undefined : await this.savepointAt(fromSavepoint);
     const id = randomUUID();
     const dir = join(this.dataDir, 'jobs', id);
     const path = writeBundle(dir, bundle);
@@ -227,6 +328,10 @@ export class Coordinator {
       throw e;
     }
     const job = new ClusterJob(id, name, plan, bundle);
+    job.checkpointDir = (plan.config['checkpoint.dir'] as string) || join(this.dataDir, 'checkpoints');
+    job.store = new FsCheckpointStore({ directory: job.checkpointDir, logger: this.logger });
+    job.restore = restore;
+    job.checkpoints = this.createCheckpoints(job);
     for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: 0, state: 'DEPLOYING' });
     this.jobs.set(id, job);
     this.logger.info({ jobId: id, job: name, tasks: placements.length, graphHash: plan.graphHash }, 'job submitted');
@@ -244,13 +349,23 @@ export class Coordinator {
       byWorker.set(t.workerId, list);
     }
     job.state = 'RUNNING';
-    job.startTime = Date.now();
+    job.startTime ??= Date.now();
     const replies = await Promise.all(
       [...byWorker].map(async ([workerId, tasks]) => {
         try {
           const reply = await this.control!.request(
             workerId,
-            { type: 'deploy', jobId: job.id, name: job.name, bundle: job.bundle, graphHash: job.plan.graphHash, endpoints, tasks },
+            {
+              type: 'deploy',
+              jobId: job.id,
+              name: job.name,
+              bundle: job.bundle,
+              graphHash: job.plan.graphHash,
+              endpoints,
+              tasks,
+              checkpointDir: job.checkpointDir,
+              restore: job.restore,
+            },
             30_000,
           );
           return reply.type === 'error' ? `worker ${workerId} refused the job: ${reply.message}` : undefined;
@@ -261,10 +376,11 @@ export class Coordinator {
     );
     const refusal = replies.find((r) => r !== undefined);
     if (refusal !== undefined) {
-      this.failJob(job, refusal);
+      this.failJob(job, refusal, !refusal.includes('refused the job'));
       return;
     }
     job.deployed = true;
+    job.checkpoints?.start();
     this.maybeFinish(job);
   }
 

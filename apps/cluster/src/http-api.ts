@@ -65,7 +65,7 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
     if (parts[0] === 'jobs') {
       if (parts.length === 1 && method === 'GET') return send(res, 200, [...coordinator.jobs.values()].map((j) => j.summary()));
       if (parts.length === 1 && method === 'POST') {
-        let body: { bundle?: unknown; name?: unknown };
+        let body: { bundle?: unknown; name?: unknown; fromSavepoint?: unknown };
         try {
           body = JSON.parse(await readBody(req)) as typeof body;
         } catch (e) {
@@ -74,11 +74,19 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
         }
         if (typeof body?.bundle !== 'string' || body.bundle.length === 0) throw new ClusterError('BAD_REQUEST', "the body needs a 'bundle' string (the bundled job module)", 400);
         if (body.name !== undefined && typeof body.name !== 'string') throw new ClusterError('BAD_REQUEST', "'name' must be a string", 400);
-        const job = await coordinator.submit(body.bundle, body.name);
+        if (body.fromSavepoint !== undefined && typeof body.fromSavepoint !== 'string') throw new ClusterError('BAD_REQUEST', "'fromSavepoint' must be a savepoint folder path", 400);
+        const job = await coordinator.submit(body.bundle, body.name, body.fromSavepoint);
         return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash });
       }
       if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());
       if (parts.length === 3 && parts[2] === 'cancel' && method === 'POST') return send(res, 202, coordinator.cancel(parts[1]).summary());
+      if (parts.length === 3 && parts[2] === 'savepoint' && method === 'POST') return send(res, 200, await coordinator.savepoint(parts[1]));
+      if (parts.length === 3 && parts[2] === 'stop' && method === 'POST') {
+        const text = await readBody(req);
+        const options = text === '' ? {} : (JSON.parse(text) as { savepoint?: unknown });
+        const savepoint = options.savepoint === true ? await coordinator.savepoint(parts[1]) : undefined;
+        return send(res, 202, { ...coordinator.cancel(parts[1]).summary(), savepoint: savepoint ?? null });
+      }
     }
     if (parts[0] === 'workers' && parts.length === 1 && method === 'GET') return send(res, 200, coordinator.workerSummaries());
     throw new ClusterError('NOT_FOUND', `no route ${method} ${url.pathname}`, 404);

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlMessage, LogicalGraph, Logger, TaskMetrics, Transport } from '@mobius/interface';
+import type { CheckpointListener, ControlMessage, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
+import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
-import { MemoryStateBackend, Task } from '@mobius/runtime';
+import { MemoryStateBackend, Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
 import { captureBundle, writeBundle } from './job-bundle.js';
 import { LocalFirstTransport } from './local-first-transport.js';
@@ -41,6 +42,8 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly jobs = new Map<string, DeployedJob>();
   private readonly graphs = new Map<string, LogicalGraph>();
+  /** Checkpoint stores by folder (a shared mount on a real cluster). */
+  private readonly stores = new Map<string, FsCheckpointStore>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'mobius-worker-'));
   private readonly logger: Logger;
   private stopped = false;
@@ -129,18 +132,49 @@ export class Worker {
       if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
     }
     const plan = createPlan(job.graph, message.name);
+    const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
+    const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
     const services = {
       transport: this.transport!,
       endpointOf: (taskId: string) => message.endpoints[taskId],
       stateBackend: new MemoryStateBackend(),
       logger: this.logger,
+      checkpoints: store === undefined ? undefined : this.checkpointListener(message.jobId, store),
     };
     const graph = job.graph;
-    const created = message.tasks.map(({ taskId, attempt }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt }, services));
+    const created = message.tasks.map(({ taskId, attempt }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt, restore }, services));
     for (const task of created) {
       job.tasks.set(task.id, task);
       void this.runTask(message.jobId, task);
     }
+  }
+
+  private storeAt(dir: string): FsCheckpointStore {
+    let store = this.stores.get(dir);
+    if (store === undefined) {
+      store = new FsCheckpointStore({ directory: dir, logger: this.logger });
+      this.stores.set(dir, store);
+    }
+    return store;
+  }
+
+  /** Every task snapshot of the checkpoint (keyed state may come from any old task when rescaled). */
+  private readSnapshots(store: FsCheckpointStore, handles: Readonly<Record<string, string>>): Promise<TaskSnapshot[]> {
+    return Promise.all(Object.values(handles).map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
+  }
+
+  /** Snapshots go to the shared store; the coordinator gets the handle. */
+  private checkpointListener(jobId: string, store: FsCheckpointStore): CheckpointListener {
+    return {
+      acknowledge: (snapshot) => {
+        void store.writeTaskState(jobId, snapshot.checkpointId, snapshot.taskId, encodeTaskSnapshot(snapshot)).then(
+          (handle) => this.control?.push('coordinator', { type: 'ack-checkpoint', jobId, taskId: snapshot.taskId, checkpointId: snapshot.checkpointId, handle }),
+          (e: unknown) =>
+            this.control?.push('coordinator', { type: 'decline-checkpoint', jobId, taskId: snapshot.taskId, checkpointId: snapshot.checkpointId, reason: `writing the snapshot failed: ${(e as Error).message}` }),
+        );
+      },
+      decline: (taskId, checkpointId, reason) => this.control?.push('coordinator', { type: 'decline-checkpoint', jobId, taskId, checkpointId, reason }),
+    };
   }
 
   private async runTask(jobId: string, task: Task): Promise<void> {
@@ -161,6 +195,20 @@ export class Worker {
   }
 
   private handlePush(message: ControlMessage): void {
+    if (message.type === 'trigger-checkpoint') {
+      const job = this.jobs.get(message.jobId);
+      if (job === undefined) return;
+      const sources = new Set(job.graph.nodes.filter((n) => n.kind === 'source').map((n) => n.id));
+      for (const t of job.tasks.values()) {
+        if (sources.has(t.vertex.operatorIds[0])) t.triggerCheckpoint(message.checkpointId, message.timestamp, message.savepoint === true ? 'savepoint' : 'checkpoint');
+      }
+      return;
+    }
+    if (message.type === 'checkpoint-complete') {
+      const job = this.jobs.get(message.jobId);
+      for (const t of job?.tasks.values() ?? []) void t.notifyCheckpointComplete(message.checkpointId);
+      return;
+    }
     if (message.type !== 'cancel') return;
     const job = this.jobs.get(message.jobId);
     if (job === undefined) return;

@@ -27,6 +27,13 @@ export type ControlMessage =
       /** taskId → data endpoint of the worker running it, for every task of the job. */
       readonly endpoints: Readonly<Record<string, string>>;
       readonly tasks: readonly { readonly taskId: string; readonly attempt: number }[];
+      /** With checkpoints on: the shared checkpoint store's folder the tasks write snapshots to. */
+      readonly checkpointDir?: string;
+      /**
+       * Restore from a checkpoint or savepoint: the store folder it lives in and taskId → snapshot
+       * handle for every task of the checkpointed job (keyed state may come from any of them).
+       */
+      readonly restore?: { readonly dir: string; readonly handles: Readonly<Record<string, string>> };
     }
   | { readonly type: 'cancel'; readonly jobId: string }
   | {
@@ -38,8 +45,9 @@ export type ControlMessage =
       readonly error?: string;
       readonly metrics?: TaskMetrics;
     }
-  | { readonly type: 'trigger-checkpoint'; readonly jobId: string; readonly checkpointId: number; readonly timestamp: number }
+  | { readonly type: 'trigger-checkpoint'; readonly jobId: string; readonly checkpointId: number; readonly timestamp: number; readonly savepoint?: boolean }
   | { readonly type: 'ack-checkpoint'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly handle: string }
+  | { readonly type: 'decline-checkpoint'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly reason: string }
   | { readonly type: 'checkpoint-complete'; readonly jobId: string; readonly checkpointId: number }
   | { readonly type: 'ok' }
   | { readonly type: 'error'; readonly code: string; readonly message: string };

@@ -171,9 +171,12 @@ export class Task implements SourceHost {
       this.head instanceof SourceOperator ? new TaskSourceContext(this, this.head, planTask.index, this.vertex.parallelism) : undefined;
   }
 
-  /** One transport carries the channels of many jobs: channel ids are scoped by job. */
+  /**
+   * One transport carries the channels of many jobs, and of a restarted job's old and new
+   * attempts: channel ids are scoped by job and attempt.
+   */
   private channelId(planChannelId: string): string {
-    return `${this.deployment.jobId}/${planChannelId}`;
+    return `${this.deployment.jobId}/${this.deployment.attempt}/${planChannelId}`;
   }
 
   private config(opId: string, key: string): number {
@@ -351,7 +354,9 @@ export class Task implements SourceHost {
       }
       this.state = this.cancelled ? 'CANCELED' : 'FINISHED';
     } catch (error) {
-      if (this.cancelled && (error instanceof TaskCancelledSignal || !(error instanceof TaskFailedError))) {
+      // Errors while being cancelled belong to the cancel (e.g. writing to a channel whose
+      // cancelled downstream task already closed it), as in Flink: the task ends CANCELED.
+      if (this.cancelled) {
         this.state = 'CANCELED';
         return;
       }

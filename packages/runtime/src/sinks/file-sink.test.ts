@@ -90,3 +90,27 @@ describe('FileSink (two-phase commit)', () => {
     expect(hidden(dir)).toEqual(['.part-1-5.pending']);
   });
 });
+
+describe('FileSink falling back past a later committed checkpoint', () => {
+  it('deletes the output committed for checkpoints after the restored one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mobius-filesink-'));
+    try {
+      const sink = new FileSink<string>({ dir });
+      sink.open(ctx(0));
+      sink.sink('a');
+      const checkpoint1 = sink.snapshotState(1);
+      sink.notifyCheckpointComplete(1);
+      sink.sink('b');
+      sink.snapshotState(2);
+      sink.notifyCheckpointComplete(2); // committed, but checkpoint 2 turns out corrupt
+      sink.close();
+      expect(visible(dir)).toEqual(['part-0-1.jsonl', 'part-0-2.jsonl']);
+      const restarted = new FileSink<string>({ dir });
+      restarted.open(ctx(0, 1));
+      restarted.restoreState(checkpoint1);
+      expect(visible(dir)).toEqual(['part-0-1.jsonl']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -80,14 +80,14 @@ export class FileSink<T = unknown> implements TwoPhaseCommitSinkFunction<T> {
   }
 
   /** Pre-commit: the checkpoint's records become a hidden pending file. */
-  snapshotState(checkpointId: number): { pending: PendingPart[] } {
+  snapshotState(checkpointId: number): { checkpointId: number; pending: PendingPart[] } {
     const part = this.closePart();
     if (part !== undefined) {
       const pending = join(this.dir, `.${this.prefix}-${this.taskIndex}-${checkpointId}.pending`);
       renameSync(part, pending);
       this.pending.push({ checkpointId, pending, final: join(this.dir, `${this.prefix}-${this.taskIndex}-${checkpointId}.jsonl`) });
     }
-    return { pending: [...this.pending] };
+    return { checkpointId, pending: [...this.pending] };
   }
 
   /** Commit: pending files of checkpoints up to this one get their final names. */
@@ -100,16 +100,23 @@ export class FileSink<T = unknown> implements TwoPhaseCommitSinkFunction<T> {
     this.pending = keep;
   }
 
-  /** Restore: commit the restored checkpoint's files, drop everything else this task left. */
+  /**
+   * Restore: commit the restored checkpoint's files, drop everything else this task left. When
+   * the restore falls back past a later checkpoint that completed (its files were committed)
+   * but turned out corrupt, those files are deleted too: the restarted job writes their records
+   * again. Checkpoint ids are never reused, so a later id always means a later checkpoint.
+   */
   restoreState(state: unknown): void {
-    const committed = new Set<string>();
-    for (const p of (state as { pending?: PendingPart[] } | undefined)?.pending ?? []) {
-      commit(p);
-      committed.add(p.final);
-    }
-    const mine = `.${this.prefix}-${this.taskIndex}-`;
+    const restored = state as { checkpointId?: number; pending?: PendingPart[] } | undefined;
+    for (const p of restored?.pending ?? []) commit(p);
+    const hidden = `.${this.prefix}-${this.taskIndex}-`;
+    const final = `${this.prefix}-${this.taskIndex}-`;
     for (const name of readdirSync(this.dir)) {
-      if (name.startsWith(mine) && (name.endsWith('.pending') || name.endsWith('.inprogress'))) unlinkSync(join(this.dir, name));
+      if (name.startsWith(hidden) && (name.endsWith('.pending') || name.endsWith('.inprogress'))) unlinkSync(join(this.dir, name));
+      else if (restored?.checkpointId !== undefined && name.startsWith(final) && name.endsWith('.jsonl')) {
+        const id = Number(name.slice(final.length, -'.jsonl'.length));
+        if (Number.isInteger(id) && id > restored.checkpointId) unlinkSync(join(this.dir, name));
+      }
     }
   }
 

@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
+import { clusterCli, startCluster, writeJob, type JobDetails } from './cluster-helpers.js';
+
+type Pair = [string, number];
+
+/** The seed's word count into a FileSink, with checkpoints. */
+function job(input: string, out: string, options: Record<string, string | number>, parallelism = 2): string {
+  return `
+import { FileSink, StreamingContext } from 'mobius';
+const builder = StreamingContext.builder();
+for (const [k, v] of Object.entries(${JSON.stringify(options)})) builder.option(k, v);
+const ctx = builder.build();
+ctx
+  .readTextFile(${JSON.stringify(input)})
+  .setParallelism(2)
+  .flatMap((line: string) => line.split(/\\s+/).filter((w) => w.length > 0))
+  .map((w: string): [string, number] => [w, 1])
+  .keyBy((p) => p[0])
+  .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
+  .setParallelism(${parallelism})
+  .filter((p) => !p[0].includes('ray'))
+  .sink(new FileSink<[string, number]>({ dir: ${JSON.stringify(out)} }));
+await ctx.execute('cluster_exactly_once');
+`;
+}
+
+function committedUpdates(dir: string): Map<string, number[]> {
+  const updates = new Map<string, number[]>();
+  for (const f of readdirSync(dir)) {
+    if (f.startsWith('.')) continue;
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      if (line === '') continue;
+      const [w, c] = JSON.parse(line) as Pair;
+      const list = updates.get(w) ?? [];
+      list.push(c);
+      updates.set(w, list);
+    }
+  }
+  return updates;
+}
+
+function expectExactlyOnce(dir: string, reference: Map<string, number>): void {
+  const updates = committedUpdates(dir);
+  expect(updates.size).toBe(reference.size);
+  for (const [word, count] of reference) {
+    const seen = (updates.get(word) ?? []).sort((a, b) => a - b);
+    expect(seen, word).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+  }
+}
+
+describe('exactly-once on the cluster: checkpoints, a killed worker, a global restore', () => {
+  const tmp = tempDir('mobius-cluster-eo-');
+  const corpus = join(tmp.dir, 'corpus.txt');
+  let reference: Map<string, number>;
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(repoRoot, 'examples/word-count/make-corpus.mjs'), corpus, String(20_000_000), '5']);
+    reference = referenceCounts(readText(corpus));
+  });
+  afterAll(() => tmp.remove());
+
+  it('a worker killed with SIGKILL mid-run: the job restores its latest checkpoint on the others and the committed files hold every update exactly once', async () => {
+    const cluster = await startCluster(3);
+    try {
+      const out = join(tmp.dir, 'out-kill');
+      const file = writeJob('eo.ts', job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt'), 'restart.delay.ms': 100 }));
+      const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+      expect(submit.code).toBe(0);
+      const id = submit.stdout.trim();
+      // Wait until a checkpoint has committed part files, then kill a worker that runs tasks.
+      const deadline = Date.now() + 60_000;
+      while (!(existsSync(out) && readdirSync(out).some((f) => f.endsWith('.jsonl')))) {
+        if (Date.now() > deadline) throw new Error('no checkpoint committed within 60 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const running = (await cluster.api.call<JobDetails>('GET', `/jobs/${id}`)).body;
+      expect(running.state).toBe('RUNNING');
+      const workers = (await cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
+      const victim = workers.find((w) => running.tasks.some((t) => t.workerId === w.id))!;
+      process.kill(victim.pid, 'SIGKILL');
+      const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 120_000);
+      expect(done.error).toBeNull();
+      expect(done.state).toBe('FINISHED');
+      expect((done as unknown as { restarts: number }).restarts).toBe(1);
+      expect(done.tasks.every((t) => t.workerId !== victim.id)).toBe(true);
+      expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+      expectExactlyOnce(out, reference);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('a savepoint taken at parallelism 2 restores at parallelism 3 with the same results', async () => {
+    const cluster = await startCluster(3);
+    try {
+      const out = join(tmp.dir, 'out-savepoint');
+      const options = { 'checkpoint.dir': join(tmp.dir, 'ckpt-sp') };
+      const first = writeJob('sp2.ts', job(corpus, out, options, 2));
+      const submit = await run(process.execPath, [clusterCli, 'submit', first, '--url', cluster.url, '--token', cluster.token]);
+      const id = submit.stdout.trim();
+      await cluster.api.waitForJob(id, (j) => j.state === 'RUNNING' && j.tasks.some((t) => t.recordsIn > 0), 30_000);
+      const stop = await run(process.execPath, [clusterCli, 'stop', id, '--savepoint', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 30_000 });
+      expect(stop.stderr).toBe('');
+      expect(stop.code).toBe(0);
+      const savepoint = stop.stdout.trim();
+      expect(savepoint).toMatch(/chk-\d+$/);
+      await cluster.api.waitForJob(id, (j) => j.state === 'CANCELED', 30_000);
+      const second = writeJob('sp3.ts', job(corpus, out, options, 3));
+      const resumed = await run(process.execPath, [clusterCli, 'submit', second, '--wait', '--from-savepoint', savepoint, '--url', cluster.url, '--token', cluster.token], { timeoutMs: 60_000 });
+      expect(resumed.stderr).toBe('');
+      expect(resumed.code).toBe(0);
+      // Keyed state moved from 2 reduce tasks to 3 by key group; the first run's updates up to
+      // the savepoint and the second run's after it add up to every update exactly once.
+      expectExactlyOnce(out, reference);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
