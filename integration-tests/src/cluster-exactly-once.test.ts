@@ -62,36 +62,41 @@ describe('exactly-once on the cluster: checkpoints, a killed worker, a global re
   });
   afterAll(() => tmp.remove());
 
-  it('a worker killed with SIGKILL mid-run: the job restores its latest checkpoint on the others and the committed files hold every update exactly once', async () => {
-    const cluster = await startCluster(3);
-    try {
-      const out = join(tmp.dir, 'out-kill');
-      const file = writeJob('eo.ts', job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt'), 'restart.delay.ms': 100 }));
-      const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
-      expect(submit.code).toBe(0);
-      const id = submit.stdout.trim();
-      // Wait until a checkpoint has committed part files, then kill a worker that runs tasks.
-      const deadline = Date.now() + 60_000;
-      while (!(existsSync(out) && readdirSync(out).some((f) => f.endsWith('.jsonl')))) {
-        if (Date.now() > deadline) throw new Error('no checkpoint committed within 60 s');
-        await new Promise((r) => setTimeout(r, 20));
+  for (const backend of ['memory', 'level'] as const) {
+    it(`a worker killed with SIGKILL mid-run (${backend} state backend): the job restores its latest checkpoint on the others and the committed files hold every update exactly once`, async () => {
+      const cluster = await startCluster(3);
+      try {
+        const out = join(tmp.dir, `out-kill-${backend}`);
+        const file = writeJob(
+          'eo.ts',
+          job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'restart.delay.ms': 100, 'state.backend': backend }),
+        );
+        const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+        expect(submit.code).toBe(0);
+        const id = submit.stdout.trim();
+        // Wait until a checkpoint has committed part files, then kill a worker that runs tasks.
+        const deadline = Date.now() + 60_000;
+        while (!(existsSync(out) && readdirSync(out).some((f) => f.endsWith('.jsonl')))) {
+          if (Date.now() > deadline) throw new Error('no checkpoint committed within 60 s');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const running = (await cluster.api.call<JobDetails>('GET', `/jobs/${id}`)).body;
+        expect(running.state).toBe('RUNNING');
+        const workers = (await cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
+        const victim = workers.find((w) => running.tasks.some((t) => t.workerId === w.id))!;
+        process.kill(victim.pid, 'SIGKILL');
+        const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 120_000);
+        expect(done.error).toBeNull();
+        expect(done.state).toBe('FINISHED');
+        expect((done as unknown as { restarts: number }).restarts).toBe(1);
+        expect(done.tasks.every((t) => t.workerId !== victim.id)).toBe(true);
+        expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+        expectExactlyOnce(out, reference);
+      } finally {
+        await cluster.stop();
       }
-      const running = (await cluster.api.call<JobDetails>('GET', `/jobs/${id}`)).body;
-      expect(running.state).toBe('RUNNING');
-      const workers = (await cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
-      const victim = workers.find((w) => running.tasks.some((t) => t.workerId === w.id))!;
-      process.kill(victim.pid, 'SIGKILL');
-      const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 120_000);
-      expect(done.error).toBeNull();
-      expect(done.state).toBe('FINISHED');
-      expect((done as unknown as { restarts: number }).restarts).toBe(1);
-      expect(done.tasks.every((t) => t.workerId !== victim.id)).toBe(true);
-      expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
-      expectExactlyOnce(out, reference);
-    } finally {
-      await cluster.stop();
-    }
-  });
+    });
+  }
 
   it('a savepoint taken at parallelism 2 restores at parallelism 3 with the same results', async () => {
     const cluster = await startCluster(3);

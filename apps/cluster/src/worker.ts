@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { CheckpointListener, ControlMessage, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
-import { MemoryStateBackend, Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
+import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
+import { stateBackendFor } from 'mobius';
 import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
 import { captureBundle, writeBundle } from './job-bundle.js';
 import { LocalFirstTransport } from './local-first-transport.js';
@@ -137,7 +138,7 @@ export class Worker {
     const services = {
       transport: this.transport!,
       endpointOf: (taskId: string) => message.endpoints[taskId],
-      stateBackend: new MemoryStateBackend(),
+      stateBackend: stateBackendFor(plan),
       logger: this.logger,
       checkpoints: store === undefined ? undefined : this.checkpointListener(message.jobId, store),
     };

@@ -18,7 +18,7 @@ export interface EmbeddedRunnerOptions {
  * here: incremental ones need their base checkpoints kept past `checkpoint.retained`, which the
  * checkpoint store does not track yet.
  */
-function stateBackendFor(plan: ExecutionPlan): StateBackend {
+export function stateBackendFor(plan: ExecutionPlan): StateBackend {
   if (plan.config['state.backend'] === 'level') {
     return new LevelStateBackend({
       directory: join(tmpdir(), 'mobius-state'),

@@ -55,7 +55,7 @@ export { createPlan, explain } from '@mobius/planner';
 export type { ExplainFormat } from '@mobius/planner';
 export { FileSink } from '@mobius/runtime';
 export type { FileSinkOptions } from '@mobius/runtime';
-export { EmbeddedRunner } from './embedded-runner.js';
+export { EmbeddedRunner, stateBackendFor } from './embedded-runner.js';
 export type { EmbeddedRunnerOptions } from './embedded-runner.js';
 export { captureJob, importJob } from './load-job.js';
 export type { CapturedJob } from './load-job.js';
