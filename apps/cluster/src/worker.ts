@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckpointListener, ControlMessage, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
+import type { CheckpointListener, ControlMessage, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
-import { stateBackendFor } from 'mobius';
+import { disposeJobState, stateBackendFor } from 'mobius';
 import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
 import { captureBundle, writeBundle } from './job-bundle.js';
 import { LocalFirstTransport } from './local-first-transport.js';
@@ -146,7 +146,7 @@ export class Worker {
     const created = message.tasks.map(({ taskId, attempt }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt, restore }, services));
     for (const task of created) {
       job.tasks.set(task.id, task);
-      void this.runTask(message.jobId, task);
+      void this.runTask(message.jobId, task, plan);
     }
   }
 
@@ -178,7 +178,7 @@ export class Worker {
     };
   }
 
-  private async runTask(jobId: string, task: Task): Promise<void> {
+  private async runTask(jobId: string, task: Task, plan: ExecutionPlan): Promise<void> {
     const report = (state: 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void => {
       this.control?.push('coordinator', { type: 'task-state', jobId, taskId: task.id, attempt: task.metrics().attempt, state, error, metrics: task.metrics() });
     };
@@ -191,7 +191,10 @@ export class Worker {
     } finally {
       const job = this.jobs.get(jobId);
       job?.tasks.delete(task.id);
-      if (job !== undefined && job.tasks.size === 0) this.jobs.delete(jobId);
+      if (job !== undefined && job.tasks.size === 0) {
+        this.jobs.delete(jobId);
+        disposeJobState(plan, jobId);
+      }
     }
   }
 

@@ -1,32 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ExecutionPlan, JobHandle, JobRunner, LogicalGraph, Logger, StateBackend, SubmitOptions } from '@mobius/interface';
+import type { JobHandle, JobRunner, LogicalGraph, Logger, StateBackend, SubmitOptions } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
-import { MemoryStateBackend } from '@mobius/runtime';
-import { LevelStateBackend } from '@mobius/state-level';
 import { LocalJob } from './local-job.js';
 import { createLogger } from './logger.js';
+import { stateBackendFor } from './state-backend.js';
 
 export interface EmbeddedRunnerOptions {
   readonly logger?: Logger;
   readonly stateBackend?: StateBackend;
-}
-
-/**
- * The state backend a job asks for (`state.backend`). The LevelDB backend takes full snapshots
- * here: incremental ones need their base checkpoints kept past `checkpoint.retained`, which the
- * checkpoint store does not track yet.
- */
-export function stateBackendFor(plan: ExecutionPlan): StateBackend {
-  if (plan.config['state.backend'] === 'level') {
-    return new LevelStateBackend({
-      directory: join(tmpdir(), 'mobius-state'),
-      cacheEntries: plan.config['state.level.cache-entries'] as number,
-      incremental: false,
-    });
-  }
-  return new MemoryStateBackend();
 }
 
 /** Runs jobs in this process (the default of `import { StreamingContext } from 'mobius'`). */

@@ -17,6 +17,7 @@ import { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { createLocalScheduler } from '@mobius/scheduler';
 import { MemoryTransport } from '@mobius/transport-memory';
+import { disposeJobState } from './state-backend.js';
 
 /**
  * A job running in this process: every task on the memory transport. With
@@ -171,6 +172,7 @@ export class LocalJob implements JobHandle {
 
   private finish(): void {
     this.scheduler.release(this.id);
+    disposeJobState(this.plan, this.id);
     const endTime = Date.now();
     if (this.failure !== undefined) {
       this.state = 'FAILED';
