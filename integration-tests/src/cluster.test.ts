@@ -87,6 +87,18 @@ describe('the standalone cluster: coordinator and two worker processes', () => {
     expect(submit.stderr).toMatch(/graph hash differs/);
   });
 
+  it("passes the job's own arguments (after --) to the module in every process, not the cluster command's", async () => {
+    const job = writeJob(
+      'args.ts',
+      `import { StreamingContext } from 'mobius';\nconst ctx = StreamingContext.builder().build();\nctx.fromValues(1, 2).map((x: number) => x).name('args:' + process.argv.slice(2).join(',')).sink(() => {});\nawait ctx.execute('args');\n`,
+    );
+    const submit = await run(process.execPath, [clusterCli, 'submit', job, '--wait', '--url', cluster.url, '--token', cluster.token, '--', 'alpha', '--beta']);
+    expect(submit.stderr).toBe('');
+    expect(submit.code).toBe(0);
+    const details = (await cluster.api.call<{ plan: { operators: { name: string }[] } }>('GET', `/jobs/${submit.stdout.trim()}`)).body;
+    expect(details.plan.operators.map((o) => o.name)).toContain('args:alpha,--beta');
+  });
+
   it('rejects garbage bytes on the coordinator HTTP and control ports and on a worker data port, and keeps working', async () => {
     const garbage = randomBytes(4096);
     const httpPort = portOf(cluster.url.replace(/\/$/, ''));

@@ -22,7 +22,7 @@ const USAGE = `Usage:
   mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
   mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T] [--slots 4]
                        [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--curve-keys FILE]
-  mobius-cluster submit job.ts [--wait] [--name NAME] [--from-savepoint PATH]
+  mobius-cluster submit job.ts [--wait] [--name NAME] [--from-savepoint PATH] [-- job args...]
   mobius-cluster list
   mobius-cluster status JOB
   mobius-cluster cancel JOB
@@ -133,14 +133,22 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'submit': {
-      const args = parseArgs(rest, ['wait']);
+      // Everything after `--` belongs to the job (process.argv.slice(2) in the job module).
+      const split = rest.indexOf('--');
+      const jobArgs = split < 0 ? [] : rest.slice(split + 1);
+      const args = parseArgs(split < 0 ? rest : rest.slice(0, split), ['wait']);
       checkFlags(args, command, [...CLIENT_FLAGS, 'wait', 'name', 'from-savepoint']);
       const file = args.positionals[0];
       if (file === undefined) throw new MobiusError('USAGE', 'mobius-cluster submit: missing the job file');
       const bundle = await bundleJob(file);
       const api = client(args);
       const fromSavepoint = stringFlag(args, 'from-savepoint');
-      const job = await api.call<JobSummary & { graphHash: string }>('POST', '/jobs', { bundle, name: stringFlag(args, 'name'), fromSavepoint: fromSavepoint === undefined ? undefined : resolve(fromSavepoint) });
+      const job = await api.call<JobSummary & { graphHash: string }>('POST', '/jobs', {
+        bundle,
+        name: stringFlag(args, 'name'),
+        fromSavepoint: fromSavepoint === undefined ? undefined : resolve(fromSavepoint),
+        args: [...args.positionals.slice(1), ...jobArgs],
+      });
       process.stdout.write(`${job.id}\n`);
       if (!args.flags.has('wait')) return 0;
       for (;;) {

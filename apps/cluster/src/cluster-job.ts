@@ -29,6 +29,8 @@ export class ClusterJob {
   store: FsCheckpointStore | undefined;
   checkpointDir = '';
   nextCheckpointId = 1;
+  /** The job's own arguments (process.argv.slice(2) in the job module). */
+  args: readonly string[] = [];
   /** What the first attempt restores from (a savepoint), if anything. */
   restore: { readonly dir: string; readonly handles: Readonly<Record<string, string>> } | undefined;
   private readonly settledListeners: ((job: ClusterJob) => void)[] = [];

@@ -301,14 +301,14 @@ export class Coordinator {
   }
 
   /** Plans, places and deploys a job bundle. Throws ClusterError with an HTTP status on refusal. */
-  async submit(bundle: string, requestedName?: string, fromSavepoint?: string): Promise<ClusterJob> {
+  async submit(bundle: string, requestedName?: string, fromSavepoint?: string, args: readonly string[] = []): Promise<ClusterJob> {
     const restore = fromSavepoint === undefined ? undefined : await this.savepointAt(fromSavepoint);
     const id = randomUUID();
     const dir = join(this.dataDir, 'jobs', id);
     const path = writeBundle(dir, bundle);
     let captured;
     try {
-      captured = await captureBundle(path);
+      captured = await captureBundle(path, args);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw new ClusterError('INVALID_JOB', `the job bundle could not be planned: ${e instanceof Error ? e.message : String(e)}`, 400);
@@ -331,6 +331,7 @@ export class Coordinator {
     job.checkpointDir = (plan.config['checkpoint.dir'] as string) || join(this.dataDir, 'checkpoints');
     job.store = new FsCheckpointStore({ directory: job.checkpointDir, logger: this.logger });
     job.restore = restore;
+    job.args = args;
     job.checkpoints = this.createCheckpoints(job);
     for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: 0, state: 'DEPLOYING' });
     this.jobs.set(id, job);
@@ -360,6 +361,7 @@ export class Coordinator {
               jobId: job.id,
               name: job.name,
               bundle: job.bundle,
+              args: job.args,
               graphHash: job.plan.graphHash,
               endpoints,
               tasks,

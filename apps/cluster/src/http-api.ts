@@ -65,7 +65,7 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
     if (parts[0] === 'jobs') {
       if (parts.length === 1 && method === 'GET') return send(res, 200, [...coordinator.jobs.values()].map((j) => j.summary()));
       if (parts.length === 1 && method === 'POST') {
-        let body: { bundle?: unknown; name?: unknown; fromSavepoint?: unknown };
+        let body: { bundle?: unknown; name?: unknown; fromSavepoint?: unknown; args?: unknown };
         try {
           body = JSON.parse(await readBody(req)) as typeof body;
         } catch (e) {
@@ -75,7 +75,8 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
         if (typeof body?.bundle !== 'string' || body.bundle.length === 0) throw new ClusterError('BAD_REQUEST', "the body needs a 'bundle' string (the bundled job module)", 400);
         if (body.name !== undefined && typeof body.name !== 'string') throw new ClusterError('BAD_REQUEST', "'name' must be a string", 400);
         if (body.fromSavepoint !== undefined && typeof body.fromSavepoint !== 'string') throw new ClusterError('BAD_REQUEST', "'fromSavepoint' must be a savepoint folder path", 400);
-        const job = await coordinator.submit(body.bundle, body.name, body.fromSavepoint);
+        if (body.args !== undefined && (!Array.isArray(body.args) || body.args.some((a) => typeof a !== 'string'))) throw new ClusterError('BAD_REQUEST', "'args' must be an array of strings", 400);
+        const job = await coordinator.submit(body.bundle, body.name, body.fromSavepoint, (body.args as string[] | undefined) ?? []);
         return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash });
       }
       if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());

@@ -118,7 +118,7 @@ export class Worker {
     }
     if (job === undefined) {
       const path = writeBundle(join(this.dir, message.jobId), message.bundle);
-      const captured = await captureBundle(path);
+      const captured = await captureBundle(path, message.args ?? []);
       const plan = createPlan(captured.graph, message.name);
       if (plan.graphHash !== message.graphHash) {
         const error = new Error(

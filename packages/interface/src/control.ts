@@ -22,6 +22,8 @@ export type ControlMessage =
       readonly name: string;
       /** The job module bundle (ESM source); the worker imports it in planning mode. */
       readonly bundle: string;
+      /** The job's own arguments: the bundle sees them in process.argv.slice(2). */
+      readonly args?: readonly string[];
       /** The coordinator's graph hash: a worker whose rebuilt graph differs refuses to run. */
       readonly graphHash: string;
       /** taskId → data endpoint of the worker running it, for every task of the job. */
