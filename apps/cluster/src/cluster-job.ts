@@ -32,7 +32,7 @@ export class ClusterJob {
   /** The job's own arguments (process.argv.slice(2) in the job module). */
   args: readonly string[] = [];
   /** What the first attempt restores from (a savepoint), if anything. */
-  restore: { readonly dir: string; readonly handles: Readonly<Record<string, string>> } | undefined;
+  restore: { readonly dir: string; readonly handles: readonly string[] } | undefined;
   private readonly settledListeners: ((job: ClusterJob) => void)[] = [];
 
   constructor(

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InsufficientSlotsError, MobiusError, type ControlMessage, type Logger, type TaskMetrics } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
-import { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
+import { CheckpointCoordinator, FsCheckpointStore, snapshotsToRestore } from '@mobius/failover';
+import { decodeTaskSnapshot } from '@mobius/runtime';
+import { retainedCheckpoints } from 'mobius';
 import { SlotScheduler } from '@mobius/scheduler';
 import { ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
@@ -218,7 +220,16 @@ export class Coordinator {
     job.tasks.clear();
     for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: job.attempt, state: 'DEPLOYING' });
     const latest = await job.store!.latestValid(job.id);
-    if (latest !== undefined) job.restore = { dir: job.checkpointDir, handles: latest.tasks };
+    if (latest !== undefined) {
+      try {
+        const { handles } = await snapshotsToRestore(job.store!, job.id, latest, decodeTaskSnapshot);
+        job.restore = { dir: job.checkpointDir, handles };
+      } catch (e) {
+        job.restarting = false;
+        this.endJob(job, 'FAILED', `${reason}; the restore failed: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
     this.logger.warn({ jobId: job.id, checkpointId: latest?.checkpointId ?? null, attempt: job.attempt }, latest === undefined ? 'no complete checkpoint: restarting from the start' : 'restoring checkpoint');
     job.checkpoints = this.createCheckpoints(job);
     job.deployed = false;
@@ -235,7 +246,7 @@ export class Coordinator {
       store: job.store!,
       intervalMs: config['checkpoint.interval.ms'] as number,
       timeoutMs: config['checkpoint.timeout.ms'] as number,
-      retained: config['checkpoint.retained'] as number,
+      retained: retainedCheckpoints(job.plan),
       firstCheckpointId: job.nextCheckpointId,
       logger: this.logger,
       trigger: (checkpointId, timestamp, savepoint) => {
@@ -243,6 +254,9 @@ export class Coordinator {
       },
       notifyComplete: (checkpointId) => {
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-complete', jobId: job.id, checkpointId });
+      },
+      notifyAborted: (checkpointId) => {
+        for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-aborted', jobId: job.id, checkpointId });
       },
     });
   }
@@ -256,7 +270,7 @@ export class Coordinator {
   }
 
   /** Reads a savepoint folder (`<dir>/<job>/chk-<id>`) into restore handles. */
-  private async savepointAt(path: string): Promise<{ dir: string; handles: Readonly<Record<string, string>> }> {
+  private async savepointAt(path: string): Promise<{ dir: string; handles: readonly string[] }> {
     const folder = resolve(path);
     const match = /^chk-(\d+)$/.exec(basename(folder));
     if (match === null || !existsSync(join(folder, '_metadata.json'))) {
@@ -267,7 +281,8 @@ export class Coordinator {
     const all = await store.list(basename(dirname(folder)));
     const metadata = all.find((m) => m.checkpointId === Number(match[1]));
     if (metadata === undefined) throw new ClusterError('INVALID_SAVEPOINT', `${path}: its metadata is missing or corrupt`, 400);
-    return { dir, handles: metadata.tasks };
+    // A savepoint is self-contained (full snapshots): its own task files are all it needs.
+    return { dir, handles: Object.values(metadata.tasks) };
   }
 
   private pushCancel(job: ClusterJob): void {

@@ -160,8 +160,8 @@ export class Worker {
   }
 
   /** Every task snapshot of the checkpoint (keyed state may come from any old task when rescaled). */
-  private readSnapshots(store: FsCheckpointStore, handles: Readonly<Record<string, string>>): Promise<TaskSnapshot[]> {
-    return Promise.all(Object.values(handles).map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
+  private readSnapshots(store: FsCheckpointStore, handles: readonly string[]): Promise<TaskSnapshot[]> {
+    return Promise.all(handles.map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
   }
 
   /** Snapshots go to the shared store; the coordinator gets the handle. */
@@ -206,6 +206,10 @@ export class Worker {
       for (const t of job.tasks.values()) {
         if (sources.has(t.vertex.operatorIds[0])) t.triggerCheckpoint(message.checkpointId, message.timestamp, message.savepoint === true ? 'savepoint' : 'checkpoint');
       }
+      return;
+    }
+    if (message.type === 'checkpoint-aborted') {
+      for (const t of this.jobs.get(message.jobId)?.tasks.values() ?? []) t.notifyCheckpointAborted(message.checkpointId);
       return;
     }
     if (message.type === 'checkpoint-complete') {

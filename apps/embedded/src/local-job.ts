@@ -13,11 +13,11 @@ import {
   type TaskMetrics,
   type TaskSnapshot,
 } from '@mobius/interface';
-import { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
+import { CheckpointCoordinator, FsCheckpointStore, snapshotsToRestore } from '@mobius/failover';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { createLocalScheduler } from '@mobius/scheduler';
 import { MemoryTransport } from '@mobius/transport-memory';
-import { disposeJobState } from './state-backend.js';
+import { disposeJobState, retainedCheckpoints } from './state-backend.js';
 
 /**
  * A job running in this process: every task on the memory transport. With
@@ -112,7 +112,7 @@ export class LocalJob implements JobHandle {
       store: this.store,
       intervalMs: this.intervalMs,
       timeoutMs: this.config('checkpoint.timeout.ms'),
-      retained: this.config('checkpoint.retained'),
+      retained: retainedCheckpoints(this.plan),
       firstCheckpointId: this.nextCheckpointId,
       logger: this.logger,
       trigger: (checkpointId, timestamp, savepoint) => {
@@ -120,6 +120,9 @@ export class LocalJob implements JobHandle {
       },
       notifyComplete: (checkpointId) => {
         for (const t of this.tasks) void t.notifyCheckpointComplete(checkpointId);
+      },
+      notifyAborted: (checkpointId) => {
+        for (const t of this.tasks) t.notifyCheckpointAborted(checkpointId);
       },
     });
   }
@@ -163,7 +166,7 @@ export class LocalJob implements JobHandle {
     this.attempt++;
     await new Promise((resolve) => setTimeout(resolve, this.config('restart.delay.ms')));
     const latest = await this.store!.latestValid(this.id);
-    const restore = latest === undefined ? undefined : await Promise.all(Object.values(latest.tasks).map(async (h) => decodeTaskSnapshot(await this.store!.readTaskState(h))));
+    const restore = latest === undefined ? undefined : (await snapshotsToRestore(this.store!, this.id, latest, decodeTaskSnapshot)).snapshots;
     this.logger.warn({ jobId: this.id, job: this.name, attempt: this.attempt, checkpointId: latest?.checkpointId ?? null }, latest === undefined ? 'restarting from the beginning (no complete checkpoint)' : 'restarting from a checkpoint');
     this.restarting = false;
     this.transport = new MemoryTransport();

@@ -32,10 +32,11 @@ export type ControlMessage =
       /** With checkpoints on: the shared checkpoint store's folder the tasks write snapshots to. */
       readonly checkpointDir?: string;
       /**
-       * Restore from a checkpoint or savepoint: the store folder it lives in and taskId → snapshot
-       * handle for every task of the checkpointed job (keyed state may come from any of them).
+       * Restore from a checkpoint or savepoint: the store folder it lives in and the snapshot
+       * handles to read, oldest first (every task of the checkpointed job, since keyed state may
+       * come from any of them, and the bases of incremental snapshots).
        */
-      readonly restore?: { readonly dir: string; readonly handles: Readonly<Record<string, string>> };
+      readonly restore?: { readonly dir: string; readonly handles: readonly string[] };
     }
   | { readonly type: 'cancel'; readonly jobId: string }
   | {
@@ -51,6 +52,7 @@ export type ControlMessage =
   | { readonly type: 'ack-checkpoint'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly handle: string }
   | { readonly type: 'decline-checkpoint'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly reason: string }
   | { readonly type: 'checkpoint-complete'; readonly jobId: string; readonly checkpointId: number }
+  | { readonly type: 'checkpoint-aborted'; readonly jobId: string; readonly checkpointId: number }
   | { readonly type: 'ok' }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 

@@ -84,6 +84,13 @@ interface FunctionHooks {
   finish?(): unknown;
 }
 
+/** Optional hooks of a state backend (incremental snapshots need them). */
+interface StateHooks extends TaskStateBackend {
+  snapshot(checkpointId: number, options?: { full?: boolean }): Promise<StateSnapshot>;
+  notifyCheckpointAborted?(checkpointId: number): void;
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+}
+
 /** The user's rich function object of an operator, if it is one. */
 function hooksOf(op: StreamOperator): FunctionHooks | undefined {
   return (op as unknown as { rich?: FunctionHooks }).rich;
@@ -516,7 +523,9 @@ export class Task implements SourceHost {
     if (listener === undefined) return;
     try {
       const operators: Record<string, StateSnapshot> = {};
-      for (const [opId, state] of this.states) operators[opId] = await state.snapshot(barrier.checkpointId);
+      // A savepoint is self-contained: backends with incremental snapshots take a full one.
+      const options = barrier.type === 'savepoint' ? { full: true } : undefined;
+      for (const [opId, state] of this.states) operators[opId] = await (state as StateHooks).snapshot(barrier.checkpointId, options);
       const inputs: Record<string, number> = {};
       for (let i = 0; i < this.inputIds.length; i++) inputs[this.inputIds[i]] = this.gate.lastSeq[i];
       const outputs: Record<string, number> = {};
@@ -540,7 +549,9 @@ export class Task implements SourceHost {
       const parts = snapshots.map((s) => s.operators[opId]).filter((p): p is StateSnapshot => p !== undefined);
       if (parts.length > 0) await state.restore(parts);
     }
-    const own = snapshots.find((s) => s.taskId === this.id);
+    // The task's latest own snapshot (older ones are bases of incremental state).
+    let own: TaskSnapshot | undefined;
+    for (const s of snapshots) if (s.taskId === this.id && (own === undefined || s.checkpointId > own.checkpointId)) own = s;
     if (own === undefined) return;
     for (let i = 0; i < this.outputIds.length; i++) {
       const seq = own.outputs[this.outputIds[i]];
@@ -570,8 +581,20 @@ export class Task implements SourceHost {
     }
   }
 
+  /** Checkpoint `checkpointId` will never complete: state backends must not build on it. */
+  notifyCheckpointAborted(checkpointId: number): void {
+    for (const state of this.states.values()) (state as StateHooks).notifyCheckpointAborted?.(checkpointId);
+  }
+
   /** Checkpoint `checkpointId` completed everywhere: functions commit (two-phase-commit sinks). */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    for (const state of this.states.values()) {
+      try {
+        await (state as StateHooks).notifyCheckpointComplete?.(checkpointId);
+      } catch (e) {
+        this.logger.warn({ err: e, checkpointId }, 'state backend: completing a checkpoint failed');
+      }
+    }
     for (const op of this.operators) {
       const fn = hooksOf(op);
       if (typeof fn?.notifyCheckpointComplete !== 'function') continue;

@@ -1,0 +1,48 @@
+import { CheckpointError, type CheckpointMetadata, type CheckpointStore } from '@mobius/interface';
+
+/** What the chain walk needs of a task snapshot. */
+interface ChainedSnapshot {
+  readonly taskId: string;
+  readonly checkpointId: number;
+  /** Operator id → state snapshot; incremental ones carry `incremental` and `baseCheckpointId`. */
+  readonly operators: Readonly<Record<string, object>>;
+}
+
+/**
+ * The task snapshots a restore of checkpoint `latest` needs: each task's own and, where its
+ * state is incremental (a delta on an earlier checkpoint), the snapshots of that task in the
+ * earlier checkpoints back to a full one. Sorted oldest first, so deltas apply in order; the
+ * handles come in the same order.
+ */
+export async function snapshotsToRestore<S extends ChainedSnapshot>(
+  store: CheckpointStore,
+  jobId: string,
+  latest: CheckpointMetadata,
+  decode: (bytes: Uint8Array) => S,
+): Promise<{ snapshots: S[]; handles: string[] }> {
+  const completed = new Map((await store.list(jobId)).map((m) => [m.checkpointId, m]));
+  completed.set(latest.checkpointId, latest);
+  const found: { snapshot: S; handle: string }[] = [];
+  const seen = new Set<string>();
+  const visit = async (metadata: CheckpointMetadata, taskId: string): Promise<void> => {
+    const handle = metadata.tasks[taskId];
+    if (handle === undefined || seen.has(handle)) return;
+    seen.add(handle);
+    const snapshot = decode(await store.readTaskState(handle));
+    found.push({ snapshot, handle });
+    const bases = new Set<number>();
+    for (const op of Object.values(snapshot.operators) as { incremental?: boolean; baseCheckpointId?: number }[]) {
+      if (op.incremental === true && op.baseCheckpointId !== undefined) bases.add(op.baseCheckpointId);
+    }
+    for (const base of bases) {
+      const baseMetadata = completed.get(base);
+      if (baseMetadata === undefined) {
+        throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint ${latest.checkpointId} of job ${jobId} builds on checkpoint ${base}, which is no longer in the store`);
+      }
+      await visit(baseMetadata, taskId);
+    }
+  };
+  for (const taskId of Object.keys(latest.tasks)) await visit(latest, taskId);
+  found.sort((a, b) => a.snapshot.checkpointId - b.snapshot.checkpointId);
+  return { snapshots: found.map((f) => f.snapshot), handles: found.map((f) => f.handle) };
+}
