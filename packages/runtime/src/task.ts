@@ -93,7 +93,7 @@ interface StateHooks extends TaskStateBackend {
 
 /** The user's rich function object of an operator, if it is one. */
 function hooksOf(op: StreamOperator): FunctionHooks | undefined {
-  return (op as unknown as { rich?: FunctionHooks }).rich;
+  return op.rich as FunctionHooks | undefined;
 }
 
 /**

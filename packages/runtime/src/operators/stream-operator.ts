@@ -14,7 +14,7 @@ export abstract class StreamOperator<I = unknown> implements Collector<I> {
   constructor(
     readonly identity: OperatorIdentity,
     /** The user's rich function object, if it is one (for open/close). */
-    protected readonly rich: RichFunction | undefined,
+    readonly rich: RichFunction | undefined,
   ) {}
 
   abstract collect(record: I): void;
