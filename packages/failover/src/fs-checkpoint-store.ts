@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger } from '@mobius/interface';
+import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
 
 /** Options of {@link FsCheckpointStore}. */
 export interface FsCheckpointStoreOptions {
@@ -114,15 +114,6 @@ function isMetadata(value: unknown): value is CheckpointMetadata & { version: nu
   if (typeof v.checkpointId !== 'number' || !Number.isSafeInteger(v.checkpointId) || v.checkpointId < 0) return false;
   if (typeof v.tasks !== 'object' || v.tasks === null || Array.isArray(v.tasks)) return false;
   return Object.values(v.tasks as Record<string, unknown>).every((h) => typeof h === 'string');
-}
-
-/** One `chk-<id>` folder of a job, as found on disk. */
-interface ScannedCheckpoint {
-  readonly checkpointId: number;
-  /** The verified metadata, if the folder has a valid one. */
-  readonly metadata?: CheckpointMetadata;
-  /** Why the metadata is not valid; undefined when it is valid or simply missing. */
-  readonly corrupt?: string;
 }
 
 /**
@@ -313,24 +304,7 @@ export class FsCheckpointStore implements CheckpointStore {
    */
   async latestValid(jobId: string): Promise<CheckpointMetadata | undefined> {
     this.assertOpen();
-    const scanned = await this.scan(jobId);
-    const corrupt: { checkpointId: number; reason: string }[] = [];
-    let found: CheckpointMetadata | undefined;
-    for (let i = scanned.length - 1; i >= 0 && found === undefined; i--) {
-      const c = scanned[i]!;
-      if (c.metadata === undefined) {
-        if (c.corrupt !== undefined) corrupt.push({ checkpointId: c.checkpointId, reason: `metadata: ${c.corrupt}` });
-        continue; // no metadata: never completed (in progress or aborted), not a candidate
-      }
-      const reason = await this.verifyTasks(c.metadata);
-      if (reason === undefined) found = c.metadata;
-      else corrupt.push({ checkpointId: c.checkpointId, reason });
-    }
-    for (const { checkpointId, reason } of corrupt) {
-      const then = found === undefined ? 'no valid checkpoint to restore' : `restoring checkpoint ${found.checkpointId}`;
-      this.logger.warn({ jobId, checkpointId, reason, restoring: found?.checkpointId }, `checkpoint ${checkpointId} of job ${jobId} is corrupt (${reason}); ${then}`);
-    }
-    return found;
+    return latestValidCheckpoint(jobId, await this.scan(jobId), (metadata) => this.verifyTasks(metadata), this.logger);
   }
 
   async close(): Promise<void> {

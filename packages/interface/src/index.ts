@@ -53,6 +53,8 @@ export type { ControlMessage, ControlChannel, TaskRunState } from './control.js'
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
 export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
+export { latestValidCheckpoint } from './checkpoint-selection.js';
+export type { ScannedCheckpoint } from './checkpoint-selection.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner } from './runner.js';

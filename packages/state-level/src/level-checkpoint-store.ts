@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger } from '@mobius/interface';
+import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
 import { Level } from 'level';
 
 /** Options of {@link LevelCheckpointStore}. */
@@ -124,15 +124,6 @@ interface ParsedHandle {
   readonly jobId: string;
   readonly checkpointId: number;
   readonly taskId: string;
-}
-
-/** One checkpoint of a job, as found in the database. */
-interface ScannedCheckpoint {
-  readonly checkpointId: number;
-  /** The verified metadata, if the checkpoint has a valid one. */
-  readonly metadata?: CheckpointMetadata;
-  /** Why the metadata is not valid; undefined when it is valid or simply missing. */
-  readonly corrupt?: string;
 }
 
 /**
@@ -297,24 +288,7 @@ export class LevelCheckpointStore implements CheckpointStore {
    */
   async latestValid(jobId: string): Promise<CheckpointMetadata | undefined> {
     this.assertOpen();
-    const scanned = await this.scan(jobId);
-    const corrupt: { checkpointId: number; reason: string }[] = [];
-    let found: CheckpointMetadata | undefined;
-    for (let i = scanned.length - 1; i >= 0 && found === undefined; i--) {
-      const c = scanned[i]!;
-      if (c.metadata === undefined) {
-        if (c.corrupt !== undefined) corrupt.push({ checkpointId: c.checkpointId, reason: `metadata: ${c.corrupt}` });
-        continue; // no metadata: never completed (in progress or aborted), not a candidate
-      }
-      const reason = await this.verifyTasks(c.metadata);
-      if (reason === undefined) found = c.metadata;
-      else corrupt.push({ checkpointId: c.checkpointId, reason });
-    }
-    for (const { checkpointId, reason } of corrupt) {
-      const then = found === undefined ? 'no valid checkpoint to restore' : `restoring checkpoint ${found.checkpointId}`;
-      this.logger.warn({ jobId, checkpointId, reason, restoring: found?.checkpointId }, `checkpoint ${checkpointId} of job ${jobId} is corrupt (${reason}); ${then}`);
-    }
-    return found;
+    return latestValidCheckpoint(jobId, await this.scan(jobId), (metadata) => this.verifyTasks(metadata), this.logger);
   }
 
   /**
