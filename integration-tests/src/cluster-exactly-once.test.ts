@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { committedUpdates } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob, type JobDetails } from './cluster-helpers.js';
 
-type Pair = [string, number];
 
 /** The seed's word count into a FileSink, with checkpoints. */
 function job(input: string, out: string, options: Record<string, string | number>, parallelism = 2): string {
@@ -26,21 +26,6 @@ ctx
   .sink(new FileSink<[string, number]>({ dir: ${JSON.stringify(out)} }));
 await ctx.execute('cluster_exactly_once');
 `;
-}
-
-function committedUpdates(dir: string): Map<string, number[]> {
-  const updates = new Map<string, number[]>();
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith('.')) continue;
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      if (line === '') continue;
-      const [w, c] = JSON.parse(line) as Pair;
-      const list = updates.get(w) ?? [];
-      list.push(c);
-      updates.set(w, list);
-    }
-  }
-  return updates;
 }
 
 function expectExactlyOnce(dir: string, reference: Map<string, number>): void {

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSink, StreamingContext, type MapFunction, type RuntimeContext } from 'mobius';
+import { committedUpdates, type Pair } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, tempDir } from './helpers.js';
 
-type Pair = [string, number];
 
 /** Throws once, in the first attempt, after the sink's first checkpoint commit is visible. */
 class FailOnceAfterACommit implements MapFunction<string, Pair> {
@@ -21,21 +21,6 @@ class FailOnceAfterACommit implements MapFunction<string, Pair> {
     }
     return [word, 1];
   }
-}
-
-function committedUpdates(dir: string): Map<string, number[]> {
-  const updates = new Map<string, number[]>();
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith('.')) continue;
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      if (line === '') continue;
-      const [w, c] = JSON.parse(line) as Pair;
-      const list = updates.get(w) ?? [];
-      list.push(c);
-      updates.set(w, list);
-    }
-  }
-  return updates;
 }
 
 describe('exactly-once with checkpoints, FileSink and a global restart (embedded)', () => {
