@@ -29,6 +29,8 @@ export class ClusterJob {
   store: FsCheckpointStore | undefined;
   checkpointDir = '';
   nextCheckpointId = 1;
+  /** Background compactions of completed checkpoints, one after another. */
+  compaction: Promise<void> = Promise.resolve();
   /** The job's own arguments (process.argv.slice(2) in the job module). */
   args: readonly string[] = [];
   /** What the first attempt restores from (a savepoint), if anything. */

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InsufficientSlotsError, MobiusError, type ControlMessage, type Logger, type TaskMetrics } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
-import { CheckpointCoordinator, FsCheckpointStore, snapshotsToRestore } from '@mobius/failover';
-import { decodeTaskSnapshot } from '@mobius/runtime';
-import { retainedCheckpoints } from 'mobius';
+import { CheckpointCoordinator, FsCheckpointStore, compactCheckpoint, snapshotsToRestore } from '@mobius/failover';
+import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
+import { compactorFor, retainedCheckpoints } from 'mobius';
 import { SlotScheduler } from '@mobius/scheduler';
 import { ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
@@ -254,11 +254,27 @@ export class Coordinator {
       },
       notifyComplete: (checkpointId) => {
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-complete', jobId: job.id, checkpointId });
+        this.compactInBackground(job, checkpointId);
       },
       notifyAborted: (checkpointId) => {
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-aborted', jobId: job.id, checkpointId });
       },
     });
+  }
+
+  /** Merges the checkpoint's incremental state chains into full snapshots, in the background. */
+  private compactInBackground(job: ClusterJob, checkpointId: number): void {
+    const compact = compactorFor(job.plan);
+    const store = job.store;
+    if (compact === undefined || store === undefined) return;
+    job.compaction = job.compaction
+      .then(async () => {
+        const metadata = (await store.list(job.id)).find((m) => m.checkpointId === checkpointId);
+        if (metadata === undefined) return; // already past retention
+        const rewritten = await compactCheckpoint(store, job.id, metadata, { decode: decodeTaskSnapshot, encode: encodeTaskSnapshot }, compact);
+        if (rewritten > 0) this.logger.debug({ jobId: job.id, checkpointId, tasks: rewritten }, 'checkpoint compacted');
+      })
+      .catch((e: unknown) => this.logger.warn({ jobId: job.id, checkpointId, err: e }, 'compacting a checkpoint failed; restores read its chain instead'));
   }
 
   /** Takes a savepoint of a running job; resolves with its id and folder (for --from-savepoint). */

@@ -56,7 +56,7 @@ export type { ExplainFormat } from '@mobius/planner';
 export { FileSink } from '@mobius/runtime';
 export type { FileSinkOptions } from '@mobius/runtime';
 export { EmbeddedRunner } from './embedded-runner.js';
-export { stateBackendFor, disposeJobState, retainedCheckpoints } from './state-backend.js';
+export { stateBackendFor, disposeJobState, retainedCheckpoints, compactorFor } from './state-backend.js';
 export type { EmbeddedRunnerOptions } from './embedded-runner.js';
 export { captureJob, importJob } from './load-job.js';
 export type { CapturedJob } from './load-job.js';

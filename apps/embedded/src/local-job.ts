@@ -13,11 +13,11 @@ import {
   type TaskMetrics,
   type TaskSnapshot,
 } from '@mobius/interface';
-import { CheckpointCoordinator, FsCheckpointStore, snapshotsToRestore } from '@mobius/failover';
+import { CheckpointCoordinator, FsCheckpointStore, compactCheckpoint, snapshotsToRestore } from '@mobius/failover';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { createLocalScheduler } from '@mobius/scheduler';
 import { MemoryTransport } from '@mobius/transport-memory';
-import { disposeJobState, retainedCheckpoints } from './state-backend.js';
+import { compactorFor, disposeJobState, retainedCheckpoints } from './state-backend.js';
 
 /**
  * A job running in this process: every task on the memory transport. With
@@ -41,6 +41,8 @@ export class LocalJob implements JobHandle {
   private store: FsCheckpointStore | undefined;
   private nextCheckpointId = 1;
   private readonly intervalMs: number;
+  /** Background compactions of completed checkpoints, one after another. */
+  private compaction: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -120,11 +122,27 @@ export class LocalJob implements JobHandle {
       },
       notifyComplete: (checkpointId) => {
         for (const t of this.tasks) void t.notifyCheckpointComplete(checkpointId);
+        this.compactInBackground(checkpointId);
       },
       notifyAborted: (checkpointId) => {
         for (const t of this.tasks) t.notifyCheckpointAborted(checkpointId);
       },
     });
+  }
+
+  /** Merges the checkpoint's incremental state chains into full snapshots, off the task loops. */
+  private compactInBackground(checkpointId: number): void {
+    const compact = compactorFor(this.plan);
+    const store = this.store;
+    if (compact === undefined || store === undefined) return;
+    this.compaction = this.compaction
+      .then(async () => {
+        const metadata = (await store.list(this.id)).find((m) => m.checkpointId === checkpointId);
+        if (metadata === undefined) return; // already past retention
+        const rewritten = await compactCheckpoint(store, this.id, metadata, { decode: decodeTaskSnapshot, encode: encodeTaskSnapshot }, compact);
+        if (rewritten > 0) this.logger.debug({ jobId: this.id, checkpointId, tasks: rewritten }, 'checkpoint compacted');
+      })
+      .catch((e: unknown) => this.logger.warn({ jobId: this.id, checkpointId, err: e }, 'compacting a checkpoint failed; restores read its chain instead'));
   }
 
   private onTaskFailure(error: unknown, attemptTasks: readonly Task[]): void {
@@ -148,6 +166,7 @@ export class LocalJob implements JobHandle {
       await coordinator.stop();
     }
     await this.transport.close();
+    await this.compaction;
     if (this.restarting && !this.cancelRequested) {
       try {
         await this.restart();

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutionPlan, StateBackend } from '@mobius/interface';
+import type { ExecutionPlan, StateBackend, StateSnapshot } from '@mobius/interface';
 import { MemoryStateBackend } from '@mobius/runtime';
-import { LevelStateBackend } from '@mobius/state-level';
+import { LevelStateBackend, compactLevelSnapshots } from '@mobius/state-level';
 
 /** Where the LevelDB backend keeps task databases: `<tmp>/mobius-state/<jobId>/...`. */
 const LEVEL_ROOT = join(tmpdir(), 'mobius-state');
@@ -40,4 +40,13 @@ export function retainedCheckpoints(plan: ExecutionPlan): number {
 /** Removes what a job's state backend left on disk once the job (or its tasks here) ended. */
 export function disposeJobState(plan: ExecutionPlan, jobId: string): void {
   if (plan.config['state.backend'] === 'level') rmSync(join(LEVEL_ROOT, jobId), { recursive: true, force: true });
+}
+
+/**
+ * How a job's completed checkpoints are compacted in the background (incremental LevelDB
+ * chains merged into full snapshots), or undefined when its state needs none.
+ */
+export function compactorFor(plan: ExecutionPlan): ((chain: readonly object[]) => object) | undefined {
+  if (plan.config['state.backend'] !== 'level') return undefined;
+  return (chain) => compactLevelSnapshots(chain as readonly StateSnapshot[]);
 }

@@ -46,3 +46,36 @@ export async function snapshotsToRestore<S extends ChainedSnapshot>(
   found.sort((a, b) => a.snapshot.checkpointId - b.snapshot.checkpointId);
   return { snapshots: found.map((f) => f.snapshot), handles: found.map((f) => f.handle) };
 }
+
+/**
+ * Background compaction of a completed checkpoint: each task snapshot whose state is
+ * incremental is replaced, under the same handle (an atomic rewrite of the store's file), by
+ * one whose state chains are merged into full snapshots (`compact`). A restore of the
+ * checkpoint then reads one file per task, and older checkpoints are no longer needed for it.
+ * Returns how many task snapshots were rewritten.
+ */
+export async function compactCheckpoint<S extends ChainedSnapshot>(
+  store: CheckpointStore,
+  jobId: string,
+  metadata: CheckpointMetadata,
+  codec: { decode(bytes: Uint8Array): S; encode(snapshot: S): Uint8Array },
+  compact: (chain: readonly object[]) => object,
+): Promise<number> {
+  let rewritten = 0;
+  for (const [taskId, handle] of Object.entries(metadata.tasks)) {
+    const snapshot = codec.decode(await store.readTaskState(handle));
+    const incremental = Object.entries(snapshot.operators).filter(([, op]) => (op as { incremental?: boolean }).incremental === true);
+    if (incremental.length === 0) continue;
+    const { snapshots } = await snapshotsToRestore(store, jobId, { ...metadata, tasks: { [taskId]: handle } }, codec.decode);
+    const operators: Record<string, object> = { ...snapshot.operators };
+    for (const [opId] of incremental) {
+      operators[opId] = compact(snapshots.map((s) => s.operators[opId]).filter((op): op is object => op !== undefined));
+    }
+    const replaced = await store.writeTaskState(jobId, metadata.checkpointId, taskId, codec.encode({ ...snapshot, operators }));
+    if (replaced !== handle) {
+      throw new CheckpointError('CHECKPOINT_FAILED', `compacting checkpoint ${metadata.checkpointId} of job ${jobId}: the store gave task ${taskId} a new handle (${replaced}, was ${handle})`);
+    }
+    rewritten++;
+  }
+  return rewritten;
+}

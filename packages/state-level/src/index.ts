@@ -2,3 +2,4 @@ export { LevelStateBackend, LevelTaskState } from './level-state-backend.js';
 export type { LevelStateBackendOptions, LevelStateSnapshot, LevelStateStats } from './level-state-backend.js';
 export { LevelCheckpointStore } from './level-checkpoint-store.js';
 export type { LevelCheckpointStoreOptions } from './level-checkpoint-store.js';
+export { compactLevelSnapshots } from './compact-snapshots.js';
