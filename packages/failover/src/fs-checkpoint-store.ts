@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
+import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, completedCheckpoints, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
 
 /** Options of {@link FsCheckpointStore}. */
 export interface FsCheckpointStoreOptions {
@@ -276,14 +276,7 @@ export class FsCheckpointStore implements CheckpointStore {
 
   async list(jobId: string): Promise<readonly CheckpointMetadata[]> {
     this.assertOpen();
-    const found: CheckpointMetadata[] = [];
-    for (const c of await this.scan(jobId)) {
-      if (c.metadata !== undefined) found.push(c.metadata);
-      else if (c.corrupt !== undefined) {
-        this.logger.warn({ jobId, checkpointId: c.checkpointId, reason: c.corrupt }, `ignoring checkpoint ${c.checkpointId} of job ${jobId}: corrupt metadata (${c.corrupt})`);
-      }
-    }
-    return found;
+    return completedCheckpoints(jobId, await this.scan(jobId), this.logger);
   }
 
   async discard(jobId: string, checkpointId: number): Promise<void> {

@@ -40,3 +40,18 @@ export async function latestValidCheckpoint(
   }
   return found;
 }
+
+/**
+ * The completed checkpoints among `scanned` (oldest first), for a store's `list`: those without
+ * metadata never completed; those with corrupt metadata are logged (warn) and left out.
+ */
+export function completedCheckpoints(jobId: string, scanned: readonly ScannedCheckpoint[], logger: Logger): CheckpointMetadata[] {
+  const found: CheckpointMetadata[] = [];
+  for (const c of scanned) {
+    if (c.metadata !== undefined) found.push(c.metadata);
+    else if (c.corrupt !== undefined) {
+      logger.warn({ jobId, checkpointId: c.checkpointId, reason: c.corrupt }, `ignoring checkpoint ${c.checkpointId} of job ${jobId}: corrupt metadata (${c.corrupt})`);
+    }
+  }
+  return found;
+}

@@ -53,7 +53,7 @@ export type { ControlMessage, ControlChannel, TaskRunState } from './control.js'
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
 export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
-export { latestValidCheckpoint } from './checkpoint-selection.js';
+export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
 export type { ScannedCheckpoint } from './checkpoint-selection.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';

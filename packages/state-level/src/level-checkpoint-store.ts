@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
+import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, completedCheckpoints, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
 import { Level } from 'level';
 
 /** Options of {@link LevelCheckpointStore}. */
@@ -256,14 +256,7 @@ export class LevelCheckpointStore implements CheckpointStore {
 
   async list(jobId: string): Promise<readonly CheckpointMetadata[]> {
     this.assertOpen();
-    const found: CheckpointMetadata[] = [];
-    for (const c of await this.scan(jobId)) {
-      if (c.metadata !== undefined) found.push(c.metadata);
-      else if (c.corrupt !== undefined) {
-        this.logger.warn({ jobId, checkpointId: c.checkpointId, reason: c.corrupt }, `ignoring checkpoint ${c.checkpointId} of job ${jobId}: corrupt metadata (${c.corrupt})`);
-      }
-    }
-    return found;
+    return completedCheckpoints(jobId, await this.scan(jobId), this.logger);
   }
 
   async discard(jobId: string, checkpointId: number): Promise<void> {
