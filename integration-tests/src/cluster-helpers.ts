@@ -3,7 +3,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { repoRoot } from './helpers.js';
+import { expect } from 'vitest';
+import { repoRoot, run } from './helpers.js';
 
 export const clusterCli = join(repoRoot, 'apps/cluster/dist/cli.js');
 
@@ -192,4 +193,21 @@ export function readCounts(outDir: string): Map<string, number> {
     }
   }
   return counts;
+}
+
+/**
+ * Submits the word count (wordCountJob) with --wait and checks what every cluster word-count
+ * test checks: the job finished and its two reduce tasks ran on different workers.
+ */
+export async function submitWordCountOnCluster(cluster: { url: string; token: string; api: Api }, input: string, outDir: string): Promise<JobDetails> {
+  const job = writeJob('word-count.ts', wordCountJob(input, outDir, 2));
+  const submit = await run(process.execPath, [clusterCli, 'submit', job, '--wait', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
+  expect(submit.stderr).toBe('');
+  expect(submit.code).toBe(0);
+  const details = (await cluster.api.call<JobDetails>('GET', `/jobs/${submit.stdout.trim()}`)).body;
+  expect(details.state).toBe('FINISHED');
+  const reduceTasks = details.tasks.filter((t) => t.vertex === 'reduce-4');
+  expect(reduceTasks).toHaveLength(2);
+  expect(reduceTasks[0].workerId).not.toBe(reduceTasks[1].workerId);
+  return details;
 }

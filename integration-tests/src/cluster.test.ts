@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusPath, mobiusCli, readText, referenceCounts, repoRoot, run, sortedEntries, tempDir } from './helpers.js';
-import { clusterCli, readCounts, startCluster, wordCountJob, writeJob, type JobDetails } from './cluster-helpers.js';
+import { clusterCli, readCounts, startCluster, submitWordCountOnCluster, wordCountJob, writeJob, type JobDetails } from './cluster-helpers.js';
 
 type Cluster = Awaited<ReturnType<typeof startCluster>>;
 
@@ -37,16 +37,7 @@ describe('the standalone cluster: coordinator and two worker processes', () => {
 
   it('runs the word count at parallelism 2 with the reduce tasks on different workers, and gets the reference counts; the same job file gives the same counts embedded', async () => {
     const out = join(tmp.dir, 'cluster-out');
-    const job = writeJob('word-count.ts', wordCountJob(corpusPath, out, 2));
-    const submit = await run(process.execPath, [clusterCli, 'submit', job, '--wait', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
-    expect(submit.stderr).toBe('');
-    expect(submit.code).toBe(0);
-    const id = submit.stdout.trim();
-    const details = (await cluster.api.call<JobDetails>('GET', `/jobs/${id}`)).body;
-    expect(details.state).toBe('FINISHED');
-    const reduceTasks = details.tasks.filter((t) => t.vertex === 'reduce-4');
-    expect(reduceTasks).toHaveLength(2);
-    expect(reduceTasks[0].workerId).not.toBe(reduceTasks[1].workerId);
+    await submitWordCountOnCluster(cluster, corpusPath, out);
     expect(sortedEntries(readCounts(out))).toEqual(reference);
 
     const embeddedOut = join(tmp.dir, 'embedded-out');
