@@ -78,6 +78,21 @@ export class ClusterJob {
     };
   }
 
+  /**
+   * The records a task processed, as last reported: its records in, or for a source task (its
+   * vertex has no input channel) that reports none in, its records out. 0 before any report.
+   */
+  recordsProcessed(task: ClusterTask): number {
+    const m = task.metrics;
+    if (m === undefined) return 0;
+    if (m.recordsIn === 0) {
+      const vertex = this.plan.tasks.find((t) => t.id === task.taskId)?.vertexId;
+      const isSource = vertex !== undefined && !this.plan.edges.some((e) => e.targetVertex === vertex && e.sourceVertex !== vertex);
+      if (isSource) return m.recordsOut;
+    }
+    return m.recordsIn;
+  }
+
   details(): Record<string, unknown> {
     const vertexOf = new Map(this.plan.tasks.map((t) => [t.id, t]));
     return {
@@ -93,6 +108,7 @@ export class ClusterJob {
         attempt: t.attempt,
         recordsIn: t.metrics?.recordsIn ?? 0,
         recordsOut: t.metrics?.recordsOut ?? 0,
+        recordsProcessed: this.recordsProcessed(t),
         error: t.error ?? null,
       })),
     };

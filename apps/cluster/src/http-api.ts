@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@mobius/interface';
 import { ClusterError, type Coordinator } from './coordinator.js';
+import { createMetrics } from './metrics.js';
 import { tokenMatches } from './token.js';
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -31,10 +32,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
- * The coordinator's JSON API. Every route but `GET /health` needs `Authorization: Bearer TOKEN`
- * when the coordinator has a token; a refused request is logged.
+ * The coordinator's JSON API, and its Prometheus metrics at `GET /metrics`. Every route but
+ * `GET /health` needs `Authorization: Bearer TOKEN` when the coordinator has a token; a refused
+ * request is logged.
  */
 export function createHttpApi(coordinator: Coordinator, logger: Logger): Server {
+  const metrics = createMetrics(coordinator);
   const server = createServer((req, res) => {
     void route(req, res).catch((e: unknown) => {
       const status = e instanceof ClusterError ? e.status : 500;
@@ -62,6 +65,12 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
       throw new ClusterError('UNAUTHORIZED', 'missing or wrong token: send Authorization: Bearer <token>', 401);
     }
 
+    if (method === 'GET' && url.pathname === '/metrics') {
+      const text = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (parts[0] === 'jobs') {
       if (parts.length === 1 && method === 'GET') return send(res, 200, [...coordinator.jobs.values()].map((j) => j.summary()));
       if (parts.length === 1 && method === 'POST') {

@@ -1,4 +1,4 @@
-import { makeFrame, type Barrier, type DeterminantRun, type Frame, type FrameKind } from '@mobius/interface';
+import { isDeterminant, makeFrame, type Barrier, type Determinant, type Frame, type FrameKind } from '@mobius/interface';
 
 /**
  * The wire format of the net transport. Every message on a TCP connection is
@@ -179,12 +179,12 @@ export function toFrame(obj: Record<string, unknown>): Frame {
   if (kind === 'watermark' && watermark === null) throw new WireError('DATA: a watermark frame needs a watermark');
 
   const d = obj.determinants ?? null;
-  let determinants: DeterminantRun[] | null = null;
+  let determinants: Determinant[] | null = null;
   if (d !== null) {
     if (!Array.isArray(d)) throw new WireError('DATA: determinants must be an array or null');
-    determinants = d.map((run: unknown) => {
-      if (!isObject(run)) throw new WireError('DATA: a determinant run must be an object');
-      return { input: uint(run, 'input', 'DATA determinant'), count: uint(run, 'count', 'DATA determinant') };
+    determinants = d.map((entry: unknown) => {
+      if (!isDeterminant(entry)) throw new WireError('DATA: a determinant must be { n, kind: order|time|random, input, count, value }');
+      return { n: entry.n, kind: entry.kind, input: entry.input, count: entry.count, value: entry.value };
     });
   } else if (kind === 'determinants') throw new WireError('DATA: a determinants frame needs determinants');
 

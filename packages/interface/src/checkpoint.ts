@@ -42,6 +42,10 @@ export interface TaskSnapshot {
   readonly inputs: Readonly<Record<string, number>>;
   /** Plan channel id → sequence number the next record sent on it gets. */
   readonly outputs: Readonly<Record<string, number>>;
+  /** Position (`n`) of the last entry of the task's determinant log at the barrier; -1: none. */
+  readonly determinants?: number;
+  /** Plan edge id → position of a round-robin writer, so a restarted task routes records as before. */
+  readonly writers?: Readonly<Record<string, number>>;
 }
 
 /** Where a task hands its snapshots (the checkpoint coordinator's side, local or remote). */

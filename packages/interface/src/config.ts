@@ -133,10 +133,18 @@ export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
   {
     key: 'failover.strategy',
     type: 'string',
-    default: 'global',
-    values: ['global'],
+    default: 'single-task',
+    values: ['single-task', 'global'],
     scope: 'job',
-    doc: 'How a failure is recovered: `global` restores every task from the latest complete checkpoint.',
+    doc: 'How a failure is recovered in cluster mode: `single-task` rolls back only the failed tasks (upstream tasks replay, downstream tasks de-duplicate, determinants make the rerun identical) and widens only when it must; `global` restores every task from the latest complete checkpoint. Embedded mode always restores globally.',
+  },
+  {
+    key: 'failover.replay.max-bytes',
+    type: 'integer',
+    default: 64 * 1024 * 1024,
+    min: 0,
+    scope: 'job',
+    doc: 'Bytes (estimated from the records) each output channel keeps of what it sent since the last completed checkpoint, for replay to a restarted downstream task. A channel that had to drop frames is not replayable until the next checkpoint completes; a failure then widens the rollback to its upstream task.',
   },
 ];
 

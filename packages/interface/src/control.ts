@@ -1,3 +1,4 @@
+import type { Determinant } from './frame.js';
 import type { TaskMetrics } from './runner.js';
 
 /** A task's state as a worker reports it. */
@@ -28,7 +29,15 @@ export type ControlMessage =
       readonly graphHash: string;
       /** taskId → data endpoint of the worker running it, for every task of the job. */
       readonly endpoints: Readonly<Record<string, string>>;
-      readonly tasks: readonly { readonly taskId: string; readonly attempt: number }[];
+      /**
+       * The tasks to start here. A task recovered on its own (single-task failover) carries the
+       * determinant log a downstream task kept of it: it replays its inputs in that order first.
+       */
+      readonly tasks: readonly { readonly taskId: string; readonly attempt: number; readonly determinants?: readonly Determinant[] }[];
+      /** taskId → current attempt of every task of the job (channel ids name both ends' attempts). Default: each task's own. */
+      readonly attempts?: Readonly<Record<string, number>>;
+      /** Checkpoints up to this id were aborted or completed before this deployment: their barriers are stale. */
+      readonly staleCheckpointsThrough?: number;
       /** With checkpoints on: the shared checkpoint store's folder the tasks write snapshots to. */
       readonly checkpointDir?: string;
       /**
@@ -53,6 +62,22 @@ export type ControlMessage =
   | { readonly type: 'decline-checkpoint'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly reason: string }
   | { readonly type: 'checkpoint-complete'; readonly jobId: string; readonly checkpointId: number }
   | { readonly type: 'checkpoint-aborted'; readonly jobId: string; readonly checkpointId: number }
+  /**
+   * Single-task failover: `restarted` tasks run a new attempt at a new endpoint. Each task of the
+   * job on the worker re-opens its channels to and from them; output channels replay what they
+   * sent since the last completed checkpoint.
+   */
+  | {
+      readonly type: 'rewire';
+      readonly jobId: string;
+      readonly restarted: Readonly<Record<string, { readonly attempt: number; readonly endpoint: string }>>;
+    }
+  /** Asks a worker for the determinant log its tasks hold of upstream task `taskId`. */
+  | { readonly type: 'get-determinants'; readonly jobId: string; readonly taskId: string }
+  | { readonly type: 'determinants'; readonly entries: readonly Determinant[] }
+  /** Asks a worker which of its output channels of the job cannot replay (their buffers dropped frames). */
+  | { readonly type: 'get-replay-status'; readonly jobId: string }
+  | { readonly type: 'replay-status'; readonly unreplayable: readonly string[] }
   | { readonly type: 'ok' }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 

@@ -12,11 +12,26 @@ export interface Barrier {
   readonly type: 'checkpoint' | 'savepoint' | 'rescale';
 }
 
-/** A run of records taken from one input of a multi-input task (determinant log). */
-export interface DeterminantRun {
+/**
+ * One entry of a task's determinant log: a choice the task made that its output depends on.
+ * `order`: it took `count` records from input `input` (its input channels in plan order);
+ * `time` / `random`: `ctx.now()` / `ctx.random()` returned `value`. A restarted task replays
+ * the entries in order to regenerate exactly the output it sent before it died.
+ */
+export interface Determinant {
+  /** Position in the task's log: 0, 1, 2, ... across checkpoints and restarts. */
+  readonly n: number;
+  readonly kind: 'order' | 'time' | 'random';
+  /** Input index (`order`), else 0. */
   readonly input: number;
+  /** Records taken (`order`), else 0. */
   readonly count: number;
+  /** The value returned (`time`, `random`), else 0. */
+  readonly value: number;
 }
+
+/** @deprecated the former name of {@link Determinant}. */
+export type DeterminantRun = Determinant;
 
 /**
  * The unit on the wire: a batch of records for one channel, or a control marker.
@@ -32,7 +47,8 @@ export interface Frame<R = unknown> {
   readonly records: readonly R[] | null;
   readonly barrier: Barrier | null;
   readonly watermark: number | null;
-  readonly determinants: readonly DeterminantRun[] | null;
+  /** Determinant log entries of the sending task, ahead of the records that depend on them. */
+  readonly determinants: readonly Determinant[] | null;
 }
 
 /** Builds a frame with every field set, so all frames share one hidden class. */
@@ -43,7 +59,17 @@ export function makeFrame<R>(
   records: readonly R[] | null,
   barrier: Barrier | null = null,
   watermark: number | null = null,
-  determinants: readonly DeterminantRun[] | null = null,
+  determinants: readonly Determinant[] | null = null,
 ): Frame<R> {
   return { channel, kind, seq, count: records === null ? 0 : records.length, records, barrier, watermark, determinants };
+}
+
+const DETERMINANT_KINDS: ReadonlySet<string> = new Set(['order', 'time', 'random']);
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** True if `v` has the shape of a {@link Determinant} (for codecs validating frames from the network). */
+export function isDeterminant(v: unknown): v is Determinant {
+  if (typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return isCount(d.n) && typeof d.kind === 'string' && DETERMINANT_KINDS.has(d.kind) && isCount(d.input) && isCount(d.count) && typeof d.value === 'number';
 }

@@ -38,6 +38,14 @@ export interface RuntimeContext {
    * any other operator). It is checkpointed with the task and restored on recovery.
    */
   getOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  /**
+   * Processing time in epoch milliseconds (like `Date.now()`). Use it instead of `Date.now()`
+   * in a function: with single-task failover the value is logged, and a recovered task gets the
+   * same values again, so its regenerated output is identical.
+   */
+  now(): number;
+  /** A random number in [0, 1) (like `Math.random()`), logged and replayed as {@link now} is. */
+  random(): number;
 }
 
 /** Lifecycle hooks shared by every rich function. */

@@ -1,37 +1,86 @@
-import type { ChannelReceiver, Frame } from '@mobius/interface';
+import { MobiusError, makeFrame, type ChannelReceiver, type Determinant, type Frame } from '@mobius/interface';
+import { DeterminantCopy } from './failover/determinant-log.js';
 import { Signal } from './signal.js';
+
+/** Options of an {@link InputGate}. */
+export interface InputGateOptions {
+  /** Keep copies of the upstream tasks' determinant logs, at most this many entries per channel. */
+  readonly determinantEntries?: number;
+  /** Names the gate's task in errors. */
+  readonly taskName?: string;
+}
 
 /**
  * The inputs of a task: takes frames from its channels round-robin, one frame at a time,
- * swallows end-of-stream markers (counting the channels still open), tracks the last sequence
- * number read per channel, and aligns checkpoint barriers: a channel that delivered barrier k
- * is not read again until every open channel delivered it; then the barrier is returned once.
+ * swallows end-of-stream markers (counting the channels still open), and aligns checkpoint
+ * barriers: a channel that delivered barrier k is not read again until every open channel
+ * delivered it; then the barrier is returned once.
+ *
+ * It de-duplicates by sequence number: each channel remembers the last record read, and a
+ * replaying or restarted upstream's records at or below it are dropped; a gap (a record
+ * missing) is an error. It keeps copies of the upstream tasks' determinant logs that arrive
+ * with the frames, and, for a restarted task replaying its logged input order, reads a given
+ * number of records from a given channel ({@link pollFrom}).
  */
 export class InputGate {
   private readonly ended: boolean[];
   private readonly blocked: boolean[];
+  /** Channels re-opened after they had ended: everything arriving on them is a duplicate. */
+  private readonly draining: boolean[];
   /** Sequence number of the last record read, per channel (-1: none yet). */
   readonly lastSeq: number[];
+  /** Records of a frame split by {@link pollFrom}, read before the channel's next frame. */
+  private readonly leftover: (Frame | undefined)[];
+  /** Copies of each upstream task's determinant log (when enabled). */
+  readonly determinants: DeterminantCopy[] | undefined;
+  /** Channel of the frame poll() returned last. */
+  lastIndex = -1;
   private open: number;
   private next = 0;
   /** The barrier being aligned, and how many channels are blocked on it. */
   private pending: Frame | null = null;
   private blockedCount = 0;
-  /** Id of the last barrier released: older or equal ones are stale. */
+  /** Id of the last barrier released or aborted: older or equal ones are stale. */
   private lastReleased = -1;
   private readonly readable = new Signal();
+  private readonly receivers: ChannelReceiver[];
+  private readonly taskName: string;
 
-  constructor(private readonly receivers: readonly ChannelReceiver[]) {
+  constructor(receivers: readonly ChannelReceiver[], options: InputGateOptions = {}) {
+    this.receivers = [...receivers];
     this.ended = receivers.map(() => false);
     this.blocked = receivers.map(() => false);
+    this.draining = receivers.map(() => false);
     this.lastSeq = receivers.map(() => -1);
+    this.leftover = receivers.map(() => undefined);
     this.open = receivers.length;
-    for (const r of receivers) r.onReadable(() => this.readable.notify());
+    this.taskName = options.taskName ?? 'task';
+    const entries = options.determinantEntries;
+    this.determinants = entries === undefined ? undefined : receivers.map(() => new DeterminantCopy(entries));
+    receivers.forEach((r, i) => this.listen(r, i));
+  }
+
+  private listen(r: ChannelReceiver, i: number): void {
+    r.onReadable(() => {
+      if (this.receivers[i] !== r) return;
+      if (this.draining[i]) this.drain(i);
+      else this.readable.notify();
+    });
   }
 
   /** True once every channel delivered its end marker. */
   get finished(): boolean {
     return this.open === 0 && this.pending === null;
+  }
+
+  /** Barriers of checkpoints up to `checkpointId` are stale (aborted, or before a restore). */
+  skipCheckpointsThrough(checkpointId: number): void {
+    if (checkpointId <= this.lastReleased) return;
+    this.lastReleased = checkpointId;
+    if (this.pending !== null && this.pending.barrier!.checkpointId <= checkpointId) {
+      this.unblockAll();
+      this.readable.notify();
+    }
   }
 
   /** The next data frame, or an aligned barrier frame, or undefined if none is available now. */
@@ -42,27 +91,100 @@ export class InputGate {
       let i = this.next + k;
       if (i >= n) i -= n;
       if (this.ended[i] || this.blocked[i]) continue;
-      const frame = rs[i].poll();
-      if (frame === undefined) continue;
-      this.next = i + 1 === n ? 0 : i + 1;
-      if (frame.kind === 'data') {
-        this.lastSeq[i] = frame.seq + frame.count - 1;
+      const left = this.leftover[i];
+      if (left !== undefined) {
+        this.leftover[i] = undefined;
+        this.next = i + 1 === n ? 0 : i + 1;
+        return this.took(i, left);
+      }
+      for (;;) {
+        const raw = rs[i].poll();
+        if (raw === undefined) break;
+        const frame = this.accept(i, raw);
+        if (frame === undefined) {
+          if (this.ended[i] || this.blocked[i]) break;
+          continue;
+        }
+        this.next = i + 1 === n ? 0 : i + 1;
         return frame;
       }
-      if (frame.kind === 'end') {
-        this.ended[i] = true;
-        this.open--;
-        if (this.pending !== null && this.aligned()) return this.release();
-        return this.poll();
-      }
-      if (frame.kind === 'barrier') {
-        const aligned = this.onBarrier(i, frame);
-        if (aligned !== undefined) return aligned;
-        return this.poll();
-      }
-      return frame;
     }
     return undefined;
+  }
+
+  /**
+   * Replay of a logged input order: the next data frame of channel `i` with at most `max`
+   * records (a bigger frame is split, the rest read next), or an aligned barrier, or undefined
+   * if channel `i` has nothing now.
+   */
+  pollFrom(i: number, max: number): Frame | undefined {
+    const left = this.leftover[i];
+    if (left !== undefined) {
+      this.leftover[i] = undefined;
+      return this.took(i, this.split(i, left, max));
+    }
+    for (;;) {
+      if (this.ended[i]) throw new MobiusError('DETERMINANTS_DIVERGED', `task ${this.taskName}: input ${i} ended before the records its determinant log names were replayed`);
+      if (this.blocked[i]) {
+        throw new MobiusError('DETERMINANTS_DIVERGED', `task ${this.taskName}: input ${i} delivered a checkpoint barrier before the records its determinant log names`);
+      }
+      const raw = this.receivers[i].poll();
+      if (raw === undefined) return undefined;
+      const frame = this.accept(i, raw);
+      if (frame === undefined) continue;
+      if (frame.kind !== 'data') return frame;
+      // accept() counted the whole frame as read: give back what is split off.
+      const part = this.split(i, frame, max);
+      if (part !== frame) this.lastSeq[i] = part.seq + part.count - 1;
+      return part;
+    }
+  }
+
+  private split(i: number, frame: Frame, max: number): Frame {
+    if (frame.count <= max) return frame;
+    const records = frame.records!;
+    this.leftover[i] = makeFrame(frame.channel, 'data', frame.seq + max, records.slice(max));
+    return makeFrame(frame.channel, 'data', frame.seq, records.slice(0, max));
+  }
+
+  private took(i: number, frame: Frame): Frame {
+    this.lastIndex = i;
+    this.lastSeq[i] = frame.seq + frame.count - 1;
+    return frame;
+  }
+
+  /**
+   * A frame read from channel `i`: the data to process (de-duplicated), an aligned barrier, or
+   * undefined (a duplicate, an end marker, a barrier still aligning or stale).
+   */
+  private accept(i: number, frame: Frame): Frame | undefined {
+    if (frame.determinants !== null) this.determinants?.[i].receive(frame.determinants);
+    if (frame.kind === 'data') {
+      const last = this.lastSeq[i];
+      if (frame.seq > last + 1) {
+        throw new MobiusError(
+          'CHANNEL_GAP',
+          `task ${this.taskName}: input channel ${frame.channel} skipped records ${last + 1}..${frame.seq - 1} (its upstream could not replay them)`,
+        );
+      }
+      if (frame.seq <= last) {
+        const skip = last - frame.seq + 1;
+        if (skip >= frame.count) return undefined; // all seen before: a replayed duplicate
+        frame = makeFrame(frame.channel, 'data', last + 1, frame.records!.slice(skip));
+      }
+      return this.took(i, frame);
+    }
+    if (frame.kind === 'end') {
+      this.ended[i] = true;
+      this.open--;
+      if (this.pending !== null && this.aligned()) return this.release();
+      return undefined;
+    }
+    if (frame.kind === 'barrier') {
+      this.determinants?.[i].mark(frame.barrier!.checkpointId);
+      return this.onBarrier(i, frame);
+    }
+    return frame;
   }
 
   private onBarrier(channel: number, frame: Frame): Frame | undefined {
@@ -101,6 +223,42 @@ export class InputGate {
     this.pending = null;
     this.blockedCount = 0;
     this.blocked.fill(false);
+  }
+
+  /**
+   * Channel `i`'s upstream task restarted: read from `receiver` instead (the old one is closed,
+   * with what it still held: the upstream replays it). On a channel that had ended, everything
+   * that arrives is a duplicate and is dropped as it comes.
+   */
+  replaceReceiver(i: number, receiver: ChannelReceiver): void {
+    const old = this.receivers[i];
+    this.receivers[i] = receiver;
+    this.leftover[i] = undefined;
+    old.close();
+    if (this.ended[i]) this.draining[i] = true;
+    this.listen(receiver, i);
+    if (this.draining[i]) this.drain(i);
+    else this.readable.notify();
+  }
+
+  private drain(i: number): void {
+    const r = this.receivers[i];
+    for (let f = r.poll(); f !== undefined; f = r.poll()) if (f.determinants !== null) this.determinants?.[i].receive(f.determinants);
+  }
+
+  /** Checkpoint `checkpointId` completed: trims the determinant copies. */
+  checkpointComplete(checkpointId: number): void {
+    if (this.determinants !== undefined) for (const d of this.determinants) d.trim(checkpointId);
+  }
+
+  /** The determinant entries held of the upstream task of channels `indexes` (the longest copy). */
+  determinantsOf(indexes: readonly number[]): readonly Determinant[] {
+    let best: readonly Determinant[] = [];
+    for (const i of indexes) {
+      const list = this.determinants?.[i].list() ?? [];
+      if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
+    }
+    return best;
   }
 
   whenReadable(): Promise<void> {

@@ -26,6 +26,8 @@ export interface RuntimeContextInit {
   readonly operatorConfig: ConfigMap;
   /** The operator's state (keyed and operator state). Without it, state is not available. */
   readonly state?: StateAccess;
+  /** Where now() and random() come from (a task's determinant log); default Date.now / Math.random. */
+  readonly clock?: { now(): number; random(): number };
 }
 
 /** The context a rich function receives in open(). */
@@ -41,6 +43,7 @@ export class TaskRuntimeContext implements RuntimeContext {
   readonly jobConfig: ConfigMap;
   readonly operatorConfig: ConfigMap;
   private readonly state: StateAccess | undefined;
+  private readonly clock: { now(): number; random(): number } | undefined;
 
   constructor(init: RuntimeContextInit) {
     this.jobId = init.jobId;
@@ -54,6 +57,15 @@ export class TaskRuntimeContext implements RuntimeContext {
     this.jobConfig = init.jobConfig;
     this.operatorConfig = init.operatorConfig;
     this.state = init.state;
+    this.clock = init.clock;
+  }
+
+  now(): number {
+    return this.clock === undefined ? Date.now() : this.clock.now();
+  }
+
+  random(): number {
+    return this.clock === undefined ? Math.random() : this.clock.random();
   }
 
   getConfig(key: string): ConfigValue | undefined {

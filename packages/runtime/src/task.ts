@@ -6,6 +6,7 @@ import {
   type TaskSnapshot,
   TaskFailedError,
   type Collector,
+  type Determinant,
   type ExecutionPlan,
   type KeySelector,
   type LogicalEdge,
@@ -13,6 +14,7 @@ import {
   type LogicalNode,
   type Logger,
   type PartitionFn,
+  type PlanChannel,
   type PlanEdge,
   type PlanTask,
   type PlanVertex,
@@ -22,6 +24,8 @@ import {
   type TaskStateBackend,
   type Transport,
 } from '@mobius/interface';
+import { DeterminantLog } from './failover/determinant-log.js';
+import { ReplayBuffer } from './failover/replay-buffer.js';
 import { InputGate } from './input-gate.js';
 import { FanOut, callable, discard, instantiate, operatorFailure, type OperatorIdentity } from './operators/operator.js';
 import { FilterOperator } from './operators/filter-operator.js';
@@ -59,6 +63,15 @@ export interface TaskDeployment {
    * same operators (each backend keeps only the key groups this task owns).
    */
   readonly restore?: readonly TaskSnapshot[];
+  /** taskId → attempt of every task of the job (channel ids name both ends' attempts). Default: `attempt` for all. */
+  readonly attempts?: Readonly<Record<string, number>>;
+  /**
+   * Single-task failover: this task's determinant log as a downstream task kept it. The task
+   * replays its inputs in the logged order (from its restored position on) before running freely.
+   */
+  readonly determinants?: readonly Determinant[];
+  /** Barriers of checkpoints up to this id are stale (aborted before this deployment). */
+  readonly staleCheckpointsThrough?: number;
 }
 
 /** What a task runs on. */
@@ -70,6 +83,12 @@ export interface TaskServices {
   readonly logger: Logger;
   /** Receives this task's checkpoint snapshots. Without it, barriers pass through unrecorded. */
   readonly checkpoints?: CheckpointListener;
+  /**
+   * Single-task failover: output channels keep what they sent since the last completed
+   * checkpoint (`failover.replay.max-bytes` each), and the task logs its determinants. Only
+   * with checkpointing on. Default false (embedded mode restores globally and needs neither).
+   */
+  readonly replay?: boolean;
 }
 
 export type TaskState = 'CREATED' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
@@ -119,6 +138,19 @@ export class Task implements SourceHost {
   /** Plan ids of the input channels (gate order) and of the output channels (outputs order). */
   private readonly inputIds: string[];
   private readonly outputIds: string[] = [];
+  private readonly inputChannels: PlanChannel[];
+  private readonly outputChannels: PlanChannel[] = [];
+  /** taskId → current attempt, for channel ids. */
+  private readonly attempts: Record<string, number>;
+  /** Round-robin writers by plan edge id (their position is checkpointed). */
+  private readonly roundRobin = new Map<string, RoundRobinWriter>();
+  /** Determinant log (single-task failover, tasks with outputs). */
+  private readonly log: DeterminantLog | undefined;
+  /** Log the order of inputs: more than one input channel. */
+  private readonly logOrder: boolean;
+  private readonly replayBytes: number;
+  /** Receivers opened for a task that already ended, draining a restarted upstream's replay. */
+  private readonly drains: { close(): void }[] = [];
   /** A checkpoint a source task was asked to take at its next batch boundary. */
   private pendingBarrier: Barrier | null = null;
   private readonly sourceContext: TaskSourceContext | undefined;
@@ -149,12 +181,19 @@ export class Task implements SourceHost {
     this.logger = services.logger.child({ jobId: deployment.jobId, taskId, vertex: this.vertex.name, attempt: deployment.attempt });
     this.batchSize = this.config(headId, 'runtime.batch.size');
     this.lingerMs = this.config(headId, 'runtime.linger.ms');
+    this.attempts = {};
+    for (const t of plan.tasks) this.attempts[t.id] = deployment.attempts?.[t.id] ?? deployment.attempt;
+    this.attempts[taskId] = deployment.attempt;
+    const replay = services.replay === true && (plan.config['checkpoint.interval.ms'] as number) > 0;
+    this.replayBytes = replay ? (plan.config['failover.replay.max-bytes'] as number) : -1;
 
     // Inputs: one receiver per channel into this task, in a stable order.
     const inputs = plan.channels.filter((c) => c.targetTask === taskId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    this.inputChannels = inputs;
     this.inputIds = inputs.map((c) => c.id);
     this.gate = new InputGate(
-      inputs.map((c) => services.transport.openReceiver(this.channelId(c.id), { credits: this.config(headId, 'runtime.channel.credits') })),
+      inputs.map((c) => services.transport.openReceiver(this.channelId(c), { credits: this.config(headId, 'runtime.channel.credits') })),
+      { taskName: taskId, determinantEntries: replay ? Math.max(10_000, Math.floor(this.replayBytes / 64)) : undefined },
     );
 
     // Operators of the chain, then their outputs: chained operators and network writers.
@@ -173,17 +212,22 @@ export class Task implements SourceHost {
       byId.get(opId)!.out = outs.length === 0 ? discard : outs.length === 1 ? outs[0] : new FanOut(outs);
     }
     this.head = this.operators[0];
+    this.logOrder = replay && inputs.length > 1;
+    if (replay && this.outputs.channels.length > 0) {
+      this.log = new DeterminantLog(taskId);
+      this.outputs.log = this.log;
+    }
     this.maxQueuedFrames = 64 + 16 * this.outputs.channels.length * this.config(headId, 'runtime.channel.credits');
     this.sourceContext =
       this.head instanceof SourceOperator ? new TaskSourceContext(this, this.head, planTask.index, this.vertex.parallelism) : undefined;
   }
 
   /**
-   * One transport carries the channels of many jobs, and of a restarted job's old and new
-   * attempts: channel ids are scoped by job and attempt.
+   * One transport carries the channels of many jobs, and of old and new attempts of restarted
+   * tasks: channel ids are scoped by job and by the attempts of both ends.
    */
-  private channelId(planChannelId: string): string {
-    return `${this.deployment.jobId}/${this.deployment.attempt}/${planChannelId}`;
+  private channelId(c: PlanChannel): string {
+    return `${this.deployment.jobId}/${this.attempts[c.sourceTask]}.${this.attempts[c.targetTask]}/${c.id}`;
   }
 
   private config(opId: string, key: string): number {
@@ -280,12 +324,14 @@ export class Task implements SourceHost {
       .sort((a, b) => indexOfTask(a.targetTask) - indexOfTask(b.targetTask))
       .map((c) => {
         this.outputIds.push(c.id);
+        this.outputChannels.push(c);
         return this.outputs.add(
           new ChannelOutput(
-            this.channelId(c.id),
-            this.services.transport.openSender(this.channelId(c.id), this.services.endpointOf(c.targetTask), { credits }),
+            this.channelId(c),
+            this.services.transport.openSender(this.channelId(c), this.services.endpointOf(c.targetTask), { credits }),
             batchSize,
             this.outputs,
+            this.replayBytes < 0 ? null : new ReplayBuffer(this.replayBytes),
           ),
         );
       });
@@ -300,8 +346,11 @@ export class Task implements SourceHost {
         return new KeyGroupWriter(channels, partition.keySelector as KeySelector<unknown>, plan.maxParallelism);
       case 'broadcast':
         return new BroadcastWriter(channels);
-      default:
-        return new RoundRobinWriter(channels, this.planTask.index);
+      default: {
+        const writer = new RoundRobinWriter(channels, this.planTask.index);
+        this.roundRobin.set(edge.id, writer);
+        return writer;
+      }
     }
   }
 
@@ -318,6 +367,7 @@ export class Task implements SourceHost {
       maxParallelism: this.deployment.plan.maxParallelism,
       jobConfig: this.deployment.plan.config,
       operatorConfig: node.config,
+      clock: this.log,
       state: new StateAccess({
         operatorId: node.id,
         operatorName: node.name,
@@ -338,6 +388,7 @@ export class Task implements SourceHost {
       // Downstream operators open first, so they are ready before anything is emitted.
       for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i].open(this.contextFor(this.operators[i]));
       await this.restoreFunctions();
+      if (this.log !== undefined) this.log.active = true;
       if (this.sourceContext !== undefined) await this.runSource(this.sourceContext);
       else await this.runInputs();
       if (!this.cancelled) {
@@ -372,11 +423,15 @@ export class Task implements SourceHost {
       this.logger.error({ err: failure, operator: failure.operatorName, taskIndex: failure.taskIndex }, 'task failed');
       throw failure;
     } finally {
+      if (this.log !== undefined) this.log.active = false;
       this.clearLinger();
-      this.outputs.stop();
+      // A finished task keeps its replay buffers until the job ends: a downstream task that
+      // restarts later still needs what it sent (dispose() releases them).
+      const retain = this.state === 'FINISHED' && this.replayBytes >= 0;
+      if (!retain) this.outputs.stop();
       if (!closed) for (const op of this.operators) await op.close().catch(() => undefined);
       this.gate.close();
-      this.outputs.closeAll();
+      if (!retain) this.outputs.closeAll();
       for (const s of this.states.values()) await s.close().catch(() => undefined);
       this.logger.debug({ state: this.state, recordsIn: this.recordsIn, recordsOut: this.outputs.recordsOut }, 'task ended');
     }
@@ -387,6 +442,8 @@ export class Task implements SourceHost {
     const head = this.head;
     const outputs = this.outputs;
     const pending = this.pending;
+    const log = this.logOrder ? this.log : undefined;
+    if (log?.replaying === true) await this.replayLoggedOrder(log);
     for (;;) {
       if (this.cancelled) return;
       const frame = gate.poll();
@@ -403,11 +460,49 @@ export class Task implements SourceHost {
       }
       if (frame.kind !== 'data') continue; // watermarks: a later protocol
       const records = frame.records!;
+      // The choice of input is logged before the output that depends on it is produced.
+      if (log !== undefined) log.order(gate.lastIndex, records.length);
       this.recordsIn += records.length;
       for (let i = 0; i < records.length; i++) head.collect(records[i]);
       if (pending.promises.length > 0) await this.settleWrites();
       if (outputs.backlog > 0) await outputs.whenDrained();
     }
+  }
+
+  /**
+   * A restarted task first takes its inputs in the order its determinant log names (records
+   * from which channel, how many), so it regenerates exactly the output it sent before;
+   * downstream tasks drop what they already have by sequence number.
+   */
+  private async replayLoggedOrder(log: DeterminantLog): Promise<void> {
+    const gate = this.gate;
+    const head = this.head;
+    const started = Date.now();
+    let replayed = 0;
+    while (log.replaying) {
+      if (this.cancelled) return;
+      const next = log.nextOrder();
+      if (next === undefined) throw log.stuck();
+      const frame = gate.pollFrom(next.input, next.count);
+      if (frame === undefined) {
+        this.outputs.flushAll();
+        await gate.whenReadable();
+        continue;
+      }
+      if (frame.kind === 'barrier') {
+        await this.checkpoint(frame.barrier!);
+        continue;
+      }
+      if (frame.kind !== 'data') continue;
+      const records = frame.records!;
+      log.order(next.input, records.length);
+      this.recordsIn += records.length;
+      replayed += records.length;
+      for (let i = 0; i < records.length; i++) head.collect(records[i]);
+      if (this.pending.promises.length > 0) await this.settleWrites();
+      if (this.outputs.backlog > 0) await this.outputs.whenDrained();
+    }
+    this.logger.info({ records: replayed, ms: Date.now() - started }, 'replayed inputs in the logged order');
   }
 
   private async runSource(ctx: TaskSourceContext): Promise<void> {
@@ -531,12 +626,15 @@ export class Task implements SourceHost {
       const outputs: Record<string, number> = {};
       for (let i = 0; i < this.outputIds.length; i++) outputs[this.outputIds[i]] = this.outputs.channels[i].nextSeq;
       const source = this.head instanceof SourceOperator ? this.head.source.snapshotState?.() : undefined;
+      const writers: Record<string, number> = {};
+      for (const [edgeId, w] of this.roundRobin) writers[edgeId] = w.next;
+      const determinants = this.log === undefined ? undefined : this.log.next - 1;
       const functions: Record<string, unknown> = {};
       for (const op of this.operators) {
         const fn = op instanceof SourceOperator ? undefined : hooksOf(op);
         if (typeof fn?.snapshotState === 'function') functions[op.identity.operatorId] = await fn.snapshotState(barrier.checkpointId);
       }
-      listener.acknowledge({ taskId: this.id, checkpointId: barrier.checkpointId, operators, source, functions, inputs, outputs });
+      listener.acknowledge({ taskId: this.id, checkpointId: barrier.checkpointId, operators, source, functions, inputs, outputs, writers, determinants });
     } catch (e) {
       listener.decline(this.id, barrier.checkpointId, e instanceof Error ? e.message : String(e));
     }
@@ -544,7 +642,12 @@ export class Task implements SourceHost {
 
   /** Restores state, channel sequence numbers and (after init, in runSource) the source offset. */
   private async restoreFrom(snapshots: readonly TaskSnapshot[] | undefined): Promise<void> {
-    if (snapshots === undefined || snapshots.length === 0) return;
+    const stale = this.deployment.staleCheckpointsThrough;
+    if (stale !== undefined) this.gate.skipCheckpointsThrough(stale);
+    if (snapshots === undefined || snapshots.length === 0) {
+      this.log?.restore(-1, this.deployment.determinants);
+      return;
+    }
     for (const [opId, state] of this.states) {
       const parts = snapshots.map((s) => s.operators[opId]).filter((p): p is StateSnapshot => p !== undefined);
       if (parts.length > 0) await state.restore(parts);
@@ -552,7 +655,13 @@ export class Task implements SourceHost {
     // The task's latest own snapshot (older ones are bases of incremental state).
     let own: TaskSnapshot | undefined;
     for (const s of snapshots) if (s.taskId === this.id && (own === undefined || s.checkpointId > own.checkpointId)) own = s;
+    this.log?.restore(own?.determinants ?? -1, this.deployment.determinants);
     if (own === undefined) return;
+    this.gate.skipCheckpointsThrough(own.checkpointId);
+    for (const [edgeId, next] of Object.entries(own.writers ?? {})) {
+      const w = this.roundRobin.get(edgeId);
+      if (w !== undefined) w.next = next;
+    }
     for (let i = 0; i < this.outputIds.length; i++) {
       const seq = own.outputs[this.outputIds[i]];
       if (seq !== undefined) this.outputs.channels[i].nextSeq = seq;
@@ -583,11 +692,14 @@ export class Task implements SourceHost {
 
   /** Checkpoint `checkpointId` will never complete: state backends must not build on it. */
   notifyCheckpointAborted(checkpointId: number): void {
+    this.gate.skipCheckpointsThrough(checkpointId);
     for (const state of this.states.values()) (state as StateHooks).notifyCheckpointAborted?.(checkpointId);
   }
 
   /** Checkpoint `checkpointId` completed everywhere: functions commit (two-phase-commit sinks). */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    this.outputs.checkpointComplete(checkpointId);
+    this.gate.checkpointComplete(checkpointId);
     for (const state of this.states.values()) {
       try {
         await (state as StateHooks).notifyCheckpointComplete?.(checkpointId);
@@ -604,6 +716,71 @@ export class Task implements SourceHost {
         this.logger.error({ err: e, operator: op.identity.operatorName, checkpointId }, 'commit after a completed checkpoint failed');
       }
     }
+  }
+
+  /**
+   * Single-task failover: tasks of `restarted` run a new attempt at a new endpoint. Output
+   * channels to them re-open there and replay what they sent since the last completed
+   * checkpoint; input channels from them re-open under the new attempt (the restarted task
+   * regenerates its output with the same sequence numbers, and what was read is dropped).
+   * Works on a task that already ended, too. Returns the number of frames replayed.
+   */
+  rewire(restarted: Readonly<Record<string, { readonly attempt: number; readonly endpoint: string }>>, endpointOf: (taskId: string) => string): number {
+    for (const [taskId, r] of Object.entries(restarted)) if (taskId !== this.id) this.attempts[taskId] = r.attempt;
+    let replayed = 0;
+    this.outputChannels.forEach((c, i) => {
+      const target = restarted[c.targetTask];
+      if (target === undefined || c.targetTask === this.id) return;
+      const id = this.channelId(c);
+      const credits = this.config(this.nodes.get(this.edgeOf(c).targetOperator)!.id, 'runtime.channel.credits');
+      replayed += this.outputs.channels[i].rewire(this.services.transport.openSender(id, endpointOf(c.targetTask), { credits }), id);
+    });
+    const credits = this.config(this.vertex.operatorIds[0], 'runtime.channel.credits');
+    this.inputChannels.forEach((c, i) => {
+      if (restarted[c.sourceTask] === undefined || c.sourceTask === this.id) return;
+      const receiver = this.services.transport.openReceiver(this.channelId(c), { credits });
+      if (this.state === 'RUNNING' || this.state === 'CREATED') {
+        this.gate.replaceReceiver(i, receiver);
+        return;
+      }
+      // An ended task needs nothing more: take what arrives (so the sender is not stuck) and drop it.
+      receiver.onReadable(() => {
+        while (receiver.poll() !== undefined);
+      });
+      this.drains.push(receiver);
+    });
+    this.logger.info({ restarted: Object.keys(restarted), framesReplayed: replayed }, 'channels re-opened to restarted tasks');
+    return replayed;
+  }
+
+  private edgeOf(c: PlanChannel): PlanEdge {
+    return this.deployment.plan.edges.find((e) => e.id === c.edgeId)!;
+  }
+
+  /** The determinant log this task holds of upstream task `taskId` (entries since the last completed checkpoint). */
+  determinantsOf(taskId: string): readonly Determinant[] {
+    const indexes: number[] = [];
+    this.inputChannels.forEach((c, i) => {
+      if (c.sourceTask === taskId) indexes.push(i);
+    });
+    return this.gate.determinantsOf(indexes);
+  }
+
+  /** Plan ids of this task's output channels that cannot replay (no buffer, or it dropped frames). */
+  unreplayableOutputs(): string[] {
+    const out: string[] = [];
+    this.outputChannels.forEach((c, i) => {
+      const replay = this.outputs.channels[i].replay;
+      if (replay === null || !replay.replayable) out.push(c.id);
+    });
+    return out;
+  }
+
+  /** Releases what an ended task kept for replay (at the end of the job). */
+  dispose(): void {
+    this.outputs.stop();
+    this.outputs.closeAll();
+    for (const d of this.drains.splice(0)) d.close();
   }
 
   /** Stops the task: its loop returns at the next frame boundary. */

@@ -16,8 +16,10 @@ export function sampleFrames(channel = 'edge-1:0->1'): Frame[] {
     makeFrame(channel, 'watermark', 11, null, null, 1_700_000_000_000),
     makeFrame(channel, 'watermark', 11, null, null, -1),
     makeFrame(channel, 'determinants', 11, null, null, null, [
-      { input: 0, count: 3 },
-      { input: 2, count: 1 },
+      { n: 0, kind: 'order', input: 0, count: 3, value: 0 },
+      { n: 1, kind: 'time', input: 0, count: 0, value: 1_700_000_000_123 },
+      { n: 2, kind: 'random', input: 0, count: 0, value: 0.25 },
+      { n: 3, kind: 'order', input: 2, count: 1, value: 0 },
     ]),
     makeFrame(channel, 'end', 11, null),
   ];

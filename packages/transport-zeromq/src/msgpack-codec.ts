@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { TransportError, type Barrier, type Codec, type DeterminantRun, type Frame, type FrameKind } from '@mobius/interface';
+import { TransportError, isDeterminant, type Barrier, type Codec, type Determinant, type Frame, type FrameKind } from '@mobius/interface';
 
 const KINDS: ReadonlySet<string> = new Set<FrameKind>(['data', 'barrier', 'watermark', 'determinants', 'end']);
 const BARRIER_TYPES: ReadonlySet<string> = new Set<Barrier['type']>(['checkpoint', 'savepoint', 'rescale']);
@@ -87,7 +87,7 @@ export class MsgpackCodec implements Codec {
       records: records as unknown[] | null,
       barrier: barrier as Barrier | null,
       watermark: watermark as number | null,
-      determinants: determinants as DeterminantRun[] | null,
+      determinants: determinants as Determinant[] | null,
     };
   }
 }
@@ -109,8 +109,8 @@ function isBarrier(v: unknown): v is Barrier {
   return isCount(v.checkpointId) && typeof v.timestamp === 'number' && Number.isFinite(v.timestamp) && typeof v.type === 'string' && BARRIER_TYPES.has(v.type);
 }
 
-function isDeterminants(v: unknown): v is DeterminantRun[] {
+function isDeterminants(v: unknown): v is Determinant[] {
   if (!Array.isArray(v)) return false;
-  for (const run of v) if (!isPlainObject(run) || !isCount(run.input) || !isCount(run.count)) return false;
+  for (const d of v) if (!isPlainObject(d) || !isDeterminant(d)) return false;
   return true;
 }

@@ -1,4 +1,5 @@
 import { makeFrame, type Barrier, type ChannelSender, type Frame } from '@mobius/interface';
+import type { ReplayBuffer } from '../failover/replay-buffer.js';
 import type { TaskOutputs } from './task-outputs.js';
 
 /**
@@ -14,12 +15,17 @@ export class ChannelOutput {
   private outbox: Frame[] = [];
   private outboxHead = 0;
   private pumping = false;
+  private closed = false;
+  /** Position of the next determinant log entry to send on this channel. */
+  determinantCursor = 0;
 
   constructor(
-    readonly id: string,
-    private readonly sender: ChannelSender,
+    public id: string,
+    private sender: ChannelSender,
     private readonly batchSize: number,
     private readonly owner: TaskOutputs,
+    /** What was sent since the last completed checkpoint (single-task failover); null: no replay. */
+    readonly replay: ReplayBuffer | null = null,
   ) {}
 
   push(record: unknown): void {
@@ -33,7 +39,7 @@ export class ChannelOutput {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    const frame = makeFrame(this.id, 'data', this.seq, batch);
+    const frame = makeFrame(this.id, 'data', this.seq, batch, null, null, this.owner.determinantsFor(this));
     this.seq += batch.length;
     this.owner.recordsOut += batch.length;
     this.send(frame);
@@ -42,13 +48,37 @@ export class ChannelOutput {
   /** Flushes, then queues the end-of-stream marker behind the data. */
   end(): void {
     this.flush();
-    this.send(makeFrame(this.id, 'end', this.seq, null));
+    this.send(makeFrame(this.id, 'end', this.seq, null, null, null, this.owner.determinantsFor(this)));
   }
 
   /** Flushes, then queues a checkpoint barrier behind the data. */
   barrier(barrier: Barrier): void {
     this.flush();
-    this.send(makeFrame(this.id, 'barrier', this.seq, null, barrier));
+    this.send(makeFrame(this.id, 'barrier', this.seq, null, barrier, null, this.owner.determinantsFor(this)));
+  }
+
+  /**
+   * The downstream task restarted: send on `sender` (channel `id`) from now on, first replaying
+   * every frame kept since the last completed checkpoint (the receiver drops what it has).
+   * Returns the number of frames replayed.
+   */
+  rewire(sender: ChannelSender, id: string): number {
+    const old = this.sender;
+    this.sender = sender;
+    this.id = id;
+    this.closed = false;
+    try {
+      old.close();
+    } catch {
+      // already closed
+    }
+    // Frames waiting for credit are in the replay buffer too.
+    this.owner.queuedFrames -= this.queuedFrames;
+    this.outbox = this.replay === null ? [] : this.replay.framesFor(id);
+    this.outboxHead = 0;
+    this.owner.queuedFrames += this.outbox.length;
+    if (this.outbox.length > 0 && !this.pumping) void this.pump();
+    return this.outbox.length;
   }
 
   /** The sequence number the next record gets (saved in checkpoints, restored on recovery). */
@@ -65,6 +95,7 @@ export class ChannelOutput {
   }
 
   private send(frame: Frame): void {
+    if (this.replay !== null) this.replay.add(frame);
     if (this.queuedFrames === 0 && this.sender.trySend(frame)) return;
     this.outbox.push(frame);
     this.owner.queuedFrames++;
@@ -96,6 +127,8 @@ export class ChannelOutput {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.sender.close();
   }
 }

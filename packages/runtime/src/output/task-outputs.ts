@@ -1,4 +1,5 @@
-import type { Barrier } from '@mobius/interface';
+import type { Barrier, Determinant } from '@mobius/interface';
+import type { DeterminantLog } from '../failover/determinant-log.js';
 import { Signal } from '../signal.js';
 import type { ChannelOutput } from './channel-output.js';
 
@@ -13,6 +14,33 @@ export class TaskOutputs {
   stopped = false;
   private failure: unknown = undefined;
   private readonly drained = new Signal();
+  /** The task's determinant log, when its choices must be logged (single-task failover). */
+  log: DeterminantLog | undefined;
+
+  /** Determinant entries `channel` has not sent yet (attached to its next frame), or null. */
+  determinantsFor(channel: ChannelOutput): readonly Determinant[] | null {
+    const log = this.log;
+    if (log === undefined) return null;
+    const entries = log.since(channel.determinantCursor);
+    if (entries === null) return null;
+    channel.determinantCursor = log.next;
+    if (log.length > 4096) this.dropSentDeterminants();
+    return entries;
+  }
+
+  /** Drops the log entries every channel has sent. */
+  dropSentDeterminants(): void {
+    if (this.log === undefined) return;
+    let min = this.log.next;
+    for (const ch of this.channels) if (ch.determinantCursor < min) min = ch.determinantCursor;
+    this.log.dropBefore(min);
+  }
+
+  /** Checkpoint `checkpointId` completed: replay buffers drop what came before its barrier. */
+  checkpointComplete(checkpointId: number): void {
+    for (const ch of this.channels) ch.replay?.trim(checkpointId);
+    this.dropSentDeterminants();
+  }
 
   add(channel: ChannelOutput): ChannelOutput {
     this.channels.push(channel);

@@ -15,8 +15,9 @@ export class SingleChannelWriter implements Collector<unknown> {
   }
 }
 
+/** Sends records to its channels in turn; `next` is checkpointed so a restarted task routes as before. */
 export class RoundRobinWriter implements Collector<unknown> {
-  private next: number;
+  next: number;
   constructor(
     private readonly channels: readonly ChannelOutput[],
     start: number,

@@ -1,0 +1,115 @@
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobState } from '@mobius/interface';
+import type { ClusterJob, ClusterTask } from './cluster-job.js';
+import type { Coordinator } from './coordinator.js';
+
+const JOB_STATES: readonly JobState[] = ['CREATED', 'RUNNING', 'FINISHED', 'CANCELED', 'FAILED'];
+
+export interface CoordinatorMetrics {
+  /** The coordinator's own registry (never prom-client's global one). */
+  readonly registry: Registry;
+  /** The Prometheus text exposition, with gauges read from the coordinator at this moment. */
+  render(): Promise<string>;
+}
+
+/**
+ * Prometheus metrics of a coordinator, on a registry of its own (several coordinators in one
+ * process do not collide). Every gauge is reset and set again from the coordinator's state at
+ * each scrape, so the series of jobs that ended (and of tasks that were replaced) disappear.
+ * Per-task and per-job series cover non-terminal jobs only.
+ */
+export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
+  const registry = new Registry();
+  const liveJobs = () => [...coordinator.jobs.values()].filter((j) => !j.terminal);
+  /** taskId → the name of its vertex, from the job's plan (falling back to what the worker reported). */
+  const vertexNames = (job: ClusterJob): ((task: ClusterTask) => string) => {
+    const names = new Map(job.plan.vertices.map((v) => [v.id, v.name]));
+    const vertexOf = new Map(job.plan.tasks.map((t) => [t.id, t.vertexId]));
+    return (task) => {
+      const vertexId = vertexOf.get(task.taskId);
+      return (vertexId === undefined ? undefined : names.get(vertexId)) ?? task.metrics?.vertexName ?? vertexId ?? '';
+    };
+  };
+
+  new Gauge({
+    name: 'mobius_task_records_processed',
+    help: 'Records a task processed, as last reported by its worker (records in; records out for a source task)',
+    labelNames: ['job', 'job_name', 'task', 'vertex'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of liveJobs()) {
+        const vertex = vertexNames(job);
+        for (const t of job.tasks.values()) {
+          this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, job.recordsProcessed(t));
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'mobius_task_records_out',
+    help: 'Records a task emitted, as last reported by its worker',
+    labelNames: ['job', 'job_name', 'task', 'vertex'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of liveJobs()) {
+        const vertex = vertexNames(job);
+        for (const t of job.tasks.values()) {
+          this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, t.metrics?.recordsOut ?? 0);
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'mobius_task_attempt',
+    help: 'The attempt (global restore number) a task runs in',
+    labelNames: ['job', 'job_name', 'task'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of liveJobs()) {
+        for (const t of job.tasks.values()) this.set({ job: job.id, job_name: job.name, task: t.taskId }, t.attempt);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'mobius_jobs',
+    help: 'Jobs the coordinator knows, by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>(JOB_STATES.map((s) => [s, 0]));
+      for (const job of coordinator.jobs.values()) counts.set(job.state, (counts.get(job.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
+
+  new Gauge({
+    name: 'mobius_workers',
+    help: 'Registered workers',
+    registers: [registry],
+    collect() {
+      this.set(coordinator.workers.size);
+    },
+  });
+
+  new Gauge({
+    name: 'mobius_job_restarts',
+    help: 'Restarts (global restores from a checkpoint) of a job',
+    labelNames: ['job', 'job_name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of liveJobs()) this.set({ job: job.id, job_name: job.name }, job.restarts);
+    },
+  });
+
+  collectDefaultMetrics({ register: registry, prefix: 'mobius_coordinator_' });
+
+  return { registry, render: () => registry.metrics() };
+}
