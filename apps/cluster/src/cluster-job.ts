@@ -1,5 +1,5 @@
 import type { ExecutionPlan, JobState, TaskMetrics, TaskRunState } from '@mobius/interface';
-import type { CheckpointCoordinator, FsCheckpointStore } from '@mobius/failover';
+import { RecoveryEventLog, type CheckpointCoordinator, type FsCheckpointStore, type RecoveryEventHandle } from '@mobius/failover';
 
 /** One task of a cluster job, as the coordinator sees it. */
 export interface ClusterTask {
@@ -21,10 +21,16 @@ export class ClusterJob {
   endTime: number | undefined;
   /** Set once every worker accepted its deployment. */
   deployed = false;
-  /** Global-restore attempt: every task of an attempt carries this number. */
+  /** Highest attempt number given to any task (each recovery gives the tasks it restarts the next one). */
   attempt = 0;
   restarts = 0;
   restarting = false;
+  /** Recoveries, one after another (a failure during one is handled after it). */
+  recovery: Promise<void> = Promise.resolve();
+  /** Every recovery, for GET /jobs/:id/events. */
+  readonly events = new RecoveryEventLog();
+  /** The recovery in progress: its event completes once each restarted task runs. */
+  pendingRecovery: { readonly handle: RecoveryEventHandle; readonly waiting: Map<string, number> } | undefined;
   checkpoints: CheckpointCoordinator | undefined;
   store: FsCheckpointStore | undefined;
   checkpointDir = '';

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InsufficientSlotsError, MobiusError, type ControlMessage, type Logger, type TaskMetrics } from '@mobius/interface';
+import { InsufficientSlotsError, MobiusError, type CheckpointMetadata, type ControlMessage, type Determinant, type Logger, type TaskMetrics } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
-import { CheckpointCoordinator, FsCheckpointStore, compactCheckpoint, snapshotsToRestore } from '@mobius/failover';
+import { CheckpointCoordinator, FsCheckpointStore, compactCheckpoint, planRecovery, snapshotsToRestore, type RecoveryDecision, type RecoveryEventHandle } from '@mobius/failover';
 import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { compactorFor, retainedCheckpoints } from 'mobius';
 import { SlotScheduler } from '@mobius/scheduler';
@@ -141,9 +141,10 @@ export class Coordinator {
       task.state = message.state;
       if (message.metrics !== undefined) task.metrics = message.metrics;
       if (message.error !== undefined) task.error = message.error;
-      this.logger.info({ jobId: job.id, taskId: task.taskId, workerId: from, state: message.state }, 'task state');
+      this.logger.info({ jobId: job.id, taskId: task.taskId, workerId: from, state: message.state, attempt: message.attempt }, 'task state');
+      if (message.state !== 'DEPLOYING') this.recovered(job, task.taskId, message.attempt);
       // While the job is being cancelled, a task that fails is part of the cancel.
-      if (message.state === 'FAILED' && !this.cancelling.has(job.id)) this.failJob(job, message.error ?? `task ${task.taskId} failed`);
+      if (message.state === 'FAILED' && !this.cancelling.has(job.id)) this.taskFailed(job, [task.taskId], message.error ?? `task ${task.taskId} failed`);
       else this.maybeFinish(job);
     }
   }
@@ -167,6 +168,12 @@ export class Coordinator {
   private endJob(job: ClusterJob, state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {
     if (!job.settle(state, error)) return;
     void job.checkpoints?.stop();
+    // Workers keep ended tasks for replay until the job ends: let them go.
+    if (state === 'FINISHED') this.pushCancel(job);
+    if (job.pendingRecovery !== undefined) {
+      job.pendingRecovery.handle.fail(`the job ended ${state} during the recovery`);
+      job.pendingRecovery = undefined;
+    }
     this.cancelling.delete(job.id);
     try {
       this.scheduler.release(job.id);
@@ -192,9 +199,9 @@ export class Coordinator {
    * Global restore: cancel what is left of the job, place every task again on the live workers,
    * and deploy them restoring the latest valid complete checkpoint (ids continue).
    */
-  private async restartJob(job: ClusterJob, reason: string): Promise<void> {
+  private async restartJob(job: ClusterJob, reason: string, count = true): Promise<void> {
     job.restarting = true;
-    job.restarts++;
+    if (count) job.restarts++;
     this.logger.warn({ jobId: job.id, job: job.name, reason, restart: job.restarts }, 'restarting the job from its latest checkpoint');
     job.checkpoints?.abort(reason);
     this.pushCancel(job);
@@ -234,7 +241,195 @@ export class Coordinator {
     job.checkpoints = this.createCheckpoints(job);
     job.deployed = false;
     job.restarting = false;
-    void this.deploy(job);
+    void this.deploy(job, job.nextCheckpointId - 1);
+  }
+
+  /**
+   * Tasks died (their worker was lost) or failed: recover them, one recovery after another.
+   * Without checkpoints, or past `restart.max-attempts`, the job fails.
+   */
+  private taskFailed(job: ClusterJob, taskIds: readonly string[], reason: string): void {
+    if (job.terminal || this.cancelling.has(job.id)) return;
+    const interval = job.plan.config['checkpoint.interval.ms'] as number;
+    if (interval <= 0 || !job.deployed) {
+      this.failJob(job, reason);
+      return;
+    }
+    const detected = Date.now();
+    job.recovery = job.recovery.then(() => this.recover(job, taskIds, reason, detected)).catch((e: unknown) => {
+      this.logger.error({ jobId: job.id, err: e }, 'recovery failed');
+      this.pushCancel(job);
+      this.endJob(job, 'FAILED', `${reason}; the recovery failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  /**
+   * Single-task failover: roll back only the failed tasks (widened when a replay buffer cannot
+   * cover the gap or a task died with every holder of its determinants), deploy new attempts
+   * of them restoring the latest checkpoint, have their neighbours re-open channels (upstream
+   * tasks replay, downstream tasks de-duplicate), and hand each its determinant log back.
+   */
+  private async recover(job: ClusterJob, failedIds: readonly string[], reason: string, detected: number): Promise<void> {
+    if (job.terminal || this.cancelling.has(job.id)) return;
+    // A task that failed again since (or already restarted) is not failed any more in this attempt.
+    const failed = failedIds.filter((id) => job.tasks.has(id));
+    if (failed.length === 0) return;
+    if (job.restarts >= (job.plan.config['restart.max-attempts'] as number)) {
+      this.pushCancel(job);
+      this.endJob(job, 'FAILED', `${reason} (restart.max-attempts ${String(job.plan.config['restart.max-attempts'])} reached)`);
+      return;
+    }
+    // A task failing while an earlier recovery of it has not completed is recovered globally.
+    const configured = (job.plan.config['failover.strategy'] as 'single-task' | 'global') ?? 'single-task';
+    const again = job.pendingRecovery !== undefined && failed.some((id) => job.pendingRecovery!.waiting.has(id));
+    if (job.pendingRecovery !== undefined) {
+      job.pendingRecovery.handle.fail(`${reason} before the recovery completed`);
+      job.pendingRecovery = undefined;
+    }
+    job.checkpoints?.abort(reason);
+    if (job.checkpoints !== undefined) {
+      job.nextCheckpointId += job.checkpoints.stats().triggered;
+      await job.checkpoints.stop();
+    }
+    const live = new Set([...job.tasks.values()].filter((t) => !failed.includes(t.taskId) && this.workers.has(t.workerId)).map((t) => t.workerId));
+    let decision: RecoveryDecision;
+    if (configured === 'global' || again) {
+      decision = planRecovery({ plan: job.plan, failed, configured: 'global', unreplayable: new Set() });
+      if (again) decision = { ...decision, reason: `a task failed again while it was being recovered (${failed.join(', ')})` };
+    } else {
+      const unreplayable = new Set<string>();
+      await Promise.all(
+        [...live].map(async (w) => {
+          const reply = await this.control!.request(w, { type: 'get-replay-status', jobId: job.id }, 10_000).catch(() => undefined);
+          if (reply?.type === 'replay-status') for (const c of reply.unreplayable) unreplayable.add(c);
+        }),
+      );
+      decision = planRecovery({ plan: job.plan, failed, configured: 'single-task', unreplayable });
+    }
+    const latest = await job.store!.latestValid(job.id);
+    this.logger.warn(
+      { jobId: job.id, strategy: decision.strategy, tasks: decision.tasks, failed, why: decision.reason, checkpointId: latest?.checkpointId ?? null },
+      `failover: ${decision.strategy} recovery of ${decision.tasks.length} task(s): ${decision.reason}`,
+    );
+    const handle = job.events.begin({ time: detected, strategy: decision.strategy, tasks: decision.tasks, reason: `${reason}; ${decision.reason}`, checkpointId: latest?.checkpointId ?? null, failed });
+    job.restarts++;
+    if (decision.strategy === 'global') {
+      await this.restartJob(job, reason, false);
+      job.pendingRecovery = { handle, waiting: new Map([...job.tasks.values()].map((t) => [t.taskId, t.attempt])) };
+      return;
+    }
+    try {
+      await this.rollBack(job, decision, failed, latest, handle);
+    } catch (e) {
+      // A deployment went wrong (e.g. the chosen worker died too): fall back to a global restore.
+      const why = `the ${decision.strategy} recovery failed (${e instanceof Error ? e.message : String(e)}): restoring globally`;
+      this.logger.warn({ jobId: job.id, err: e }, why);
+      (job.pendingRecovery as ClusterJob['pendingRecovery'])?.handle.fail(why);
+      job.pendingRecovery = undefined;
+      if (job.checkpoints !== undefined) {
+        job.nextCheckpointId += job.checkpoints.stats().triggered;
+        await job.checkpoints.stop();
+      }
+      const all = job.plan.tasks.map((t) => t.id);
+      const globalHandle = job.events.begin({ time: Date.now(), strategy: 'global', tasks: all, reason: why, checkpointId: latest?.checkpointId ?? null, failed });
+      await this.restartJob(job, why, false);
+      job.pendingRecovery = { handle: globalHandle, waiting: new Map([...job.tasks.values()].map((t) => [t.taskId, t.attempt])) };
+    }
+  }
+
+  /** The single-task (or region) part of a recovery: new attempts of the rolled-back tasks, rewired neighbours. */
+  private async rollBack(job: ClusterJob, decision: RecoveryDecision, failed: readonly string[], latest: CheckpointMetadata | undefined, handle: RecoveryEventHandle): Promise<void> {
+    const recoveryHandle = handle;
+    const rollback = new Set(decision.tasks);
+    // Live tasks widened into the rollback stop first.
+    const liveRolled = [...job.tasks.values()].filter((t) => rollback.has(t.taskId) && !failed.includes(t.taskId) && this.workers.has(t.workerId));
+    for (const w of new Set(liveRolled.map((t) => t.workerId))) {
+      this.control!.push(w, { type: 'cancel', jobId: job.id, tasks: liveRolled.filter((t) => t.workerId === w).map((t) => t.taskId) });
+    }
+    // Determinants of each rolled-back task with outputs, from a live downstream task (the longest copy).
+    const determinants = new Map<string, readonly Determinant[]>();
+    await Promise.all(
+      decision.tasks.map(async (taskId) => {
+        const holders = new Set(job.plan.channels.filter((c) => c.sourceTask === taskId && !rollback.has(c.targetTask)).map((c) => job.tasks.get(c.targetTask)!.workerId));
+        let best: readonly Determinant[] = [];
+        for (const w of holders) {
+          if (!this.workers.has(w)) continue;
+          const reply = await this.control!.request(w, { type: 'get-determinants', jobId: job.id, taskId }, 10_000).catch(() => undefined);
+          if (reply?.type !== 'determinants') continue;
+          const list = reply.entries;
+          if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
+        }
+        determinants.set(taskId, best);
+      }),
+    );
+    // New attempts, on live workers with a free slot.
+    job.attempt++;
+    const dead = failed.map((id) => job.tasks.get(id)!.workerId);
+    for (const taskId of decision.tasks) {
+      const placement = this.scheduler.replace(job.id, taskId, dead);
+      const task = job.tasks.get(taskId)!;
+      task.workerId = placement.workerId;
+      task.attempt = job.attempt;
+      task.state = 'DEPLOYING';
+      task.error = undefined;
+    }
+    const endpoints: Record<string, string> = {};
+    const attempts: Record<string, number> = {};
+    for (const t of job.tasks.values()) {
+      endpoints[t.taskId] = this.workers.get(t.workerId)?.endpoint ?? '';
+      attempts[t.taskId] = t.attempt;
+    }
+    job.pendingRecovery = { handle: recoveryHandle, waiting: new Map(decision.tasks.map((id) => [id, job.attempt])) };
+    const staleCheckpointsThrough = job.nextCheckpointId - 1;
+    await Promise.all(
+      decision.tasks.map(async (taskId) => {
+        const task = job.tasks.get(taskId)!;
+        let restore: { dir: string; handles: readonly string[] } | undefined;
+        if (latest !== undefined && latest.tasks[taskId] !== undefined) {
+          const { handles } = await snapshotsToRestore(job.store!, job.id, { ...latest, tasks: { [taskId]: latest.tasks[taskId] } }, decodeTaskSnapshot);
+          restore = { dir: job.checkpointDir, handles };
+        } else if (job.restore !== undefined && latest === undefined) {
+          restore = job.restore; // no checkpoint since the savepoint the job started from
+        }
+        const reply = await this.control!.request(
+          task.workerId,
+          {
+            type: 'deploy',
+            jobId: job.id,
+            name: job.name,
+            bundle: job.bundle,
+            args: job.args,
+            graphHash: job.plan.graphHash,
+            endpoints,
+            attempts,
+            tasks: [{ taskId, attempt: task.attempt, determinants: determinants.get(taskId) }],
+            checkpointDir: job.checkpointDir,
+            restore,
+            staleCheckpointsThrough,
+          },
+          30_000,
+        );
+        if (reply.type === 'error') throw new Error(`worker ${task.workerId} refused task ${taskId}: ${reply.message}`);
+      }),
+    );
+    const restarted: Record<string, { attempt: number; endpoint: string }> = {};
+    for (const taskId of decision.tasks) restarted[taskId] = { attempt: job.attempt, endpoint: endpoints[taskId] };
+    for (const w of new Set([...job.tasks.values()].map((t) => t.workerId))) {
+      if (this.workers.has(w)) this.control!.push(w, { type: 'rewire', jobId: job.id, restarted });
+    }
+    job.checkpoints = this.createCheckpoints(job);
+    job.checkpoints.start();
+  }
+
+  /** A task of the recovery in progress reported in: the recovery completes when all did. */
+  private recovered(job: ClusterJob, taskId: string, attempt: number): void {
+    const pending = job.pendingRecovery;
+    if (pending === undefined || pending.waiting.get(taskId) !== attempt) return;
+    pending.waiting.delete(taskId);
+    if (pending.waiting.size > 0) return;
+    const event = pending.handle.complete();
+    job.pendingRecovery = undefined;
+    this.logger.info({ jobId: job.id, strategy: event.strategy, tasks: event.tasks, durationMs: event.durationMs }, 'recovery complete');
   }
 
   private createCheckpoints(job: ClusterJob): CheckpointCoordinator {
@@ -325,9 +520,9 @@ export class Coordinator {
     this.workers.delete(worker.id);
     const affected = this.scheduler.removeWorker(worker.id);
     this.logger.error({ workerId: worker.id, workerPid: worker.pid, jobs: [...affected.keys()] }, reason);
-    for (const jobId of affected.keys()) {
+    for (const [jobId, taskIds] of affected) {
       const job = this.jobs.get(jobId);
-      if (job !== undefined) this.failJob(job, reason);
+      if (job !== undefined) this.taskFailed(job, taskIds, reason);
     }
   }
 
@@ -371,7 +566,7 @@ export class Coordinator {
     return job;
   }
 
-  private async deploy(job: ClusterJob): Promise<void> {
+  private async deploy(job: ClusterJob, staleCheckpointsThrough?: number): Promise<void> {
     const endpoints: Record<string, string> = {};
     for (const t of job.tasks.values()) endpoints[t.taskId] = this.workers.get(t.workerId)!.endpoint;
     const byWorker = new Map<string, { taskId: string; attempt: number }[]>();
@@ -396,8 +591,10 @@ export class Coordinator {
               graphHash: job.plan.graphHash,
               endpoints,
               tasks,
+              attempts: Object.fromEntries([...job.tasks.values()].map((t) => [t.taskId, t.attempt])),
               checkpointDir: job.checkpointDir,
               restore: job.restore,
+              staleCheckpointsThrough,
             },
             30_000,
           );

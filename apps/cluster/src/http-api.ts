@@ -89,6 +89,7 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
         return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash });
       }
       if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());
+      if (parts.length === 3 && parts[2] === 'events' && method === 'GET') return send(res, 200, coordinator.job(parts[1]).events.list());
       if (parts.length === 3 && parts[2] === 'cancel' && method === 'POST') return send(res, 202, coordinator.cancel(parts[1]).summary());
       if (parts.length === 3 && parts[2] === 'savepoint' && method === 'POST') return send(res, 200, await coordinator.savepoint(parts[1]));
       if (parts.length === 3 && parts[2] === 'stop' && method === 'POST') {

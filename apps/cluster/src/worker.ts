@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckpointListener, ControlMessage, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
+import type { CheckpointListener, ControlMessage, Determinant, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
@@ -29,7 +29,13 @@ export interface WorkerOptions {
 
 interface DeployedJob {
   readonly graph: LogicalGraph;
+  /** Running tasks. */
   readonly tasks: Map<string, Task>;
+  /** Tasks that finished, kept until the job ends: a restarted downstream task may need their replay. */
+  readonly ended: Map<string, Task>;
+  plan?: ExecutionPlan;
+  /** taskId → data endpoint, updated when tasks restart elsewhere. */
+  endpoints: Record<string, string>;
 }
 
 /** A job module is imported once per process (imports are cached): keep each job's graph. */
@@ -99,6 +105,17 @@ export class Worker {
   }
 
   private async handleRequest(message: ControlMessage): Promise<ControlMessage> {
+    if (message.type === 'get-determinants') {
+      let best: readonly Determinant[] = [];
+      for (const t of this.allTasks(message.jobId)) {
+        const list = t.determinantsOf(message.taskId);
+        if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
+      }
+      return { type: 'determinants', entries: best };
+    }
+    if (message.type === 'get-replay-status') {
+      return { type: 'replay-status', unreplayable: this.allTasks(message.jobId).flatMap((t) => t.unreplayableOutputs()) };
+    }
     if (message.type !== 'deploy') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
     try {
       await this.deploy(message);
@@ -113,7 +130,7 @@ export class Worker {
     let job = this.jobs.get(message.jobId);
     const cached = this.graphs.get(message.jobId);
     if (job === undefined && cached !== undefined) {
-      job = { graph: cached, tasks: new Map() };
+      job = { graph: cached, tasks: new Map(), ended: new Map(), endpoints: {} };
       this.jobs.set(message.jobId, job);
     }
     if (job === undefined) {
@@ -127,12 +144,14 @@ export class Worker {
         (error as Error & { code: string }).code = 'GRAPH_HASH_MISMATCH';
         throw error;
       }
-      job = { graph: captured.graph, tasks: new Map() };
+      job = { graph: captured.graph, tasks: new Map(), ended: new Map(), endpoints: {} };
       this.jobs.set(message.jobId, job);
       this.graphs.set(message.jobId, captured.graph);
       if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
     }
-    const plan = createPlan(job.graph, message.name);
+    const plan = job.plan ?? createPlan(job.graph, message.name);
+    job.plan = plan;
+    job.endpoints = { ...job.endpoints, ...message.endpoints };
     const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
     const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
     const services = {
@@ -141,10 +160,18 @@ export class Worker {
       stateBackend: stateBackendFor(plan),
       logger: this.logger,
       checkpoints: store === undefined ? undefined : this.checkpointListener(message.jobId, store),
+      replay: true,
     };
     const graph = job.graph;
-    const created = message.tasks.map(({ taskId, attempt }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt, restore }, services));
+    const { attempts, staleCheckpointsThrough } = message;
+    const created = message.tasks.map(
+      ({ taskId, attempt, determinants }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt, restore, attempts, determinants, staleCheckpointsThrough }, services),
+    );
     for (const task of created) {
+      // A new attempt replaces an old one still winding down (or kept ended) here.
+      job.tasks.get(task.id)?.cancel();
+      job.ended.get(task.id)?.dispose();
+      job.ended.delete(task.id);
       job.tasks.set(task.id, task);
       void this.runTask(message.jobId, task, plan);
     }
@@ -190,12 +217,29 @@ export class Worker {
       report('FAILED', e instanceof Error ? e.message : String(e));
     } finally {
       const job = this.jobs.get(jobId);
-      job?.tasks.delete(task.id);
-      if (job !== undefined && job.tasks.size === 0) {
-        this.jobs.delete(jobId);
-        disposeJobState(plan, jobId);
+      if (job !== undefined && job.tasks.get(task.id) === task) {
+        job.tasks.delete(task.id);
+        if (task.state === 'FINISHED') job.ended.set(task.id, task);
       }
+      if (job !== undefined && job.tasks.size === 0 && job.ended.size === 0) this.endJob(jobId, plan);
     }
+  }
+
+  /** Drops a job's tasks (running ones are cancelled, ended ones release their replay buffers). */
+  private endJob(jobId: string, plan: ExecutionPlan): void {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return;
+    for (const t of job.ended.values()) t.dispose();
+    job.ended.clear();
+    if (job.tasks.size > 0) return;
+    this.jobs.delete(jobId);
+    disposeJobState(plan, jobId);
+  }
+
+  /** Every task of the job here, running or ended. */
+  private allTasks(jobId: string): Task[] {
+    const job = this.jobs.get(jobId);
+    return job === undefined ? [] : [...job.tasks.values(), ...job.ended.values()];
   }
 
   private handlePush(message: ControlMessage): void {
@@ -217,18 +261,43 @@ export class Worker {
       for (const t of job?.tasks.values() ?? []) void t.notifyCheckpointComplete(message.checkpointId);
       return;
     }
+    if (message.type === 'rewire') {
+      const job = this.jobs.get(message.jobId);
+      if (job === undefined) return;
+      for (const [taskId, r] of Object.entries(message.restarted)) job.endpoints[taskId] = r.endpoint;
+      const endpointOf = (taskId: string): string => job.endpoints[taskId];
+      for (const t of this.allTasks(message.jobId)) {
+        if (message.restarted[t.id] !== undefined) continue; // a new attempt: wired at deployment
+        try {
+          t.rewire(message.restarted, endpointOf);
+        } catch (e) {
+          this.logger.error({ jobId: message.jobId, taskId: t.id, err: e }, 're-opening channels to restarted tasks failed');
+        }
+      }
+      return;
+    }
     if (message.type !== 'cancel') return;
     const job = this.jobs.get(message.jobId);
     if (job === undefined) return;
-    this.logger.info({ jobId: message.jobId, tasks: job.tasks.size }, 'cancelling job tasks');
-    for (const t of job.tasks.values()) t.cancel();
+    const only = message.tasks === undefined ? undefined : new Set(message.tasks);
+    this.logger.info({ jobId: message.jobId, tasks: only === undefined ? job.tasks.size : only.size }, 'cancelling job tasks');
+    for (const t of job.tasks.values()) if (only === undefined || only.has(t.id)) t.cancel();
+    for (const [id, t] of [...job.ended]) {
+      if (only !== undefined && !only.has(id)) continue;
+      t.dispose();
+      job.ended.delete(id);
+    }
+    if (job.plan !== undefined && job.tasks.size === 0 && job.ended.size === 0) this.endJob(message.jobId, job.plan);
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    for (const job of this.jobs.values()) for (const t of job.tasks.values()) t.cancel();
+    for (const job of this.jobs.values()) {
+      for (const t of job.tasks.values()) t.cancel();
+      for (const t of job.ended.values()) t.dispose();
+    }
     await this.control?.close();
     await this.transport?.close();
     rmSync(this.dir, { recursive: true, force: true });

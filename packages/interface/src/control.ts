@@ -47,7 +47,8 @@ export type ControlMessage =
        */
       readonly restore?: { readonly dir: string; readonly handles: readonly string[] };
     }
-  | { readonly type: 'cancel'; readonly jobId: string }
+  /** Cancels the job's tasks on the worker (only `tasks` when given), and releases ended ones. */
+  | { readonly type: 'cancel'; readonly jobId: string; readonly tasks?: readonly string[] }
   | {
       readonly type: 'task-state';
       readonly jobId: string;

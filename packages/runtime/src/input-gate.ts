@@ -114,8 +114,8 @@ export class InputGate {
 
   /**
    * Replay of a logged input order: the next data frame of channel `i` with at most `max`
-   * records (a bigger frame is split, the rest read next), or an aligned barrier, or undefined
-   * if channel `i` has nothing now.
+   * records (a bigger frame is split, the rest read next), or a barrier of a new checkpoint
+   * (which the task must decline: see below), or undefined if channel `i` has nothing now.
    */
   pollFrom(i: number, max: number): Frame | undefined {
     const left = this.leftover[i];
@@ -130,6 +130,16 @@ export class InputGate {
       }
       const raw = this.receivers[i].poll();
       if (raw === undefined) return undefined;
+      if (raw.kind === 'barrier') {
+        // A new checkpoint's barrier while the logged order is replayed: the task cannot align
+        // it without breaking that order. It is returned (the task declines the checkpoint) and
+        // every barrier of it is stale from now on.
+        if (raw.determinants !== null) this.determinants?.[i].receive(raw.determinants);
+        this.determinants?.[i].mark(raw.barrier!.checkpointId);
+        if (raw.barrier!.checkpointId <= this.lastReleased) continue;
+        this.skipCheckpointsThrough(raw.barrier!.checkpointId);
+        return raw;
+      }
       const frame = this.accept(i, raw);
       if (frame === undefined) continue;
       if (frame.kind !== 'data') return frame;

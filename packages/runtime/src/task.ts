@@ -465,7 +465,7 @@ export class Task implements SourceHost {
       this.recordsIn += records.length;
       for (let i = 0; i < records.length; i++) head.collect(records[i]);
       if (pending.promises.length > 0) await this.settleWrites();
-      if (outputs.backlog > 0) await outputs.whenDrained();
+      if (outputs.blocked > 0) await outputs.whenRelieved();
     }
   }
 
@@ -490,7 +490,7 @@ export class Task implements SourceHost {
         continue;
       }
       if (frame.kind === 'barrier') {
-        await this.checkpoint(frame.barrier!);
+        this.services.checkpoints?.decline(this.id, frame.barrier!.checkpointId, 'the task is replaying its determinant log after a recovery');
         continue;
       }
       if (frame.kind !== 'data') continue;
@@ -500,7 +500,7 @@ export class Task implements SourceHost {
       replayed += records.length;
       for (let i = 0; i < records.length; i++) head.collect(records[i]);
       if (this.pending.promises.length > 0) await this.settleWrites();
-      if (this.outputs.backlog > 0) await this.outputs.whenDrained();
+      if (this.outputs.blocked > 0) await this.outputs.whenRelieved();
     }
     this.logger.info({ records: replayed, ms: Date.now() - started }, 'replayed inputs in the logged order');
   }
@@ -531,7 +531,7 @@ export class Task implements SourceHost {
         }
         if (this.pending.promises.length > 0) await this.settleWrites();
         if (this.pendingBarrier !== null) await this.checkpoint(this.takeBarrier());
-        if (outputs.backlog > 0) await outputs.whenDrained();
+        if (outputs.blocked > 0) await outputs.whenRelieved();
       }
     } catch (error) {
       // A cancelled source unwinds through collect(): that is the cancel, not a failure.
@@ -545,8 +545,8 @@ export class Task implements SourceHost {
     this.armLinger();
     // Wait for credit or for the sink's writes; and every batch, yield to the event loop even
     // when nothing blocks (a run() source awaiting only collect() would otherwise starve it).
-    if (outputs.backlog > 0 || this.pending.promises.length >= this.batchSize || ++this.runCollects >= this.batchSize || this.pendingBarrier !== null) {
-      if (outputs.queuedFrames > this.maxQueuedFrames) {
+    if (outputs.blocked > 0 || this.pending.promises.length >= this.batchSize || ++this.runCollects >= this.batchSize || this.pendingBarrier !== null) {
+      if (outputs.overflowing(this.maxQueuedFrames)) {
         throw new BackpressureError(
           `source "${this.head.identity.operatorName}" task #${this.planTask.index} collected ${outputs.queuedFrames} frames beyond its channels' credit: a run() source must await the promise collect() returns`,
         );
@@ -563,7 +563,7 @@ export class Task implements SourceHost {
     this.runCollects = 0;
     await this.settleWrites();
     if (this.pendingBarrier !== null) await this.checkpoint(this.takeBarrier());
-    await this.outputs.whenDrained();
+    await this.outputs.whenRelieved();
     await yieldToEventLoop();
     if (this.cancelled) throw new TaskCancelledSignal();
   }

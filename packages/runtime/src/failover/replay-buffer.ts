@@ -74,13 +74,15 @@ export class ReplayBuffer {
     return this.bytes;
   }
 
-  add(frame: Frame): void {
+  /** Keeps `frame`; returns its estimated size. */
+  add(frame: Frame): number {
     if (frame.kind === 'barrier') this.barriers.set(frame.barrier!.checkpointId, frame.seq);
     const size = estimateFrameBytes(frame);
     this.frames.push(frame);
     this.sizes.push(size);
     this.bytes += size;
     while (this.bytes > this.maxBytes && this.size > 0) this.dropOldest();
+    return size;
   }
 
   private dropOldest(): void {

@@ -1,5 +1,5 @@
 import { makeFrame, type Barrier, type ChannelSender, type Frame } from '@mobius/interface';
-import type { ReplayBuffer } from '../failover/replay-buffer.js';
+import { estimateFrameBytes, type ReplayBuffer } from '../failover/replay-buffer.js';
 import type { TaskOutputs } from './task-outputs.js';
 
 /**
@@ -18,6 +18,17 @@ export class ChannelOutput {
   private closed = false;
   /** Position of the next determinant log entry to send on this channel. */
   determinantCursor = 0;
+  /** Estimated bytes of the frames waiting for credit (channels with a replay buffer). */
+  queuedBytes = 0;
+  /**
+   * The task stops taking input while this channel holds more than this many bytes waiting
+   * for credit. Without replay: 0 (any frame waiting stops it). With replay the frames are kept
+   * in the replay buffer anyway, so the task keeps feeding its other channels while one
+   * downstream task is slow or being recovered, up to half the buffer.
+   */
+  readonly limitBytes: number;
+  /** Counted in the owner's `blocked`. */
+  private over = false;
 
   constructor(
     public id: string,
@@ -26,7 +37,16 @@ export class ChannelOutput {
     private readonly owner: TaskOutputs,
     /** What was sent since the last completed checkpoint (single-task failover); null: no replay. */
     readonly replay: ReplayBuffer | null = null,
-  ) {}
+  ) {
+    this.limitBytes = replay === null ? 0 : Math.floor(replay.maxBytes / 2);
+  }
+
+  private updateOver(): void {
+    const over = this.limitBytes === 0 ? this.queuedFrames > 0 : this.queuedBytes > this.limitBytes;
+    if (over === this.over) return;
+    this.over = over;
+    this.owner.setBlocked(over);
+  }
 
   push(record: unknown): void {
     const batch = this.batch;
@@ -77,6 +97,9 @@ export class ChannelOutput {
     this.outbox = this.replay === null ? [] : this.replay.framesFor(id);
     this.outboxHead = 0;
     this.owner.queuedFrames += this.outbox.length;
+    this.queuedBytes = 0;
+    if (this.limitBytes > 0) for (const f of this.outbox) this.queuedBytes += estimateFrameBytes(f);
+    this.updateOver();
     if (this.outbox.length > 0 && !this.pumping) void this.pump();
     return this.outbox.length;
   }
@@ -95,10 +118,12 @@ export class ChannelOutput {
   }
 
   private send(frame: Frame): void {
-    if (this.replay !== null) this.replay.add(frame);
+    const size = this.replay !== null ? this.replay.add(frame) : 0;
     if (this.queuedFrames === 0 && this.sender.trySend(frame)) return;
     this.outbox.push(frame);
     this.owner.queuedFrames++;
+    this.queuedBytes += size;
+    this.updateOver();
     if (!this.pumping) void this.pump();
   }
 
@@ -110,9 +135,11 @@ export class ChannelOutput {
         await this.sender.whenWritable();
         if (this.owner.stopped) break; // cancelled while waiting: send nothing more
         while (this.queuedFrames > 0 && this.sender.trySend(this.outbox[this.outboxHead])) {
+          if (this.limitBytes > 0) this.queuedBytes -= estimateFrameBytes(this.outbox[this.outboxHead]);
           this.outbox[this.outboxHead++] = undefined as unknown as Frame;
           this.owner.queuedFrames--;
         }
+        this.updateOver();
       }
     } catch (e) {
       this.owner.fail(e);
@@ -121,6 +148,8 @@ export class ChannelOutput {
       this.owner.queuedFrames -= this.queuedFrames;
       this.outbox = [];
       this.outboxHead = 0;
+      this.queuedBytes = 0;
+      this.updateOver();
       this.pumping = false;
       this.owner.pumpDone();
     }

@@ -8,6 +8,9 @@ export class TaskOutputs {
   readonly channels: ChannelOutput[] = [];
   /** Channels whose outbox is being pumped. */
   backlog = 0;
+  /** Channels holding more than their limit waiting for credit: the task takes no input meanwhile. */
+  blocked = 0;
+  private readonly relieved = new Signal();
   /** Frames waiting for credit across all channels. */
   queuedFrames = 0;
   recordsOut = 0;
@@ -70,6 +73,23 @@ export class TaskOutputs {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  setBlocked(over: boolean): void {
+    this.blocked += over ? 1 : -1;
+    if (this.blocked === 0) this.relieved.notify();
+  }
+
+  /** Resolves when no channel is over its limit (or the task stops); rejects when sending failed. */
+  async whenRelieved(): Promise<void> {
+    while (this.blocked > 0 && !this.stopped && this.failure === undefined) await this.relieved.wait();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** True when a channel holds far beyond its limit: a run() source that does not await collect(). */
+  overflowing(maxFrames: number): boolean {
+    if (this.queuedFrames > maxFrames && this.channels.some((c) => c.limitBytes === 0)) return true;
+    return this.channels.some((c) => c.limitBytes > 0 && c.queuedBytes > 2 * c.limitBytes + 1_048_576);
+  }
+
   pumpDone(): void {
     this.backlog--;
     if (this.backlog === 0) this.drained.notify();
@@ -78,12 +98,14 @@ export class TaskOutputs {
   fail(error: unknown): void {
     this.failure ??= error;
     this.drained.notify();
+    this.relieved.notify();
   }
 
   /** Stops pumping and wakes waiters (cancel). */
   stop(): void {
     this.stopped = true;
     this.drained.notify();
+    this.relieved.notify();
   }
 
   closeAll(): void {

@@ -1,0 +1,135 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { Api } from './cluster-helpers.js';
+
+/**
+ * The seed's word count into the exactly-once FileSink (sink parallelism 1), fed by a paced
+ * source at parallelism 2 that reads its share of the corpus's lines (a line i belongs to task
+ * i % 2) a few lines at a time, so that the job runs long enough for several failures.
+ */
+export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number }): string {
+  return `
+import { readFileSync } from 'node:fs';
+import { FileSink, StreamingContext, type SourceContext, type SourceFunction } from 'mobius';
+
+class PacedLines implements SourceFunction<string> {
+  private lines: string[] = [];
+  private offset = 0;
+  init(parallelism: number, index: number): void {
+    this.lines = readFileSync(${JSON.stringify(input)}, 'utf8').split('\\n').filter((_, i) => i % parallelism === index);
+  }
+  async fetch(ctx: SourceContext<string>): Promise<void> {
+    if (this.offset >= this.lines.length) {
+      ctx.end();
+      return;
+    }
+    const end = Math.min(this.lines.length, this.offset + ${pace.lines});
+    for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
+    await new Promise((r) => setTimeout(r, ${pace.everyMs}));
+  }
+  snapshotState(): number {
+    return this.offset;
+  }
+  restoreState(offset: unknown): void {
+    this.offset = offset as number;
+  }
+}
+
+const builder = StreamingContext.builder();
+for (const [k, v] of Object.entries(${JSON.stringify(options)})) builder.option(k, v);
+const ctx = builder.build();
+ctx
+  .source(new PacedLines())
+  .setParallelism(2)
+  .flatMap((line: string) => line.split(/\\s+/).filter((w) => w.length > 0))
+  .map((w: string): [string, number] => [w, 1])
+  .keyBy((p) => p[0])
+  .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
+  .setParallelism(2)
+  .filter((p) => !p[0].includes('ray'))
+  .sink(new FileSink<[string, number]>({ dir: ${JSON.stringify(out)} }))
+  .setParallelism(1);
+await ctx.execute('failover_word_count');
+`;
+}
+
+export interface FailoverTask {
+  taskId: string;
+  vertex: string;
+  index: number;
+  state: string;
+  workerId: string;
+  attempt: number;
+  recordsIn: number;
+  recordsProcessed: number;
+}
+
+export interface FailoverJob {
+  id: string;
+  state: string;
+  error: string | null;
+  restarts: number;
+  tasks: FailoverTask[];
+}
+
+export interface RecoveryEvent {
+  time: number;
+  kind: string;
+  strategy: string;
+  tasks: string[];
+  failed: string[];
+  reason: string;
+  durationMs: number | null;
+  checkpointId: number | null;
+}
+
+export const job = async (api: Api, id: string): Promise<FailoverJob> => (await api.call<FailoverJob>('GET', `/jobs/${id}`)).body;
+export const events = async (api: Api, id: string): Promise<RecoveryEvent[]> => (await api.call<RecoveryEvent[]>('GET', `/jobs/${id}/events`)).body;
+
+/** Polls until the condition holds (cluster state is only visible over HTTP). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until the first checkpoint has committed part files into `out`. */
+export function firstCommit(out: string): Promise<true> {
+  return until('a committed checkpoint', async () => (existsSync(out) && readdirSync(out).some((f) => f.endsWith('.jsonl')) ? true : undefined));
+}
+
+/** The role of a task by its vertex name. */
+export function role(t: FailoverTask): 'source' | 'reduce' | 'sink' | 'other' {
+  if (t.vertex.startsWith('source')) return 'source';
+  if (t.vertex.startsWith('reduce')) return 'reduce';
+  if (t.vertex.startsWith('sink')) return 'sink';
+  return 'other';
+}
+
+/**
+ * Checks one single-task recovery: the event names `single-task` and exactly the victim's
+ * tasks, and every other task kept its worker and attempt, and its records-processed count did
+ * not go backwards.
+ */
+export function expectOnlyVictimRolledBack(before: FailoverJob, after: FailoverJob, victim: string, event: RecoveryEvent): void {
+  const victimTasks = before.tasks.filter((t) => t.workerId === victim).map((t) => t.taskId).sort();
+  expect(event.strategy).toBe('single-task');
+  expect(event.kind).toBe('recovery');
+  expect([...event.tasks].sort()).toEqual(victimTasks);
+  expect(event.durationMs).toBeGreaterThanOrEqual(0);
+  for (const t of before.tasks) {
+    const now = after.tasks.find((a) => a.taskId === t.taskId)!;
+    if (victimTasks.includes(t.taskId)) {
+      expect(now.attempt).toBeGreaterThan(t.attempt);
+      expect(now.workerId).not.toBe(victim);
+      continue;
+    }
+    expect(now.workerId, `task ${t.taskId} moved`).toBe(t.workerId);
+    expect(now.attempt, `task ${t.taskId} restarted`).toBe(t.attempt);
+    expect(now.recordsProcessed, `task ${t.taskId} went backwards`).toBeGreaterThanOrEqual(t.recordsProcessed);
+  }
+}

@@ -1,0 +1,126 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exactlyOnceViolations } from './checkpoint-helpers.js';
+import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
+import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
+import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, role, until, type FailoverJob, type RecoveryEvent } from './failover-helpers.js';
+
+const HEARTBEAT_MS = 1000;
+
+describe('single-task failover on a coordinator and four workers: only the failed tasks roll back, results stay exact', () => {
+  const tmp = tempDir('mobius-failover-');
+  const corpus = join(tmp.dir, 'corpus.txt');
+  let reference: Map<string, number>;
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(repoRoot, 'examples/word-count/make-corpus.mjs'), corpus, String(3_000_000), '11']);
+    reference = referenceCounts(readText(corpus));
+  });
+  afterAll(() => tmp.remove());
+
+  /** Starts the cluster and the job; returns them once the first checkpoint committed. */
+  async function startJob(name: string, pace: { lines: number; everyMs: number }, extra: Record<string, string | number> = {}) {
+    const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
+    const out = join(tmp.dir, `out-${name}`);
+    const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), 'restart.max-attempts': 20, 'restart.delay.ms': 50, ...extra };
+    const file = writeJob(`${name}.ts`, pacedWordCountJob(corpus, out, options, pace));
+    const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+    expect(submit.stderr).toBe('');
+    expect(submit.code).toBe(0);
+    const id = submit.stdout.trim();
+    await firstCommit(out);
+    return { cluster, out, id };
+  }
+
+  /** Kills the worker with SIGKILL, starts a replacement (the supervisor's part) and waits for the recovery event. */
+  async function killAndRecover(c: Awaited<ReturnType<typeof startJob>>, victimId: string, eventsBefore: number): Promise<{ before: FailoverJob; event: RecoveryEvent }> {
+    const { cluster, id } = c;
+    const before = await job(cluster.api, id);
+    expect(before.state).toBe('RUNNING');
+    const workers = (await cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
+    const victim = workers.find((w) => w.id === victimId)!;
+    process.kill(victim.pid, 'SIGKILL');
+    cluster.startWorker();
+    const event = await until('the recovery event', async () => {
+      const list = await events(cluster.api, id);
+      const e = list[eventsBefore];
+      return e !== undefined && e.durationMs !== null ? e : undefined;
+    });
+    return { before, event };
+  }
+
+  async function finish(c: Awaited<ReturnType<typeof startJob>>): Promise<FailoverJob> {
+    const done = await c.cluster.api.waitForJob(c.id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('FINISHED');
+    expect(readdirSync(c.out).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(exactlyOnceViolations(c.out, reference)).toEqual([]);
+    return done as unknown as FailoverJob;
+  }
+
+  it('SIGKILL of a random worker five times (a supervisor restarts it): five single-task recoveries, the other tasks untouched, the committed output exactly the reference', async () => {
+    const c = await startJob('chaos', { lines: 12, everyMs: 10 });
+    try {
+      for (let k = 0; k < 5; k++) {
+        const current = await job(c.cluster.api, c.id);
+        const busy = [...new Set(current.tasks.map((t) => t.workerId))];
+        const victim = busy[Math.floor(Math.random() * busy.length)];
+        const { before, event } = await killAndRecover(c, victim, k);
+        const after = await job(c.cluster.api, c.id);
+        expect(after.state, `the job ended during kill ${k + 1}: ${after.error}`).toBe('RUNNING');
+        expectOnlyVictimRolledBack(before, after, victim, event);
+        console.log(`kill ${k + 1}: ${event.tasks.join(', ')} recovered (${event.strategy}) in ${event.durationMs} ms`);
+      }
+      const done = await finish(c);
+      expect(done.restarts).toBe(5);
+      const list = await events(c.cluster.api, c.id);
+      expect(list.map((e) => e.strategy)).toEqual(['single-task', 'single-task', 'single-task', 'single-task', 'single-task']);
+    } finally {
+      await c.cluster.stop();
+    }
+  });
+
+  for (const target of ['source', 'reduce', 'sink'] as const) {
+    it(`SIGKILL of the worker holding a ${target} task: single-task recovery, exact results${target === 'reduce' ? '; the other reduce task keeps processing during the recovery' : ''}`, async () => {
+      const c = await startJob(`role-${target}`, { lines: 12, everyMs: 10 });
+      try {
+        const current = await job(c.cluster.api, c.id);
+        // Prefer a worker whose only task has the role (so the other tasks of the role stay up).
+        const holders = [...new Set(current.tasks.filter((t) => role(t) === target).map((t) => t.workerId))];
+        holders.sort((a, b) => current.tasks.filter((t) => t.workerId === a).length - current.tasks.filter((t) => t.workerId === b).length);
+        const victim = holders[0];
+        const other = current.tasks.find((t) => role(t) === 'reduce' && t.workerId !== victim);
+        const { before, event } = await killAndRecover(c, victim, 0);
+        const after = await job(c.cluster.api, c.id);
+        expectOnlyVictimRolledBack(before, after, victim, event);
+        if (target === 'reduce') {
+          // The surviving reduce task's count rose between the kill and the end of the recovery.
+          expect(other).toBeDefined();
+          const was = before.tasks.find((t) => t.taskId === other!.taskId)!.recordsProcessed;
+          const nowCount = after.tasks.find((t) => t.taskId === other!.taskId)!.recordsProcessed;
+          console.log(`reduce ${other!.taskId}: ${was} -> ${nowCount} records during a ${event.durationMs} ms recovery`);
+          expect(nowCount).toBeGreaterThan(was);
+        }
+        await finish(c);
+      } finally {
+        await c.cluster.stop();
+      }
+    });
+  }
+
+  it('a replay buffer too small to cover the gap (failover.replay.max-bytes) widens the rollback, says why, and the results stay exact', async () => {
+    const c = await startJob('overflow', { lines: 12, everyMs: 10 }, { 'failover.replay.max-bytes': 2048, 'checkpoint.interval.ms': 1500 });
+    try {
+      const current = await job(c.cluster.api, c.id);
+      const victim = current.tasks.find((t) => role(t) === 'reduce')!.workerId;
+      const { event } = await killAndRecover(c, victim, 0);
+      expect(['region', 'global']).toContain(event.strategy);
+      expect(event.reason).toMatch(/replay buffer of channel .* overflowed/);
+      expect(event.tasks.length).toBeGreaterThan(current.tasks.filter((t) => t.workerId === victim).length);
+      await finish(c);
+    } finally {
+      await c.cluster.stop();
+    }
+  });
+});
