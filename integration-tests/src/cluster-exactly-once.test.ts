@@ -50,7 +50,7 @@ describe('exactly-once on the cluster: checkpoints, a killed worker, a global re
         const out = join(tmp.dir, `out-kill-${backend}`);
         const file = writeJob(
           'eo.ts',
-          job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'restart.delay.ms': 100, 'state.backend': backend }),
+          job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'restart.delay.ms': 100, 'state.backend': backend, 'failover.strategy': 'global' }),
         );
         const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
         expect(submit.code).toBe(0);
@@ -71,6 +71,10 @@ describe('exactly-once on the cluster: checkpoints, a killed worker, a global re
         expect(done.state).toBe('FINISHED');
         expect((done as unknown as { restarts: number }).restarts).toBe(1);
         expect(done.tasks.every((t) => t.workerId !== victim.id)).toBe(true);
+        // failover.strategy = global: every task was rolled back, and the event says so.
+        const events = (await cluster.api.call<{ strategy: string; tasks: string[] }[]>('GET', `/jobs/${id}/events`)).body;
+        expect(events.map((e) => e.strategy)).toEqual(['global']);
+        expect(events[0].tasks).toHaveLength(running.tasks.length);
         expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
         expectExactlyOnce(out, reference);
       } finally {

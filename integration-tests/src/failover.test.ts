@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
-import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
+import { randomUUID } from 'node:crypto';
+import { Api, clusterCli, start, startCluster, stopAll, waitForLine, writeJob, type Proc } from './cluster-helpers.js';
 import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, role, until, type FailoverJob, type RecoveryEvent } from './failover-helpers.js';
 
 const HEARTBEAT_MS = 1000;
@@ -108,6 +109,52 @@ describe('single-task failover on a coordinator and four workers: only the faile
       }
     });
   }
+
+  it('the coordinator killed with SIGKILL mid-run and started again on the same data dir takes the job back: the workers re-register, the results stay exact', async () => {
+    const token = randomUUID();
+    const dataDir = join(tmp.dir, 'coordinator-data');
+    const coordinatorArgs = (port: string) => ['coordinator', '--port', port, '--http-port', '0', '--token', token, '--heartbeat-timeout-ms', String(HEARTBEAT_MS), '--data-dir', dataDir];
+    const procs: Proc[] = [];
+    try {
+      const first = start(coordinatorArgs('0'));
+      procs.push(first);
+      const [, url, control] = await waitForLine(first, /ready: (\S+) control (\S+)/);
+      const port = /:(\d+)$/.exec(control)![1];
+      for (let i = 0; i < 4; i++) procs.push(start(['worker', '--coordinator', control, '--token', token, '--slots', '4']));
+      let api = new Api(url, token);
+      await api.waitForWorkers(4);
+      const out = join(tmp.dir, 'out-coordinator');
+      const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-coordinator'), 'restart.max-attempts': 20, 'restart.delay.ms': 50 };
+      const file = writeJob('coordinator.ts', pacedWordCountJob(corpus, out, options, { lines: 12, everyMs: 10 }));
+      const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', url, '--token', token]);
+      expect(submit.code).toBe(0);
+      const id = submit.stdout.trim();
+      await firstCommit(out);
+      const before = await job(api, id);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const second = start(coordinatorArgs(port));
+      procs.push(second);
+      const [, url2] = await waitForLine(second, /ready: (\S+) control (\S+)/);
+      api = new Api(url2, token);
+      const resumed = await until('the job taken back', async () => {
+        const j = (await api.call<FailoverJob>('GET', `/jobs/${id}`)).body;
+        return j.tasks?.every((t) => t.state === 'RUNNING' || t.state === 'FINISHED') ? j : undefined;
+      });
+      // Taken back, not restarted: the same tasks, the same attempts, on the same workers.
+      for (const t of before.tasks) {
+        const now = resumed.tasks.find((r) => r.taskId === t.taskId)!;
+        expect(now.attempt).toBe(t.attempt);
+        expect(now.workerId).toBe(t.workerId);
+      }
+      const done = await api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
+      expect(done.error).toBeNull();
+      expect(done.state).toBe('FINISHED');
+      expect(exactlyOnceViolations(out, reference)).toEqual([]);
+    } finally {
+      await stopAll(procs);
+    }
+  });
 
   it('a replay buffer too small to cover the gap (failover.replay.max-bytes) widens the rollback, says why, and the results stay exact', async () => {
     const c = await startJob('overflow', { lines: 12, everyMs: 10 }, { 'failover.replay.max-bytes': 2048, 'checkpoint.interval.ms': 1500 });

@@ -35,6 +35,10 @@ export class ClusterJob {
   store: FsCheckpointStore | undefined;
   checkpointDir = '';
   nextCheckpointId = 1;
+  /** Checkpoint ids below this are leased (persisted): a restarted coordinator continues after it. */
+  reservedCheckpointId = 0;
+  /** Set while a restarted coordinator waits for the workers to report the job's tasks. */
+  resuming: { readonly deadline: number; readonly reported: Set<string> } | undefined;
   /** Background compactions of completed checkpoints, one after another. */
   compaction: Promise<void> = Promise.resolve();
   /** The job's own arguments (process.argv.slice(2) in the job module). */

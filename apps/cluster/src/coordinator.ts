@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InsufficientSlotsError, MobiusError, type CheckpointMetadata, type ControlMessage, type Determinant, type Logger, type TaskMetrics } from '@mobius/interface';
@@ -86,6 +86,7 @@ export class Coordinator {
   }
 
   async start(): Promise<void> {
+    await this.resumeJobs();
     this.control = new ZmqControlServer({ endpoint: `tcp://${this.host}:${this.options.port ?? 6123}`, logger: this.logger });
     this.control.onRequest((from, message) => this.handleRequest(from, message));
     this.control.onPush((from, message) => this.handlePush(from, message));
@@ -113,6 +114,17 @@ export class Coordinator {
     const record: WorkerRecord = { id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid, lastHeartbeat: Date.now(), registeredAt: Date.now() };
     this.workers.set(from, record);
     this.scheduler.registerWorker({ id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid });
+    this.reregisterAsked.delete(from);
+    for (const r of message.tasks ?? []) {
+      const job = this.jobs.get(r.jobId);
+      const task = job?.tasks.get(r.taskId);
+      if (job === undefined || task === undefined || job.resuming === undefined || task.attempt !== r.attempt) continue;
+      task.workerId = from;
+      task.state = r.state;
+      if (r.metrics !== undefined) task.metrics = { ...r.metrics, taskId: r.taskId };
+      job.resuming.reported.add(r.taskId);
+    }
+    for (const job of this.jobs.values()) if (job.resuming !== undefined) this.maybeResume(job, false);
     this.logger.info({ workerId: from, endpoint: message.endpoint, slots: message.slots, workerPid: message.pid }, 'worker registered');
     return { type: 'registered', workerId: from, heartbeatMs: Math.max(50, Math.floor(this.heartbeatTimeoutMs / 4)) };
   }
@@ -120,7 +132,16 @@ export class Coordinator {
   private handlePush(from: string, message: ControlMessage): void {
     const worker = this.workers.get(from);
     if (message.type === 'heartbeat') {
-      if (worker === undefined) return; // a lost worker must register again
+      if (worker === undefined) {
+        // Unknown here (this coordinator restarted, or the worker was declared lost): it must
+        // register again, telling which tasks it runs.
+        const asked = this.reregisterAsked.get(from) ?? 0;
+        if (Date.now() - asked > 1000) {
+          this.reregisterAsked.set(from, Date.now());
+          this.control!.push(from, { type: 'reregister' });
+        }
+        return;
+      }
       worker.lastHeartbeat = Date.now();
       worker.disconnectedAt = undefined;
       for (const m of message.tasks) this.updateMetrics(m);
@@ -167,6 +188,7 @@ export class Coordinator {
 
   private endJob(job: ClusterJob, state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {
     if (!job.settle(state, error)) return;
+    this.persist(job);
     void job.checkpoints?.stop();
     // Workers keep ended tasks for replay until the job ends: let them go.
     if (state === 'FINISHED') this.pushCancel(job);
@@ -238,6 +260,7 @@ export class Coordinator {
       }
     }
     this.logger.warn({ jobId: job.id, checkpointId: latest?.checkpointId ?? null, attempt: job.attempt }, latest === undefined ? 'no complete checkpoint: restarting from the start' : 'restoring checkpoint');
+    this.persist(job);
     job.checkpoints = this.createCheckpoints(job);
     job.deployed = false;
     job.restarting = false;
@@ -417,6 +440,7 @@ export class Coordinator {
     for (const w of new Set([...job.tasks.values()].map((t) => t.workerId))) {
       if (this.workers.has(w)) this.control!.push(w, { type: 'rewire', jobId: job.id, restarted });
     }
+    this.persist(job);
     job.checkpoints = this.createCheckpoints(job);
     job.checkpoints.start();
   }
@@ -445,6 +469,11 @@ export class Coordinator {
       firstCheckpointId: job.nextCheckpointId,
       logger: this.logger,
       trigger: (checkpointId, timestamp, savepoint) => {
+        // Checkpoint ids are leased in blocks, durably: a restarted coordinator starts past the lease.
+        if (checkpointId >= job.reservedCheckpointId) {
+          job.reservedCheckpointId = checkpointId + 100;
+          this.persist(job);
+        }
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'trigger-checkpoint', jobId: job.id, checkpointId, timestamp, savepoint });
       },
       notifyComplete: (checkpointId) => {
@@ -470,6 +499,106 @@ export class Coordinator {
         if (rewritten > 0) this.logger.debug({ jobId: job.id, checkpointId, tasks: rewritten }, 'checkpoint compacted');
       })
       .catch((e: unknown) => this.logger.warn({ jobId: job.id, checkpointId, err: e }, 'compacting a checkpoint failed; restores read its chain instead'));
+  }
+
+  private readonly reregisterAsked = new Map<string, number>();
+
+  /**
+   * Writes what a restarted coordinator needs to take the job back (atomically): its name,
+   * arguments, checkpoint folder, the tasks' workers and attempts, and the checkpoint-id lease.
+   * The bundle is already in the same folder.
+   */
+  persist(job: ClusterJob): void {
+    const dir = join(this.dataDir, 'jobs', job.id);
+    try {
+      mkdirSync(dir, { recursive: true });
+      const record = {
+        id: job.id,
+        name: job.name,
+        args: job.args,
+        state: job.state,
+        submitTime: job.submitTime,
+        checkpointDir: job.checkpointDir,
+        restore: job.restore ?? null,
+        attempt: job.attempt,
+        restarts: job.restarts,
+        reservedCheckpointId: job.reservedCheckpointId,
+        tasks: [...job.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: t.workerId, attempt: t.attempt })),
+      };
+      writeFileSync(join(dir, 'job.json.tmp'), JSON.stringify(record));
+      renameSync(join(dir, 'job.json.tmp'), join(dir, 'job.json'));
+    } catch (e) {
+      this.logger.error({ jobId: job.id, err: e }, 'persisting the job record failed');
+    }
+  }
+
+  /**
+   * On start with an existing data dir: jobs that were running are taken back. Their tasks
+   * keep running on the workers, which register again and say which tasks they run; once all
+   * are accounted for the job resumes (checkpoints continue past the lease). Tasks no worker
+   * reports within the grace period are recovered like failed tasks.
+   */
+  private async resumeJobs(): Promise<void> {
+    const root = join(this.dataDir, 'jobs');
+    for (const id of readdirSync(root)) {
+      const file = join(root, id, 'job.json');
+      if (!existsSync(file)) continue;
+      try {
+        const record = JSON.parse(readFileSync(file, 'utf8')) as {
+          name: string;
+          args: string[];
+          state: string;
+          submitTime: number;
+          checkpointDir: string;
+          restore: { dir: string; handles: string[] } | null;
+          attempt: number;
+          restarts: number;
+          reservedCheckpointId: number;
+          tasks: { taskId: string; workerId: string; attempt: number }[];
+        };
+        if (record.state === 'FINISHED' || record.state === 'CANCELED' || record.state === 'FAILED') continue;
+        const bundle = readFileSync(join(root, id, 'job.mjs'), 'utf8');
+        const captured = await captureBundle(join(root, id, 'job.mjs'), record.args);
+        const plan = createPlan(captured.graph, record.name);
+        const job = new ClusterJob(id, record.name, plan, bundle);
+        job.args = record.args;
+        job.checkpointDir = record.checkpointDir;
+        job.store = new FsCheckpointStore({ directory: job.checkpointDir, logger: this.logger });
+        job.restore = record.restore ?? undefined;
+        job.attempt = record.attempt;
+        job.restarts = record.restarts;
+        job.reservedCheckpointId = record.reservedCheckpointId;
+        job.nextCheckpointId = record.reservedCheckpointId + 1;
+        job.state = 'RUNNING';
+        job.startTime = Date.now();
+        for (const t of record.tasks) job.tasks.set(t.taskId, { taskId: t.taskId, workerId: t.workerId, attempt: t.attempt, state: 'DEPLOYING' });
+        job.resuming = { deadline: Date.now() + 3 * this.heartbeatTimeoutMs, reported: new Set() };
+        this.jobs.set(id, job);
+        this.logger.warn({ jobId: id, job: record.name, tasks: record.tasks.length, nextCheckpointId: job.nextCheckpointId }, 'taking back a running job: waiting for its workers to register again');
+      } catch (e) {
+        this.logger.error({ jobId: id, err: e }, 'a job of the data dir could not be taken back');
+      }
+    }
+  }
+
+  /** A job being taken back resumes once every task is reported (or, at the deadline, recovers the rest). */
+  private maybeResume(job: ClusterJob, deadline: boolean): void {
+    const resuming = job.resuming;
+    if (resuming === undefined || job.terminal) return;
+    const missing = [...job.tasks.keys()].filter((id) => !resuming.reported.has(id));
+    if (missing.length > 0 && !deadline) return;
+    job.resuming = undefined;
+    this.scheduler.adopt(
+      job.id,
+      job.plan,
+      [...job.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: resuming.reported.has(t.taskId) && this.workers.has(t.workerId) ? t.workerId : undefined })),
+    );
+    job.deployed = true;
+    job.checkpoints = this.createCheckpoints(job);
+    job.checkpoints.start();
+    this.logger.warn({ jobId: job.id, missing }, missing.length === 0 ? 'job taken back: every task is running' : 'job taken back; tasks no worker reported are recovered');
+    if (missing.length > 0) this.taskFailed(job, missing, `tasks ${missing.join(', ')} were not reported by any worker after the coordinator restarted`);
+    else this.maybeFinish(job);
   }
 
   /** Takes a savepoint of a running job; resolves with its id and folder (for --from-savepoint). */
@@ -503,6 +632,7 @@ export class Coordinator {
 
   private checkHeartbeats(): void {
     const now = Date.now();
+    for (const job of this.jobs.values()) if (job.resuming !== undefined && now > job.resuming.deadline) this.maybeResume(job, true);
     const grace = Math.floor(this.heartbeatTimeoutMs / 2);
     for (const worker of [...this.workers.values()]) {
       const silent = now - worker.lastHeartbeat;
@@ -561,6 +691,7 @@ export class Coordinator {
     job.checkpoints = this.createCheckpoints(job);
     for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: 0, state: 'DEPLOYING' });
     this.jobs.set(id, job);
+    this.persist(job);
     this.logger.info({ jobId: id, job: name, tasks: placements.length, graphHash: plan.graphHash }, 'job submitted');
     void this.deploy(job);
     return job;

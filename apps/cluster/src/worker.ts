@@ -85,7 +85,11 @@ export class Worker {
 
   private async register(): Promise<{ heartbeatMs: number }> {
     const deadline = Date.now() + (this.options.registerTimeoutMs ?? 30_000);
-    const message: ControlMessage = { type: 'register', workerId: this.id, endpoint: this.endpoint, slots: this.options.slots ?? 4, pid: process.pid, token: this.options.token };
+    const tasks: Extract<ControlMessage, { type: 'register' }>['tasks'] = [...this.jobs].flatMap(([jobId, job]) => [
+      ...[...job.tasks.values()].map((t) => ({ jobId, taskId: t.id, attempt: t.metrics().attempt, state: 'RUNNING' as const, metrics: t.metrics() })),
+      ...[...job.ended.values()].map((t) => ({ jobId, taskId: t.id, attempt: t.metrics().attempt, state: 'FINISHED' as const, metrics: t.metrics() })),
+    ]);
+    const message: ControlMessage = { type: 'register', workerId: this.id, endpoint: this.endpoint, slots: this.options.slots ?? 4, pid: process.pid, token: this.options.token, tasks };
     for (;;) {
       try {
         const reply = await this.control!.request('coordinator', message, 2000);
@@ -242,7 +246,18 @@ export class Worker {
     return job === undefined ? [] : [...job.tasks.values(), ...job.ended.values()];
   }
 
+  private reregistering = false;
+
   private handlePush(message: ControlMessage): void {
+    if (message.type === 'reregister') {
+      if (this.reregistering || this.stopped) return;
+      this.reregistering = true;
+      this.logger.warn({ jobs: this.jobs.size }, 'the coordinator does not know this worker (it restarted?): registering again with the running tasks');
+      void this.register()
+        .catch((e: unknown) => this.logger.error({ err: e }, 'registering again failed'))
+        .finally(() => (this.reregistering = false));
+      return;
+    }
     if (message.type === 'trigger-checkpoint') {
       const job = this.jobs.get(message.jobId);
       if (job === undefined) return;

@@ -14,8 +14,21 @@ export type ControlMessage =
       readonly slots: number;
       readonly pid: number;
       readonly token?: string;
+      /**
+       * Tasks the worker runs (or keeps ended), when it registers again with a restarted
+       * coordinator: the coordinator takes its running jobs back from these.
+       */
+      readonly tasks?: readonly {
+        readonly jobId: string;
+        readonly taskId: string;
+        readonly attempt: number;
+        readonly state: 'RUNNING' | 'FINISHED';
+        readonly metrics?: TaskMetrics;
+      }[];
     }
   | { readonly type: 'registered'; readonly workerId: string; readonly heartbeatMs: number }
+  /** The coordinator does not know this worker (it restarted): register again, with your tasks. */
+  | { readonly type: 'reregister' }
   | { readonly type: 'heartbeat'; readonly workerId: string; readonly time: number; readonly tasks: readonly TaskMetrics[] }
   | {
       readonly type: 'deploy';

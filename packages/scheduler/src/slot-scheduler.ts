@@ -100,6 +100,24 @@ export class SlotScheduler implements Scheduler {
     return this.placements(jobId);
   }
 
+  /**
+   * Takes over a placement made elsewhere (a restarted coordinator learning where a running
+   * job's tasks are from its re-registering workers). A task on an unknown worker, or none,
+   * stays unplaced until `replace` gives it one.
+   */
+  adopt(jobId: string, plan: ExecutionPlan, placements: readonly { readonly taskId: string; readonly workerId: string | undefined }[]): void {
+    if (this.jobs.has(jobId)) this.release(jobId);
+    const where = new Map(placements.map((p) => [p.taskId, p.workerId]));
+    const tasks = new Map<string, TaskState>();
+    for (const task of plan.tasks) {
+      const workerId = where.get(task.id);
+      const worker = workerId === undefined ? undefined : this.workerStates.get(workerId);
+      if (worker) worker.used += 1;
+      tasks.set(task.id, { vertexId: task.vertexId, workerId: worker ? workerId : undefined });
+    }
+    this.jobs.set(jobId, tasks);
+  }
+
   replace(jobId: string, taskId: string, exclude: readonly string[] = []): TaskPlacement {
     const tasks = this.jobTasks(jobId);
     const task = tasks.get(taskId);
