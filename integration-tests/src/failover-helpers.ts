@@ -7,10 +7,23 @@ import type { Api } from './cluster-helpers.js';
  * source at parallelism 2 that reads its share of the corpus's lines (a line i belongs to task
  * i % 2) a few lines at a time, so that the job runs long enough for several failures.
  */
-export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number }): string {
+export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number }, failAfter?: number): string {
   return `
 import { readFileSync } from 'node:fs';
-import { FileSink, StreamingContext, type SourceContext, type SourceFunction } from 'mobius';
+import { FileSink, StreamingContext, type RuntimeContext, type SourceContext, type SourceFunction } from 'mobius';
+
+/** Throws once, in the first attempt of task #0, after some words (a task error, not a lost worker). */
+class FailOnce {
+  private seen = 0;
+  private armed = false;
+  open(ctx: RuntimeContext): void {
+    this.armed = ctx.attempt === 0 && ctx.taskIndex === 0;
+  }
+  map(w: string): string {
+    if (this.armed && ++this.seen > ${failAfter ?? -1} && ${failAfter ?? -1} >= 0) throw new Error('injected failure');
+    return w;
+  }
+}
 
 class PacedLines implements SourceFunction<string> {
   private lines: string[] = [];
@@ -42,6 +55,7 @@ ctx
   .source(new PacedLines())
   .setParallelism(2)
   .flatMap((line: string) => line.split(/\\s+/).filter((w) => w.length > 0))
+  ${failAfter === undefined ? '' : '.map(new FailOnce())'}
   .map((w: string): [string, number] => [w, 1])
   .keyBy((p) => p[0])
   .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])

@@ -110,6 +110,28 @@ describe('single-task failover on a coordinator and four workers: only the faile
     });
   }
 
+  it('a task that throws is recovered on its own (single-task), and the results stay exact', async () => {
+    const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
+    try {
+      const out = join(tmp.dir, 'out-task-error');
+      const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-task-error'), 'restart.delay.ms': 50 };
+      const file = writeJob('task-error.ts', pacedWordCountJob(corpus, out, options, { lines: 40, everyMs: 10 }, 60_000));
+      const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+      expect(submit.code).toBe(0);
+      const id = submit.stdout.trim();
+      const c = { cluster, out, id };
+      const done = await finish(c);
+      expect(done.restarts).toBe(1);
+      const list = await events(cluster.api, id);
+      expect(list).toHaveLength(1);
+      expect(list[0].strategy).toBe('single-task');
+      expect(list[0].tasks).toEqual(['source-1#0']);
+      expect(list[0].reason).toContain('injected failure');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   it('the coordinator killed with SIGKILL mid-run and started again on the same data dir takes the job back: the workers re-register, the results stay exact', async () => {
     const token = randomUUID();
     const dataDir = join(tmp.dir, 'coordinator-data');
