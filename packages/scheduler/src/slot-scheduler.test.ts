@@ -240,3 +240,22 @@ describe('createLocalScheduler', () => {
     expect(s.place('job', plan({ v: 4 }))).toHaveLength(4);
   });
 });
+
+describe('SlotScheduler.adopt', () => {
+  it('takes over given placements: slots are used there, tasks on unknown workers stay unplaced until replace', () => {
+    const s = scheduler({ w1: 2, w2: 2 });
+    const p = plan({ a: 2, b: 1 });
+    s.adopt('job', p, [
+      { taskId: 'a#0', workerId: 'w1' },
+      { taskId: 'a#1', workerId: 'gone' },
+      { taskId: 'b#0', workerId: 'w1' },
+    ]);
+    expect(s.placements('job')).toEqual([
+      { taskId: 'a#0', workerId: 'w1' },
+      { taskId: 'b#0', workerId: 'w1' },
+    ]);
+    expect(s.freeSlots()).toBe(2);
+    expect(s.replace('job', 'a#1')).toEqual({ taskId: 'a#1', workerId: 'w2' });
+    expect(s.freeSlots()).toBe(1);
+  });
+});

@@ -1,0 +1,668 @@
+// Failover: single-task against global recovery, on the same job and the same machine.
+//
+// For each `failover.strategy` (single-task, then global; the order alternates between rounds) a
+// fresh coordinator and 4 workers (apps/cluster/dist/cli.js, loopback, ephemeral ports, a random
+// token, heartbeat timeout 1000 ms) run the paced word count of
+// integration-tests/src/failover-helpers.ts (`pacedWordCountJob`: paced source p=2 → flatMap →
+// map → keyBy → reduce p=2 → filter → exactly-once FileSink p=1) over the same generated corpus,
+// with checkpoints every 200 ms and 'restart.delay.ms' 0. Once the job runs steadily, the script
+// measures the job's throughput over 3 s, SIGKILLs the worker holding a reduce task (the one with
+// the fewest tasks), starts a replacement worker, and measures:
+//   (a) kill → the recovered reduce task (its new attempt) reports its first output
+//       (recordsProcessed > 0 and recordsOut > 0);
+//   (b) kill → the job's throughput (every task's records processed, over the last 1 s) is back
+//       to >= 90 % of the pre-failure throughput, after having dipped below it;
+//   (c) records processed by the whole job (every task, positive deltas) in the 5 s after the kill.
+// Everything comes from polling GET /jobs/:id every 50 ms (task metrics arrive with the workers'
+// heartbeats, every heartbeat-timeout / 4 = 250 ms) and GET /jobs/:id/events.
+// Every process is stopped at the end (SIGTERM, then SIGKILL after 5 s), and the temporary
+// folder (corpus, job, checkpoints, output) is removed, also on errors and on SIGINT/SIGTERM.
+//
+// Usage: node failover-bench.mjs   (npm run bench runs it after the other benchmarks)
+// Needs the built cluster: npx turbo run build --filter=mobius-cluster
+// Env: BENCH_FAILOVER_ROUNDS (default 1: one run of each strategy; with more, the summary takes
+//      the median of each figure), BENCH_FAILOVER_CORPUS_BYTES (default 12 MiB),
+//      BENCH_FAILOVER_PACE (default "40/10": lines per fetch / ms of sleep after each fetch, per
+//      source task).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dataDir, fmt, machineInfo } from './corpus.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const clusterCli = join(here, '..', 'apps', 'cluster', 'dist', 'cli.js');
+const corpusGenerator = join(here, '..', 'examples', 'word-count', 'make-corpus.mjs');
+const resultsPath = join(dataDir, 'failover-results.json');
+// Under bench/.data (git-ignored), where `import 'mobius'` resolves for the job module.
+const tmpRoot = join(dataDir, `failover-${randomUUID().slice(0, 8)}`);
+
+const ROUNDS = Number(process.env.BENCH_FAILOVER_ROUNDS ?? 1);
+const CORPUS_BYTES = Number(process.env.BENCH_FAILOVER_CORPUS_BYTES ?? 12 * 1024 * 1024);
+const CORPUS_SEED = 11;
+const [PACE_LINES, PACE_MS] = (process.env.BENCH_FAILOVER_PACE ?? '40/10').split('/').map(Number);
+const WORKERS = 4;
+const SLOTS = 4;
+const HEARTBEAT_MS = 1000;
+const CHECKPOINT_MS = 200;
+const RESTART_DELAY_MS = 0;
+const RESTART_MAX_ATTEMPTS = 5;
+/** After the first committed checkpoint, before the baseline window starts. */
+const WARMUP_MS = 3000;
+const BASELINE_MS = 3000;
+/** The baseline window ends this long before the kill: the last heartbeat's records are then in. */
+const BASELINE_GAP_MS = 500;
+const WINDOW_MS = 1000;
+const THRESHOLD = 0.9;
+const AFTER_MS = 5000;
+const POLL_MS = 50;
+/** Observation after the kill ends at the latest here, recovered or not. */
+const OBSERVE_MAX_MS = 20_000;
+/** A task whose count did not move for this long gets a flat point (a heartbeat with no progress). */
+const FLAT_MS = 300;
+/** Windows are evaluated only this long before the last sample (later reports are not in yet). */
+const HORIZON_LAG_MS = 400;
+
+const log = (msg) => console.log(`[failover-bench] ${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: every one is tracked and stopped at the end.
+// ---------------------------------------------------------------------------------------------
+
+const children = new Set();
+
+function track(child, name) {
+  const entry = { child, name, stdout: '', stderr: '' };
+  entry.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.on('error', () => {});
+  child.stdout?.on('data', (d) => (entry.stdout = (entry.stdout + d.toString()).slice(-20_000)));
+  child.stderr?.on('data', (d) => (entry.stderr = (entry.stderr + d.toString()).slice(-20_000)));
+  children.add(entry);
+  void entry.exited.then(() => children.delete(entry));
+  return entry;
+}
+
+/** SIGTERM, then SIGKILL after 5 s, for every child (or the given ones) still running. */
+async function stopChildren(entries = [...children]) {
+  await Promise.all(
+    entries.map(async (e) => {
+      if (e.child.exitCode !== null || e.child.signalCode !== null) return;
+      try {
+        e.child.kill('SIGTERM');
+      } catch {}
+      const timer = setTimeout(() => {
+        log(`${e.name} (pid ${e.child.pid}) ignored SIGTERM for 5 s: SIGKILL`);
+        try {
+          e.child.kill('SIGKILL');
+        } catch {}
+      }, 5000);
+      await e.exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+function removeTmp() {
+  try {
+    rmSync(tmpRoot, { recursive: true, force: true });
+  } catch (e) {
+    console.error(`[failover-bench] could not remove ${tmpRoot}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    log(`${sig}: stopping ${children.size} child process(es)`);
+    void stopChildren()
+      .then(removeTmp)
+      .finally(() => process.exit(130));
+  });
+}
+
+/** Resolves with the first stdout line of a child matching the pattern; rejects if it exits first. */
+function waitForLine(entry, pattern, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      for (const line of entry.stdout.split('\n')) {
+        const m = pattern.exec(line);
+        if (m !== null) {
+          finish();
+          resolve(m);
+          return;
+        }
+      }
+    };
+    const finish = () => {
+      clearTimeout(timer);
+      entry.child.stdout.off('data', check);
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`${entry.name}: no line matching ${pattern} within ${timeoutMs} ms; stderr: ${entry.stderr.slice(-2000)}`));
+    }, timeoutMs);
+    entry.child.stdout.on('data', check);
+    void entry.exited.then(({ code, signal }) => {
+      finish();
+      reject(new Error(`${entry.name} exited (${code ?? signal}) before printing ${pattern}; stderr: ${entry.stderr.slice(-2000)}`));
+    });
+    check();
+  });
+}
+
+function startCli(name, args) {
+  const child = spawn(process.execPath, [clusterCli, ...args], {
+    cwd: here,
+    env: { ...process.env, MOBIUS_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, name);
+}
+
+async function api(url, token, method, path, body) {
+  const res = await fetch(new URL(path, url), {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const parsed = text === '' ? undefined : JSON.parse(text);
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)}`);
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The job: pacedWordCountJob of integration-tests/src/failover-helpers.ts, in plain JS.
+// ---------------------------------------------------------------------------------------------
+
+function pacedWordCountJob(input, out, options) {
+  return `// Written by bench/failover-bench.mjs: the paced word count of integration-tests/src/failover-helpers.ts.
+import { readFileSync } from 'node:fs';
+import { FileSink, StreamingContext } from 'mobius';
+
+class PacedLines {
+  lines = [];
+  offset = 0;
+  init(parallelism, index) {
+    this.lines = readFileSync(${JSON.stringify(input)}, 'utf8').split('\\n').filter((_, i) => i % parallelism === index);
+  }
+  async fetch(ctx) {
+    if (this.offset >= this.lines.length) {
+      ctx.end();
+      return;
+    }
+    const end = Math.min(this.lines.length, this.offset + ${PACE_LINES});
+    for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
+    await new Promise((r) => setTimeout(r, ${PACE_MS}));
+  }
+  snapshotState() {
+    return this.offset;
+  }
+  restoreState(offset) {
+    this.offset = offset;
+  }
+}
+
+const builder = StreamingContext.builder();
+for (const [k, v] of Object.entries(${JSON.stringify(options)})) builder.option(k, v);
+const ctx = builder.build();
+ctx
+  .source(new PacedLines())
+  .setParallelism(2)
+  .flatMap((line) => line.split(/\\s+/).filter((w) => w.length > 0))
+  .map((w) => [w, 1])
+  .keyBy((p) => p[0])
+  .reduce((a, b) => [a[0], a[1] + b[1]])
+  .setParallelism(2)
+  .filter((p) => !p[0].includes('ray'))
+  .sink(new FileSink({ dir: ${JSON.stringify(out)} }))
+  .setParallelism(1);
+await ctx.execute('failover_word_count');
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement: progress curves from the polled task metrics.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Turns the samples of GET /jobs/:id into one progress curve per task: the cumulative sum of the
+ * positive deltas of its recordsProcessed, a new attempt counting from 0. Points are placed where
+ * the count moved (it moves once per heartbeat), plus a flat point when it has not moved for
+ * FLAT_MS (a heartbeat without progress, or a dead worker); between points the curve is linear.
+ *
+ * After a single-task rollback the coordinator shows the task's new attempt with the previous
+ * attempt's counts until the new attempt reports: such a "stale" row is recognised by its counts
+ * being exactly the previous attempt's last ones, and counts as 0 progress of the new attempt.
+ */
+function buildTracks(samples) {
+  const tracks = new Map();
+  for (const s of samples) {
+    for (const x of s.tasks) {
+      const sig = `${x.recordsIn}/${x.recordsOut}/${x.recordsProcessed}`;
+      let tr = tracks.get(x.taskId);
+      if (tr === undefined) {
+        tr = { taskId: x.taskId, vertex: x.vertex, points: [[s.t, 0]], cum: 0, last: x.recordsProcessed, sig, stale: false, attempt: x.attempt, attempts: [{ attempt: x.attempt, since: s.t, workerId: x.workerId, firstOutput: null }] };
+        tracks.set(x.taskId, tr);
+        continue;
+      }
+      const advance = () => {
+        const delta = x.recordsProcessed - tr.last;
+        if (delta > 0) {
+          tr.cum += delta;
+          tr.points.push([s.t, tr.cum]);
+        } else if (s.t - tr.points[tr.points.length - 1][0] >= FLAT_MS) {
+          tr.points.push([s.t, tr.cum]);
+        }
+        tr.last = x.recordsProcessed;
+        tr.sig = sig;
+      };
+      const current = () => tr.attempts[tr.attempts.length - 1];
+      if (x.attempt !== tr.attempt) {
+        tr.attempt = x.attempt;
+        tr.attempts.push({ attempt: x.attempt, since: s.t, workerId: x.workerId, firstOutput: null, staleUntil: null });
+        tr.stale = sig === tr.sig;
+        tr.last = 0;
+        if (tr.stale) {
+          current().staleUntil = s.t;
+          if (s.t - tr.points[tr.points.length - 1][0] >= FLAT_MS) tr.points.push([s.t, tr.cum]);
+        } else advance();
+      } else if (tr.stale) {
+        if (sig === tr.sig) {
+          current().staleUntil = s.t;
+          if (s.t - tr.points[tr.points.length - 1][0] >= FLAT_MS) tr.points.push([s.t, tr.cum]);
+        } else {
+          tr.stale = false;
+          advance();
+        }
+      } else advance();
+      current().workerId = x.workerId;
+      if (!tr.stale && current().firstOutput === null && x.recordsProcessed > 0 && x.recordsOut > 0) current().firstOutput = s.t;
+    }
+  }
+  return tracks;
+}
+
+/** A track's cumulative progress at time t (linear between points, flat after the last one). */
+function trackAt(tr, t) {
+  const p = tr.points;
+  if (t <= p[0][0]) return p[0][1];
+  if (t >= p[p.length - 1][0]) return p[p.length - 1][1];
+  let lo = 0;
+  let hi = p.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (p[mid][0] <= t) lo = mid;
+    else hi = mid;
+  }
+  const [t0, c0] = p[lo];
+  const [t1, c1] = p[hi];
+  return c0 + ((c1 - c0) * (t - t0)) / (t1 - t0);
+}
+
+const totalAt = (tracks, t, filter = () => true) => [...tracks.values()].filter(filter).reduce((n, tr) => n + trackAt(tr, t), 0);
+/** Records per second over [t - WINDOW_MS, t]. */
+const rateAt = (tracks, t, windowMs = WINDOW_MS) => ((totalAt(tracks, t) - totalAt(tracks, t - windowMs)) * 1000) / windowMs;
+
+/** Computes (a), (b), (c) and the baseline from the samples so far. */
+function analyse(run) {
+  const { samples, tKill, reduceTaskId, attemptAtKill } = run;
+  const tracks = buildTracks(samples);
+  const horizon = samples[samples.length - 1].t - HORIZON_LAG_MS;
+  const baselineEnd = tKill - BASELINE_GAP_MS;
+  const baselineStart = baselineEnd - BASELINE_MS;
+  const baseline = ((totalAt(tracks, baselineEnd) - totalAt(tracks, baselineStart)) * 1000) / BASELINE_MS;
+  // The 1 s windows inside the baseline window: how noisy the throughput measure is when nothing fails.
+  let baseMin = Infinity;
+  let baseMax = 0;
+  for (let t = baselineStart + WINDOW_MS; t <= baselineEnd; t += POLL_MS) {
+    const r = rateAt(tracks, t) / baseline;
+    baseMin = Math.min(baseMin, r);
+    baseMax = Math.max(baseMax, r);
+  }
+  // (a) The recovered reduce task's first output.
+  const reduce = tracks.get(reduceTaskId);
+  const recovered = reduce?.attempts.find((a) => a.attempt > attemptAtKill);
+  const firstOutputMs = recovered?.firstOutput != null ? recovered.firstOutput - tKill : null;
+  // (b) Throughput back to THRESHOLD of the baseline, after it dipped below.
+  let dipAt = null;
+  let backAt = null;
+  let minRatio = Infinity;
+  let minAt = null;
+  for (let t = tKill + POLL_MS; t <= horizon; t += POLL_MS) {
+    const r = rateAt(tracks, t) / baseline;
+    if (r < minRatio) {
+      minRatio = r;
+      minAt = t - tKill;
+    }
+    if (dipAt === null) {
+      if (r < THRESHOLD) dipAt = t - tKill;
+    } else if (backAt === null && r >= THRESHOLD) {
+      backAt = t - tKill;
+    }
+    if (backAt !== null && t - tKill > AFTER_MS) break;
+  }
+  const noDip = dipAt === null && horizon >= tKill + AFTER_MS;
+  // (c) Records processed by the whole job in the AFTER_MS after the kill (every task, positive deltas).
+  const afterEnd = tKill + AFTER_MS;
+  const haveAfter = horizon >= afterEnd;
+  const rolledBack = (tr) => tr.attempts.some((a) => a.attempt > attemptAtKill);
+  const after = haveAfter ? totalAt(tracks, afterEnd) - totalAt(tracks, tKill) : null;
+  const afterKept = haveAfter ? totalAt(tracks, afterEnd, (tr) => !rolledBack(tr)) - totalAt(tracks, tKill, (tr) => !rolledBack(tr)) : null;
+  return {
+    tracks,
+    horizon,
+    baseline,
+    baselineWindowRange: [baseMin, baseMax],
+    firstOutputMs,
+    recoveredOn: recovered?.workerId ?? null,
+    recoveredAttempt: recovered?.attempt ?? null,
+    dipAtMs: dipAt,
+    backMs: noDip ? 0 : backAt,
+    noDip,
+    minRatio,
+    minAtMs: minAt,
+    after,
+    afterKept,
+    afterBaseline: (baseline * AFTER_MS) / 1000,
+    rolledBackTasks: [...tracks.values()].filter(rolledBack).map((tr) => tr.taskId),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: a fresh cluster, the job, a kill, the measurements.
+// ---------------------------------------------------------------------------------------------
+
+async function runOnce(strategy, round, corpus) {
+  const dir = join(tmpRoot, `${strategy}-${round}`);
+  const out = join(dir, 'out');
+  mkdirSync(dir, { recursive: true });
+  const options = {
+    'checkpoint.interval.ms': CHECKPOINT_MS,
+    'checkpoint.dir': join(dir, 'ckpt'),
+    'restart.max-attempts': RESTART_MAX_ATTEMPTS,
+    'restart.delay.ms': RESTART_DELAY_MS,
+    'failover.strategy': strategy,
+  };
+  const jobPath = join(dir, 'failover-job.mjs');
+  writeFileSync(jobPath, pacedWordCountJob(corpus, out, options));
+  const { bundleJob } = await import('mobius-cluster');
+  const bundle = await bundleJob(jobPath);
+
+  const token = randomUUID();
+  const procs = [];
+  const coordinator = startCli(`coordinator (${strategy})`, ['coordinator', '--port', '0', '--http-port', '0', '--token', token, '--heartbeat-timeout-ms', String(HEARTBEAT_MS), '--data-dir', join(dir, 'coordinator')]);
+  procs.push(coordinator);
+  let sampler;
+  try {
+    const [, url, control] = await waitForLine(coordinator, /ready: (\S+) control (\S+)/);
+    const call = (method, path, body) => api(url, token, method, path, body);
+    let workerNo = 0;
+    const startWorker = () => {
+      const w = startCli(`worker ${++workerNo} (${strategy})`, ['worker', '--coordinator', control, '--token', token, '--slots', String(SLOTS)]);
+      procs.push(w);
+      return w;
+    };
+    for (let i = 0; i < WORKERS; i++) startWorker();
+    for (const deadline = Date.now() + 30_000; ; ) {
+      if ((await call('GET', '/workers')).length === WORKERS) break;
+      if (Date.now() > deadline) throw new Error(`expected ${WORKERS} workers registered`);
+      await sleep(50);
+    }
+
+    const submitted = await call('POST', '/jobs', { bundle, name: `failover_${strategy}` });
+    const jobId = submitted.id;
+    const tSubmit = performance.now();
+    // Poll the job every POLL_MS from now on.
+    const samples = [];
+    let samplerError;
+    let stopSampling = false;
+    sampler = (async () => {
+      while (!stopSampling) {
+        try {
+          const job = await call('GET', `/jobs/${jobId}`);
+          samples.push({
+            t: performance.now(),
+            state: job.state,
+            tasks: job.tasks.map((t) => ({ taskId: t.taskId, vertex: t.vertex, state: t.state, workerId: t.workerId, attempt: t.attempt, recordsIn: t.recordsIn, recordsOut: t.recordsOut, recordsProcessed: t.recordsProcessed })),
+          });
+        } catch (e) {
+          samplerError = e;
+          return;
+        }
+        await sleep(POLL_MS);
+      }
+    })();
+    const latest = () => {
+      if (samplerError !== undefined) throw samplerError;
+      return samples[samples.length - 1];
+    };
+
+    // The first committed checkpoint: a part file of the FileSink.
+    for (const deadline = Date.now() + 60_000; ; ) {
+      if (existsSync(out) && readdirSync(out).some((f) => f.endsWith('.jsonl'))) break;
+      const s = latest();
+      if (s !== undefined && s.state !== 'RUNNING' && s.state !== 'CREATED') throw new Error(`the job is ${s.state} before its first checkpoint`);
+      if (Date.now() > deadline) throw new Error('no committed checkpoint within 60 s');
+      await sleep(25);
+    }
+    const tFirstCommit = performance.now();
+    log(`${strategy}: first checkpoint committed ${secs(tFirstCommit - tSubmit)} after the submit; warming up ${WARMUP_MS / 1000} s, then ${BASELINE_MS / 1000} s of baseline`);
+    await sleep(WARMUP_MS + BASELINE_MS + BASELINE_GAP_MS);
+
+    // The victim: the worker holding a reduce task, with the fewest tasks.
+    const before = latest();
+    if (before.state !== 'RUNNING') throw new Error(`the job is ${before.state} before the kill`);
+    const notRunning = before.tasks.filter((t) => t.state !== 'RUNNING');
+    if (notRunning.length > 0) throw new Error(`tasks not running before the kill: ${notRunning.map((t) => `${t.taskId} ${t.state}`).join(', ')} (the corpus may be too short)`);
+    const tasksOf = (w) => before.tasks.filter((t) => t.workerId === w);
+    const holders = [...new Set(before.tasks.filter((t) => t.vertex.startsWith('reduce')).map((t) => t.workerId))];
+    holders.sort((a, b) => tasksOf(a).length - tasksOf(b).length);
+    const victimId = holders[0];
+    const victimTasks = tasksOf(victimId);
+    const reduceTask = victimTasks.find((t) => t.vertex.startsWith('reduce'));
+    const workers = await call('GET', '/workers');
+    const victimPid = workers.find((w) => w.id === victimId)?.pid;
+    const victim = procs.find((p) => p.child.pid === victimPid);
+    if (victim === undefined) throw new Error(`worker ${victimId} (pid ${victimPid}) is not one of this run's workers`);
+    const placement = [...new Set(before.tasks.map((t) => t.workerId))].map((w) => `${w.slice(0, 8)}: ${tasksOf(w).map((t) => t.taskId).join(' + ')}`).join('; ');
+
+    const killWall = Date.now();
+    victim.child.kill('SIGKILL');
+    const tKill = performance.now();
+    startWorker();
+    log(`${strategy}: SIGKILL ${victim.name} (pid ${victimPid}, ${victimTasks.map((t) => t.taskId).join(' + ')}) ${secs(tKill - tSubmit)} after the submit; replacement worker started`);
+
+    const run = { samples, tKill, reduceTaskId: reduceTask.taskId, attemptAtKill: reduceTask.attempt };
+    let analysis;
+    let event;
+    for (;;) {
+      await sleep(250);
+      latest();
+      const now = performance.now();
+      analysis = analyse(run);
+      const list = await call('GET', `/jobs/${jobId}/events`);
+      event = list[0];
+      const done = analysis.firstOutputMs !== null && analysis.backMs !== null && analysis.after !== null && event?.durationMs != null && analysis.horizon >= tKill + AFTER_MS + WINDOW_MS;
+      if (done) break;
+      if (now - tKill > OBSERVE_MAX_MS) {
+        log(`${strategy}: not recovered within ${OBSERVE_MAX_MS / 1000} s of the kill (first output ${secs(analysis.firstOutputMs)}, throughput back ${secs(analysis.backMs)}, recovery event ${JSON.stringify(event ?? null)})`);
+        break;
+      }
+    }
+    stopSampling = true;
+    await sampler;
+    const events = await call('GET', `/jobs/${jobId}/events`);
+    const final = await call('GET', `/jobs/${jobId}`);
+    // The measurement is only valid while the whole job ran: no task may have finished its input.
+    const analysed = samples.filter((s) => s.t <= analysis.horizon);
+    const ended = analysed.find((s) => s.state !== 'RUNNING' || s.tasks.some((t) => t.state === 'FINISHED' || t.state === 'FAILED'));
+    if (ended !== undefined) {
+      throw new Error(
+        `${strategy}: the job was ${ended.state} (tasks ${ended.tasks.map((t) => `${t.taskId} ${t.state}`).join(', ')}) ${secs(ended.t - tKill)} after the kill, ` +
+          `inside the measured period: the corpus is too short for the pace (raise BENCH_FAILOVER_CORPUS_BYTES)`,
+      );
+    }
+    await call('POST', `/jobs/${jobId}/cancel`).catch(() => {});
+
+    const result = {
+      strategy,
+      round,
+      jobId,
+      placement,
+      victim: { workerId: victimId, pid: victimPid, tasks: victimTasks.map((t) => t.taskId) },
+      firstCommitMs: Math.round(tFirstCommit - tSubmit),
+      killMs: Math.round(tKill - tSubmit),
+      baselineRecordsPerSec: Math.round(analysis.baseline),
+      baselineWindowRange: analysis.baselineWindowRange.map((r) => Number(r.toFixed(3))),
+      firstOutputMs: analysis.firstOutputMs === null ? null : Math.round(analysis.firstOutputMs),
+      recoveredReduce: { taskId: reduceTask.taskId, attempt: analysis.recoveredAttempt, workerId: analysis.recoveredOn },
+      throughputBackMs: analysis.backMs === null ? null : Math.round(analysis.backMs),
+      throughputDipMs: analysis.dipAtMs === null ? null : Math.round(analysis.dipAtMs),
+      throughputMinRatio: Number(analysis.minRatio.toFixed(3)),
+      throughputMinAtMs: analysis.minAtMs === null ? null : Math.round(analysis.minAtMs),
+      records5s: analysis.after === null ? null : Math.round(analysis.after),
+      records5sNotRolledBack: analysis.afterKept === null ? null : Math.round(analysis.afterKept),
+      records5sAtBaseline: Math.round(analysis.afterBaseline),
+      rolledBackTasks: analysis.rolledBackTasks,
+      detectionMs: event ? event.time - killWall : null,
+      events,
+      restarts: final.restarts,
+      samples: samples.length,
+    };
+    log(
+      `${strategy}: baseline ${fmt(result.baselineRecordsPerSec)} records/s; first output of ${reduceTask.taskId} after ${secs(result.firstOutputMs)}; ` +
+        `throughput back to ${THRESHOLD * 100} % after ${secs(result.throughputBackMs)} (lowest ${(result.throughputMinRatio * 100).toFixed(0)} % at ${secs(result.throughputMinAtMs)}); ` +
+        `${fmt(result.records5s ?? NaN)} records in the ${AFTER_MS / 1000} s after the kill (${fmt(result.records5sAtBaseline)} at the baseline rate)`,
+    );
+    for (const e of events) log(`${strategy}: event ${e.kind} ${e.strategy}, detected ${secs(e.time - killWall)} after the kill, ${e.tasks.length} task(s) [${e.tasks.join(', ')}], duration ${e.durationMs} ms: ${e.reason}`);
+    return result;
+  } finally {
+    stopSampling: {
+      // the sampler ends when its next request fails or when told; stop the processes first
+    }
+    await stopChildren(procs);
+    if (sampler !== undefined) await Promise.race([sampler, sleep(2000)]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+// ---------------------------------------------------------------------------------------------
+
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+async function main() {
+  const wallStart = performance.now();
+  if (!existsSync(clusterCli)) throw new Error(`${clusterCli} is missing: build it first (npx turbo run build --filter=mobius-cluster)`);
+  const machine = machineInfo();
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`);
+  mkdirSync(tmpRoot, { recursive: true });
+  const corpus = join(tmpRoot, 'corpus.txt');
+  log(`corpus: ${fmt(CORPUS_BYTES)} bytes with make-corpus.mjs (seed ${CORPUS_SEED}) into ${relative(process.cwd(), corpus)}`);
+  const gen = track(spawn(process.execPath, [corpusGenerator, corpus, String(CORPUS_BYTES), String(CORPUS_SEED)], { stdio: ['ignore', 'pipe', 'pipe'] }), 'make-corpus');
+  const { code } = await gen.exited;
+  if (code !== 0) throw new Error(`make-corpus.mjs exited with ${code}: ${gen.stderr}`);
+  const text = readFileSync(corpus, 'utf8');
+  const lines = text.split('\n').length;
+  const words = text.split(/\s+/).filter((w) => w.length > 0).length;
+  const paceSeconds = (lines / 2 / PACE_LINES) * (PACE_MS / 1000);
+  log(`corpus: ${fmt(lines)} lines, ${fmt(words)} words; paced at ${PACE_LINES} lines every ${PACE_MS} ms per source task (2 tasks): at least ${paceSeconds.toFixed(0)} s of input`);
+  const config = {
+    workers: WORKERS,
+    slotsPerWorker: SLOTS,
+    heartbeatTimeoutMs: HEARTBEAT_MS,
+    metricsEveryMs: HEARTBEAT_MS / 4,
+    'checkpoint.interval.ms': CHECKPOINT_MS,
+    'restart.delay.ms': RESTART_DELAY_MS,
+    'restart.max-attempts': RESTART_MAX_ATTEMPTS,
+    pace: { lines: PACE_LINES, everyMs: PACE_MS },
+    corpus: { bytes: CORPUS_BYTES, seed: CORPUS_SEED, lines, words },
+    warmupMs: WARMUP_MS,
+    baselineMs: BASELINE_MS,
+    windowMs: WINDOW_MS,
+    threshold: THRESHOLD,
+    afterMs: AFTER_MS,
+    pollMs: POLL_MS,
+  };
+
+  const runs = { 'single-task': [], global: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? ['single-task', 'global'] : ['global', 'single-task'];
+    for (const strategy of order) {
+      log(`round ${round}/${ROUNDS}: ${strategy}`);
+      runs[strategy].push(await runOnce(strategy, round, corpus));
+    }
+  }
+
+  const pick = (strategy, key) => median(runs[strategy].map((r) => r[key]));
+  const rows = [
+    { name: '(a) kill → recovered reduce task’s first output', key: 'firstOutputMs', time: true },
+    { name: `(b) kill → throughput back to >= ${THRESHOLD * 100} % (1 s window)`, key: 'throughputBackMs', time: true },
+    { name: `(c) records processed by the job, ${AFTER_MS / 1000} s after kill`, key: 'records5s', time: false },
+    { name: '    of which by tasks not rolled back', key: 'records5sNotRolledBack', time: false },
+    { name: '    (the baseline rate × 5 s)', key: 'records5sAtBaseline', time: false, noRatio: true },
+    { name: 'pre-failure throughput (records/s, 3 s)', key: 'baselineRecordsPerSec', time: false, noRatio: true },
+    { name: 'lowest 1 s throughput after the kill', key: 'throughputMinRatio', pct: true, noRatio: true },
+    { name: 'failure detected after (event time − kill)', key: 'detectionMs', time: true, noRatio: true },
+  ];
+  const cell = (row, v) => (v === null ? 'n/a' : row.time ? `${(v / 1000).toFixed(2)} s` : row.pct ? `${(v * 100).toFixed(0)} %` : fmt(v));
+  console.log('');
+  console.log(`Failover: single-task against global, one worker (holding a reduce task) SIGKILLed under load${ROUNDS > 1 ? ` (median of ${ROUNDS} runs each)` : ''}`);
+  console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
+  console.log(
+    `Config: ${WORKERS} workers × ${SLOTS} slots + a replacement started at the kill, heartbeat timeout ${HEARTBEAT_MS} ms (metrics every ${HEARTBEAT_MS / 4} ms), ` +
+      `checkpoint.interval.ms ${CHECKPOINT_MS}, restart.delay.ms ${RESTART_DELAY_MS}, paced source p=2 (${PACE_LINES} lines / ${PACE_MS} ms each) → flatMap → map → keyBy → reduce p=2 → filter → FileSink p=1, ` +
+      `corpus ${fmt(CORPUS_BYTES)} bytes (seed ${CORPUS_SEED}, ${fmt(words)} words); polling every ${POLL_MS} ms; throughput threshold ${THRESHOLD * 100} % of the pre-failure ${BASELINE_MS / 1000} s rate`,
+  );
+  console.log('');
+  const header = `${'metric'.padEnd(58)}${'single-task'.padStart(14)}${'global'.padStart(14)}${'ratio'.padStart(9)}`;
+  console.log(header);
+  console.log('-'.repeat(header.length));
+  const ratios = {};
+  for (const row of rows) {
+    const s = pick('single-task', row.key);
+    const g = pick('global', row.key);
+    let ratio = '';
+    if (!row.noRatio && s !== null && g !== null) {
+      const r = row.time ? g / s : s / g;
+      ratios[row.key] = Number(r.toFixed(3));
+      ratio = Number.isFinite(r) ? `${r.toFixed(2)}×` : '∞';
+    }
+    console.log(`${row.name.padEnd(58)}${cell(row, s).padStart(14)}${cell(row, g).padStart(14)}${ratio.padStart(9)}`);
+  }
+  console.log('');
+  console.log('Ratios: global/single-task for times (> 1: single-task faster), single-task/global for records (> 1: single-task kept more of the job running).');
+  const sA = pick('single-task', 'firstOutputMs');
+  const gA = pick('global', 'firstOutputMs');
+  const sB = pick('single-task', 'throughputBackMs');
+  const gB = pick('global', 'throughputBackMs');
+  const sC = pick('single-task', 'records5s');
+  const gC = pick('global', 'records5s');
+  const faster = sA !== null && gA !== null && sA < gA && sB !== null && (gB === null || sB < gB);
+  const more = sC !== null && gC !== null && sC > gC;
+  console.log(`Single-task recovers faster: ${faster ? 'yes' : 'NO'}; keeps more of the job running: ${more ? 'yes' : 'NO'}`);
+
+  writeFileSync(
+    resultsPath,
+    JSON.stringify({ benchmark: 'failover-single-task-vs-global', date: new Date().toISOString(), machine, config, ratios, runs, wallSeconds: Number(((performance.now() - wallStart) / 1000).toFixed(1)) }, null, 2) + '\n',
+  );
+  log(`results written to ${relative(process.cwd(), resultsPath)} (${((performance.now() - wallStart) / 1000).toFixed(0)} s in all)`);
+}
+
+try {
+  await main();
+} catch (e) {
+  process.exitCode = 1;
+  console.error(`[failover-bench] failed: ${e instanceof Error ? e.stack : String(e)}`);
+  for (const c of children) if (c.stderr) console.error(`[failover-bench] ${c.name} stderr (tail):\n${c.stderr.slice(-3000)}`);
+} finally {
+  await stopChildren();
+  removeTmp();
+}
