@@ -27,6 +27,8 @@ export class InputGate {
   private readonly blocked: boolean[];
   /** Channels re-opened after they had ended: everything arriving on them is a duplicate. */
   private readonly draining: boolean[];
+  /** Channels of an upstream task being recovered: not read until {@link replaceReceiver}. */
+  private readonly held: boolean[];
   /** Sequence number of the last record read, per channel (-1: none yet). */
   readonly lastSeq: number[];
   /** Records of a frame split by {@link pollFrom}, read before the channel's next frame. */
@@ -51,6 +53,7 @@ export class InputGate {
     this.ended = receivers.map(() => false);
     this.blocked = receivers.map(() => false);
     this.draining = receivers.map(() => false);
+    this.held = receivers.map(() => false);
     this.lastSeq = receivers.map(() => -1);
     this.leftover = receivers.map(() => undefined);
     this.open = receivers.length;
@@ -90,7 +93,7 @@ export class InputGate {
     for (let k = 0; k < n; k++) {
       let i = this.next + k;
       if (i >= n) i -= n;
-      if (this.ended[i] || this.blocked[i]) continue;
+      if (this.ended[i] || this.blocked[i] || this.held[i]) continue;
       const left = this.leftover[i];
       if (left !== undefined) {
         this.leftover[i] = undefined;
@@ -118,6 +121,7 @@ export class InputGate {
    * (which the task must decline: see below), or undefined if channel `i` has nothing now.
    */
   pollFrom(i: number, max: number): Frame | undefined {
+    if (this.held[i]) return undefined;
     const left = this.leftover[i];
     if (left !== undefined) {
       this.leftover[i] = undefined;
@@ -244,6 +248,7 @@ export class InputGate {
     const old = this.receivers[i];
     this.receivers[i] = receiver;
     this.leftover[i] = undefined;
+    this.held[i] = false;
     old.close();
     if (this.ended[i]) this.draining[i] = true;
     this.listen(receiver, i);
@@ -259,6 +264,15 @@ export class InputGate {
   /** Checkpoint `checkpointId` completed: trims the determinant copies. */
   checkpointComplete(checkpointId: number): void {
     if (this.determinants !== undefined) for (const d of this.determinants) d.trim(checkpointId);
+  }
+
+  /**
+   * Channels `indexes` are not read until they are replaced ({@link replaceReceiver}): their
+   * upstream task is being recovered, and what its dead attempt left in them must not be read
+   * after its determinants were handed over (the new attempt regenerates it, consistent with them).
+   */
+  hold(indexes: readonly number[]): void {
+    for (const i of indexes) this.held[i] = true;
   }
 
   /** The determinant entries held of the upstream task of channels `indexes` (the longest copy). */

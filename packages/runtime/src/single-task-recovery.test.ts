@@ -59,11 +59,7 @@ class GatedSource implements SourceFunction<number> {
   private end = 0;
   private index = 0;
 
-  constructor(
-    private readonly gate: SourceGate,
-    private readonly n: number,
-    private readonly batch: number,
-  ) {}
+  constructor(private readonly gate: SourceGate, private readonly n: number, private readonly batch: number) {}
 
   init(parallelism: number, index: number): void {
     this.index = index;
@@ -96,12 +92,22 @@ function sumJob(gate: SourceGate, sink: (p: Pair) => void): LogicalGraph {
   return graph(
     [
       userSource('src', new GatedSource(gate, N, 8), { parallelism: 2 }),
-      node('pairs', 'map', { parallelism: 2, fn: (x: number) => [x % KEYS, x] }),
-      node('sum', 'reduce', { parallelism: 2, fn: (a: Pair, b: Pair) => [a[0], a[1] + b[1]] }),
+      node('pairs', 'map', {
+        parallelism: 2,
+        fn: (x: number) => [x % KEYS, x],
+      }),
+      node('sum', 'reduce', {
+        parallelism: 2,
+        fn: (a: Pair, b: Pair) => [a[0], a[1] + b[1]],
+      }),
       node('out', 'sink', { parallelism: 1, fn: sink }),
     ],
     [edge('src', 'pairs'), edge('pairs', 'sum', 'key', { keySelector: (p: Pair) => p[0] }), edge('sum', 'out')],
-    { 'runtime.batch.size': 8, 'runtime.channel.credits': 2, 'checkpoint.interval.ms': 60_000 },
+    {
+      'runtime.batch.size': 8,
+      'runtime.channel.credits': 2,
+      'checkpoint.interval.ms': 60_000,
+    }
   );
 }
 
@@ -120,7 +126,7 @@ class Collected {
 
   /** The sink stops taking frames after the one it is in (until release()). */
   hold(): void {
-    this.held = deferred<void>();
+    this.held ??= deferred<void>();
   }
 
   release(): void {
@@ -210,7 +216,17 @@ function startJob(): Job {
   const tasks = new Map(plan.tasks.map((t) => [t.id, new Task({ jobId: JOB, plan, graph: g, taskId: t.id, attempt: 0 }, services)]));
   const runs = new Map([...tasks.values()].map((t) => [t, t.run()]));
   for (const r of runs.values()) r.catch(() => undefined); // awaited below
-  return { plan, graph: g, transport, services, tasks, runs, gate, out, checkpoints };
+  return {
+    plan,
+    graph: g,
+    transport,
+    services,
+    tasks,
+    runs,
+    gate,
+    out,
+    checkpoints,
+  };
 }
 
 /** Checkpoint `id`: triggered at the sources, acknowledged by every task, then completed on every task. */
@@ -249,11 +265,13 @@ async function until(done: () => boolean, what: string): Promise<void> {
  */
 async function flowHeld(job: Job, steps: readonly (readonly [source: number, total: number])[]): Promise<void> {
   job.out.hold();
-  const reduceTasks = (): Task[] => [...job.tasks.values()].filter((t) => t.vertex.operatorIds[0] === 'sum');
+  const taken = (): number => [...job.tasks.values()].filter((t) => t.vertex.operatorIds[0] === 'sum').reduce((n, t) => n + t.recordsIn, 0);
+  // Everything sent so far was taken (a restarted attempt counts what it took again in its replay).
+  const again = taken() - (job.gate.allowed[0] + job.gate.allowed[1]);
   for (const [source, total] of steps) {
     job.gate.allow(source, total);
     const sent = job.gate.allowed[0] + job.gate.allowed[1];
-    await until(() => reduceTasks().reduce((n, t) => n + t.recordsIn, 0) === sent, `the reduce tasks to take ${sent} records`);
+    await until(() => taken() - again === sent, `the reduce tasks to take ${sent} records`);
   }
 }
 
@@ -290,7 +308,10 @@ function expectExactlyOnce(records: readonly Pair[]): void {
   }
   for (let k = 0; k < KEYS; k++) {
     const values = Array.from({ length: N / KEYS }, (_, i) => i * KEYS + k);
-    expect([...(increments.get(k) ?? [])].sort((a, b) => a - b), `key ${k}`).toEqual(values);
+    expect(
+      [...(increments.get(k) ?? [])].sort((a, b) => a - b),
+      `key ${k}`
+    ).toEqual(values);
   }
 }
 
@@ -338,69 +359,113 @@ interface Failover {
   readonly sinkRead: Map<number, unknown>;
 }
 
-/**
- * Runs the job with a failure of reduce task `reduceId` after checkpoint 1 and the skewed
- * flow; the new attempt gets `determinants(job)` as its log (the sink's copy by default).
- */
 interface FailureOptions {
+  /** The new attempt's number (the dead one's is one less). Default 1. */
+  readonly attempt?: number;
+  /** The checkpoint it restores. Default 1. */
+  readonly checkpointId?: number;
+  /** A checkpoint in flight at the failure: aborted on every live task, and stale for the new attempt. */
+  readonly abort?: number;
   /** The new attempt's log, from the sink task (default: the sink's copy). */
   readonly determinantsFor?: (sink: Task) => readonly Determinant[];
-  /**
-   * The sink goes on reading between handing over the determinants and the rewire (as it does
-   * while the coordinator deploys the new attempt): it takes the dead attempt's frames still
-   * in the channel.
-   */
-  readonly sinkReadsAfterHandover?: boolean;
+  /** The sink runs on between handing over the determinants and the rewire (as while the coordinator deploys the new attempt). */
+  readonly sinkGoesOn?: boolean;
 }
 
-async function runWithFailure(reduceId: string, options: FailureOptions = {}): Promise<Failover> {
+/**
+ * Reduce task `reduceId` dies (only it: every other task keeps running and keeps its state);
+ * its new attempt restores the checkpoint with the log the sink kept of it, and the sources
+ * and the sink re-open their channels to it. Then the sink is let go on.
+ */
+async function failTask(job: Job, reduceId: string, options: FailureOptions = {}): Promise<Failover> {
+  const attempt = options.attempt ?? 1;
+  const checkpointId = options.checkpointId ?? 1;
   const determinantsFor = options.determinantsFor ?? ((sink: Task) => sink.determinantsOf(reduceId));
-  const job = startJob();
   const sink = job.tasks.get('out#0')!;
-  await flow(job, PHASES.before);
-  await checkpoint(job, 1);
-  await flow(job, PHASES.after);
-  await flowHeld(job, PHASES.held);
   const sinkHad = job.out.records.length;
 
-  // The reduce task dies (only it: every other task keeps running and keeps its state).
   const old = job.tasks.get(reduceId)!;
   old.cancel();
   await job.runs.get(old);
   expect(old.state).toBe('CANCELED');
   job.runs.delete(old);
+  if (options.abort !== undefined) for (const t of job.tasks.values()) if (t !== old) t.notifyCheckpointAborted(options.abort);
 
-  // What of the dead attempt's output the sink took (the rest is dropped at the rewire).
   const outChannel = job.plan.channels.find((c) => c.sourceTask === reduceId && c.targetTask === 'out#0')!.id;
-  const oldOut = job.transport.channels.get(`${JOB}/0.0/${outChannel}`)!;
-
-  // Its new attempt restores checkpoint 1 and replays the log the sink kept of it.
-  const snapshot = job.checkpoints.of(1, reduceId);
+  const oldOut = job.transport.channels.get(`${JOB}/${attempt - 1}.0/${outChannel}`)!;
+  const snapshot = job.checkpoints.of(checkpointId, reduceId);
   // A copy, as the coordinator gets it: the sink's own copy goes on changing.
   const determinants = [...determinantsFor(sink)];
-  if (options.sinkReadsAfterHandover === true) {
-    expect(oldOut.queued).toBeGreaterThan(0);
+  if (options.sinkGoesOn === true) {
+    // The sink goes on while the new attempt is deployed: it takes all the other reduce task
+    // sent, but not the dead attempt's frames still in its channel (it handed over their log).
+    const queued = oldOut.queued;
+    expect(queued).toBeGreaterThan(0);
     job.out.release();
-    await until(() => oldOut.queued === 0, 'the sink to read the frames left in the channel');
+    const other = [...job.tasks.values()].find((t) => t.vertex.operatorIds[0] === 'sum' && t.id !== reduceId)!;
+    const otherCid = job.plan.channels.find((c) => c.sourceTask === other.id && c.targetTask === 'out#0')!.id;
+    const otherOut = job.transport.channels.get(`${JOB}/0.0/${otherCid}`)!;
+    const sent = (): number => otherOut.sent.reduce((n, f) => n + f.count, 0);
+    await until(
+      () => other.metrics().recordsOut === other.recordsIn && sent() === other.recordsIn && otherOut.queued === 0,
+      'the sink to take the other output'
+    );
+    expect(job.out.records.length).toBeGreaterThan(sinkHad);
+    expect(oldOut.queued).toBe(queued);
   }
+  // What of the dead attempt's output the sink took (the rest is dropped at the rewire).
   const sinkRead = recordsBySeq(oldOut.sent.slice(0, oldOut.sent.length - oldOut.queued));
-  const attempts = Object.fromEntries(job.plan.tasks.map((t) => [t.id, t.id === reduceId ? 1 : 0]));
+
+  const attempts = Object.fromEntries(job.plan.tasks.map((t) => [t.id, t.id === reduceId ? attempt : 0]));
   const restarted = new Task(
-    { jobId: JOB, plan: job.plan, graph: job.graph, taskId: reduceId, attempt: 1, attempts, restore: [snapshot], determinants, staleCheckpointsThrough: 1 },
-    job.services,
+    {
+      jobId: JOB,
+      plan: job.plan,
+      graph: job.graph,
+      taskId: reduceId,
+      attempt,
+      attempts,
+      restore: [snapshot],
+      determinants,
+      staleCheckpointsThrough: options.abort ?? checkpointId,
+    },
+    job.services
   );
   job.tasks.set(reduceId, restarted);
   let replayed = 0;
   const endpoint = job.transport.endpoint;
   for (const t of job.tasks.values()) {
     if (t === restarted || t.vertex.operatorIds[0] === 'sum') continue; // the other reduce task has no channel to it
-    replayed += t.rewire({ [reduceId]: { attempt: 1, endpoint } }, () => endpoint);
+    replayed += t.rewire({ [reduceId]: { attempt, endpoint } }, () => endpoint);
   }
   const run = restarted.run();
   run.catch(() => undefined);
   job.runs.set(restarted, run);
+  job.out.release();
+  return {
+    job,
+    reduceId,
+    determinants,
+    snapshot,
+    replayed,
+    old,
+    restarted,
+    outChannel,
+    sinkHad,
+    sinkRead,
+  };
+}
+
+/** The job with a failure of reduce task `reduceId` after checkpoint 1 and the skewed flow, run to its end. */
+async function runWithFailure(reduceId: string, options: FailureOptions = {}): Promise<Failover> {
+  const job = startJob();
+  await flow(job, PHASES.before);
+  await checkpoint(job, 1);
+  await flow(job, PHASES.after);
+  await flowHeld(job, PHASES.held);
+  const failover = await failTask(job, reduceId, options);
   await finish(job);
-  return { job, reduceId, determinants, snapshot, replayed, old, restarted, outChannel, sinkHad, sinkRead };
+  return failover;
 }
 
 async function runWithoutFailure(): Promise<Job> {
@@ -411,6 +476,18 @@ async function runWithoutFailure(): Promise<Job> {
   await flowHeld(job, PHASES.held);
   await finish(job);
   return job;
+}
+
+/** The new attempt regenerated what the sink had taken from the dead one, record for record, from the checkpoint's sequence number. */
+function expectRegenerated(f: Failover, attempt = 1, ended = true): void {
+  const from = f.snapshot.outputs[f.outChannel];
+  const frames = f.job.transport.channels.get(`${JOB}/${attempt}.0/${f.outChannel}`)!.sent;
+  expect(frames[0].seq).toBe(from);
+  const sent = recordsBySeq(frames);
+  const regenerated = [...f.sinkRead.keys()].filter((seq) => seq >= from);
+  expect(regenerated.length).toBeGreaterThan(0);
+  for (const seq of regenerated) expect(sent.get(seq), `record ${seq}`).toEqual(f.sinkRead.get(seq));
+  if (ended) expect(frames.at(-1)!.kind).toBe('end');
 }
 
 describe('single-task failover of a keyed reduce', () => {
@@ -426,15 +503,15 @@ describe('single-task failover of a keyed reduce', () => {
   for (const reduceId of ['sum#0', 'sum#1']) {
     it(`${reduceId} dies after checkpoint 1: its new attempt replays in the logged order and the sink gets exactly the records of a run without failure`, async () => {
       const baseline = await runWithoutFailure();
-      const { job, determinants, snapshot, replayed, restarted, outChannel, sinkHad, sinkRead } = await runWithFailure(reduceId);
+      const failover = await runWithFailure(reduceId);
+      const { job, determinants, snapshot, replayed, restarted, outChannel, sinkHad, sinkRead } = failover;
 
       // The scenario: the reduce task died with part of its output not at the sink yet; the
       // sink held its log since checkpoint 1, with runs of both inputs.
-      const taken = PHASES.held.at(-1)![1] + PHASES.held.at(-2)![1];
-      expect(sinkHad).toBeLessThan(taken);
+      const sent = PHASES.held.at(-1)![1] + PHASES.held.at(-2)![1];
+      expect(sinkHad).toBeLessThan(sent);
       expect(snapshot.checkpointId).toBe(1);
-      const from = snapshot.outputs[outChannel];
-      expect(Math.max(...sinkRead.keys())).toBeGreaterThan(from); // the sink had records sent after checkpoint 1
+      expect(Math.max(...sinkRead.keys())).toBeGreaterThan(snapshot.outputs[outChannel]); // the sink had records sent after checkpoint 1
       expect(determinants.length).toBeGreaterThan(1);
       expect(determinants[0].n).toBe(snapshot.determinants! + 1);
       expect(new Set(determinants.filter((d) => d.kind === 'order').map((d) => d.input))).toEqual(new Set([0, 1]));
@@ -442,7 +519,7 @@ describe('single-task failover of a keyed reduce', () => {
 
       // Every task finished, the other tasks without restarting.
       expect([...job.tasks.values()].map((t) => `${t.id}:${t.state}:${t.metrics().attempt}`).sort()).toEqual(
-        job.plan.tasks.map((t) => `${t.id}:FINISHED:${t.id === reduceId ? 1 : 0}`).sort(),
+        job.plan.tasks.map((t) => `${t.id}:FINISHED:${t.id === reduceId ? 1 : 0}`).sort()
       );
       expect(job.checkpoints.declined).toEqual([]);
 
@@ -454,29 +531,102 @@ describe('single-task failover of a keyed reduce', () => {
       expect(job.out.records).toHaveLength(N);
       expectExactlyOnce(job.out.records);
 
-      // The rerun regenerated what the sink had taken from the dead attempt, record for record,
-      // from the sequence number saved in checkpoint 1 (the sink dropped those as duplicates).
-      const newFrames = job.transport.channels.get(`${JOB}/1.0/${outChannel}`)!.sent;
-      expect(newFrames[0].seq).toBe(from);
-      const sent1 = recordsBySeq(newFrames);
-      const regenerated = [...sinkRead.keys()].filter((seq) => seq >= from);
-      expect(regenerated.length).toBeGreaterThan(0);
-      for (const seq of regenerated) expect(sent1.get(seq), `record ${seq}`).toEqual(sinkRead.get(seq));
-      // It went on after the replay, and ended its output.
+      // The rerun regenerated what the sink had taken from the dead attempt, record for record
+      // (the sink dropped those as duplicates), then went on and ended its output.
+      expectRegenerated(failover);
+      const sent1 = recordsBySeq(job.transport.channels.get(`${JOB}/1.0/${outChannel}`)!.sent);
       expect(Math.max(...sent1.keys())).toBeGreaterThan(Math.max(...sinkRead.keys()));
-      expect(newFrames.at(-1)!.kind).toBe('end');
       expect(restarted.metrics().recordsIn).toBeGreaterThan(0);
     });
   }
 
-  it('the sink reads what is left of the dead attempt after handing over its determinants: still exactly once', async () => {
-    const { job, sinkRead, snapshot, outChannel } = await runWithFailure('sum#0', { sinkReadsAfterHandover: true });
-    const sent1 = recordsBySeq(job.transport.channels.get(`${JOB}/1.0/${outChannel}`)!.sent);
-    for (const seq of [...sinkRead.keys()].filter((s) => s >= snapshot.outputs[outChannel])) expect(sent1.get(seq), `record ${seq}`).toEqual(sinkRead.get(seq));
+  it('the sink runs on while the new attempt is deployed: it reads nothing more of the dead attempt, whose log it handed over; still exactly once', async () => {
+    const failover = await runWithFailure('sum#0', { sinkGoesOn: true });
+    const { job } = failover;
+    expectRegenerated(failover);
     expect(sorted(job.out.final())).toEqual(sorted(expectedSums()));
     expect(job.out.records).toHaveLength(N);
     expectExactlyOnce(job.out.records);
   });
+
+  it('the same task dies twice: the second attempt restores checkpoint 2 (taken after the first recovery) and continues the log', async () => {
+    const job = startJob();
+    await flow(job, PHASES.before);
+    await checkpoint(job, 1);
+    await flow(job, PHASES.after);
+    await flowHeld(job, PHASES.held);
+    const first = await failTask(job, 'sum#1', { attempt: 1, checkpointId: 1 });
+    // Recovered: everything sent so far reaches the sink, and the next checkpoint includes the new attempt.
+    await job.out.reach(job.gate.allowed[0] + job.gate.allowed[1]);
+    await checkpoint(job, 2);
+    const s2 = job.checkpoints.of(2, 'sum#1');
+    expect(s2.determinants!).toBeGreaterThan(first.snapshot.determinants!);
+    await flow(job, [
+      [0, 240],
+      [1, 328],
+    ]);
+    await flowHeld(job, [
+      [1, 360],
+      [0, 272],
+      [1, 376],
+    ]);
+    const second = await failTask(job, 'sum#1', {
+      attempt: 2,
+      checkpointId: 2,
+    });
+    await finish(job);
+
+    expect(second.snapshot).toBe(s2);
+    expect(second.determinants.length).toBeGreaterThan(0);
+    expect(second.determinants[0].n).toBe(s2.determinants! + 1);
+    expect(job.tasks.get('sum#1')!.metrics().attempt).toBe(2);
+    expect([...job.tasks.values()].every((t) => t.state === 'FINISHED')).toBe(true);
+    expect(job.checkpoints.declined).toEqual([]);
+    expectRegenerated(first, 1, false); // it died too
+    expectRegenerated(second, 2);
+    expect(sorted(job.out.final())).toEqual(sorted(expectedSums()));
+    expect(job.out.records).toHaveLength(N);
+    expectExactlyOnce(job.out.records);
+  });
+
+  for (const aborted of [true, false]) {
+    it(`a checkpoint not completed at the failure, ${
+      aborted ? 'aborted: the replay skips its barriers' : 'not known to the new attempt: it declines it when its replay meets the barrier'
+    }`, async () => {
+      const job = startJob();
+      await flow(job, PHASES.before);
+      await checkpoint(job, 1);
+      await flow(job, PHASES.after.slice(0, 2));
+      // Checkpoint 2 is taken by every task but never completes.
+      for (const t of job.tasks.values()) if (t.vertex.operatorIds[0] === 'src') t.triggerCheckpoint(2, 0);
+      job.gate.wake();
+      await job.checkpoints.done(2).promise;
+      // Records after barrier 2 reach the sink, then more are under way when sum#0 dies.
+      await flow(job, PHASES.after.slice(2));
+      await flowHeld(job, PHASES.held);
+      const failover = await failTask(job, 'sum#0', {
+        attempt: 1,
+        checkpointId: 1,
+        abort: aborted ? 2 : undefined,
+      });
+      await finish(job);
+
+      // The log the sink handed over spans barrier 2: the replay crossed it.
+      const s2 = job.checkpoints.of(2, 'sum#0');
+      expect(failover.snapshot.checkpointId).toBe(1);
+      expect(failover.determinants[0].n).toBe(failover.snapshot.determinants! + 1);
+      expect(failover.determinants.at(-1)!.n).toBeGreaterThan(s2.determinants!);
+      expect(Math.max(...failover.sinkRead.keys())).toBeGreaterThanOrEqual(s2.outputs[failover.outChannel]);
+      expect(job.checkpoints.declined).toEqual(aborted ? [] : ['sum#0:2:the task is replaying its determinant log after a recovery']);
+      expect([...job.tasks.values()].every((t) => t.state === 'FINISHED')).toBe(true);
+      expectRegenerated(failover);
+      // The new attempt forwarded no barrier of the aborted checkpoint.
+      expect(job.transport.channels.get(`${JOB}/1.0/${failover.outChannel}`)!.sent.some((f) => f.kind === 'barrier')).toBe(false);
+      expect(sorted(job.out.final())).toEqual(sorted(expectedSums()));
+      expect(job.out.records).toHaveLength(N);
+      expectExactlyOnce(job.out.records);
+    });
+  }
 
   it('without the determinants the rerun takes its inputs in another order: the sink would get inconsistent records (what the log prevents)', async () => {
     const { job, snapshot, outChannel, sinkRead } = await runWithFailure('sum#0', { determinantsFor: () => [] });

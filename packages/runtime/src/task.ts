@@ -757,12 +757,18 @@ export class Task implements SourceHost {
     return this.deployment.plan.edges.find((e) => e.id === c.edgeId)!;
   }
 
-  /** The determinant log this task holds of upstream task `taskId` (entries since the last completed checkpoint). */
+  /**
+   * The determinant log this task holds of upstream task `taskId` (entries since the last
+   * completed checkpoint), for its recovery: from now on, until rewire() re-opens them, the
+   * channels from `taskId` are not read (a frame of the dead attempt read after this would
+   * hold records whose determinants the new attempt does not get).
+   */
   determinantsOf(taskId: string): readonly Determinant[] {
     const indexes: number[] = [];
     this.inputChannels.forEach((c, i) => {
       if (c.sourceTask === taskId) indexes.push(i);
     });
+    this.gate.hold(indexes);
     return this.gate.determinantsOf(indexes);
   }
 

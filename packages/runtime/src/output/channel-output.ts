@@ -29,6 +29,11 @@ export class ChannelOutput {
   readonly limitBytes: number;
   /** Counted in the owner's `blocked`. */
   private over = false;
+  /**
+   * The receiver closed the channel (its task failed or was cancelled for a recovery): frames
+   * wait, kept, for the rewire to its next attempt (only with a replay buffer).
+   */
+  private detached = false;
 
   constructor(
     public id: string,
@@ -39,6 +44,16 @@ export class ChannelOutput {
     readonly replay: ReplayBuffer | null = null,
   ) {
     this.limitBytes = replay === null ? 0 : Math.floor(replay.maxBytes / 2);
+  }
+
+  private trySend(frame: Frame): boolean {
+    try {
+      return this.sender.trySend(frame);
+    } catch (e) {
+      if (this.replay === null || (e as { code?: string }).code !== 'TRANSPORT_CLOSED') throw e;
+      this.detached = true;
+      return false;
+    }
   }
 
   private updateOver(): void {
@@ -87,6 +102,7 @@ export class ChannelOutput {
     this.sender = sender;
     this.id = id;
     this.closed = false;
+    this.detached = false;
     try {
       old.close();
     } catch {
@@ -119,12 +135,12 @@ export class ChannelOutput {
 
   private send(frame: Frame): void {
     const size = this.replay !== null ? this.replay.add(frame) : 0;
-    if (this.queuedFrames === 0 && this.sender.trySend(frame)) return;
+    if (this.queuedFrames === 0 && !this.detached && this.trySend(frame)) return;
     this.outbox.push(frame);
     this.owner.queuedFrames++;
     this.queuedBytes += size;
     this.updateOver();
-    if (!this.pumping) void this.pump();
+    if (!this.pumping && !this.detached) void this.pump();
   }
 
   private async pump(): Promise<void> {
@@ -134,22 +150,26 @@ export class ChannelOutput {
       while (this.queuedFrames > 0 && !this.owner.stopped) {
         await this.sender.whenWritable();
         if (this.owner.stopped) break; // cancelled while waiting: send nothing more
-        while (this.queuedFrames > 0 && this.sender.trySend(this.outbox[this.outboxHead])) {
+        while (this.queuedFrames > 0 && this.trySend(this.outbox[this.outboxHead])) {
           if (this.limitBytes > 0) this.queuedBytes -= estimateFrameBytes(this.outbox[this.outboxHead]);
           this.outbox[this.outboxHead++] = undefined as unknown as Frame;
           this.owner.queuedFrames--;
         }
         this.updateOver();
+        if (this.detached) break;
       }
     } catch (e) {
       this.owner.fail(e);
     } finally {
-      // Frames left here (stopped or failed) are dropped: keep the task-wide count true.
-      this.owner.queuedFrames -= this.queuedFrames;
-      this.outbox = [];
-      this.outboxHead = 0;
-      this.queuedBytes = 0;
-      this.updateOver();
+      // Frames left here (stopped or failed) are dropped: keep the task-wide count true. A
+      // detached channel keeps them for its rewire.
+      if (!this.detached || this.owner.stopped) {
+        this.owner.queuedFrames -= this.queuedFrames;
+        this.outbox = [];
+        this.outboxHead = 0;
+        this.queuedBytes = 0;
+        this.updateOver();
+      }
       this.pumping = false;
       this.owner.pumpDone();
     }
