@@ -158,6 +158,8 @@ export class Worker {
     job.endpoints = { ...job.endpoints, ...message.endpoints };
     const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
     const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
+    // The job's old tasks may have ended (and dropped the job) while the snapshots were read.
+    if (this.jobs.get(message.jobId) !== job) this.jobs.set(message.jobId, job);
     const services = {
       transport: this.transport!,
       endpointOf: (taskId: string) => message.endpoints[taskId],
@@ -211,7 +213,11 @@ export class Worker {
 
   private async runTask(jobId: string, task: Task, plan: ExecutionPlan): Promise<void> {
     const report = (state: 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void => {
-      this.control?.push('coordinator', { type: 'task-state', jobId, taskId: task.id, attempt: task.metrics().attempt, state, error, metrics: task.metrics() });
+      try {
+        this.control?.push('coordinator', { type: 'task-state', jobId, taskId: task.id, attempt: task.metrics().attempt, state, error, metrics: task.metrics() });
+      } catch (e) {
+        if (!this.stopped) this.logger.warn({ jobId, taskId: task.id, state, err: e }, 'reporting a task state failed');
+      }
     };
     report('RUNNING');
     try {

@@ -576,7 +576,12 @@ export class Task implements SourceHost {
     if (this.lingerTimer !== undefined || this.outputs.channels.length === 0) return;
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = undefined;
-      this.outputs.flushAll();
+      // A send failing here must fail the task (through its loop), not the process.
+      try {
+        this.outputs.flushAll();
+      } catch (e) {
+        this.outputs.fail(e);
+      }
     }, this.lingerMs);
   }
 
