@@ -24,13 +24,13 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { Pull, Push } from 'zeromq';
+import { api, children, clusterCli, startCli, stopChildren, track, waitForLine } from './child-processes.mjs';
 import { SEED, corpusPath, dataDir, ensureCorpus, fmt, machineInfo, mb } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const selfPath = fileURLToPath(import.meta.url);
 const resultsPath = join(dataDir, 'cluster-results.json');
 const jobPath = join(dataDir, 'cluster-word-count-job.mjs');
-const clusterCli = join(here, '..', 'apps', 'cluster', 'dist', 'cli.js');
 const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 3);
 const PARALLELISM = 2;
 const WORKERS = 2;
@@ -130,44 +130,10 @@ async function rawReceiver() {
 // Main process: children, corpus, cluster side, raw side.
 // ---------------------------------------------------------------------------------------------
 
-/** Every child process started by this run, so that all of them are stopped at the end. */
-const children = new Set();
-
-function track(child, name) {
-  const entry = { child, name, stdout: '', stderr: '' };
-  entry.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.on('error', () => {});
-  child.stdout?.on('data', (d) => (entry.stdout = (entry.stdout + d.toString()).slice(-20_000)));
-  child.stderr?.on('data', (d) => (entry.stderr = (entry.stderr + d.toString()).slice(-20_000)));
-  children.add(entry);
-  void entry.exited.then(() => children.delete(entry));
-  return entry;
-}
-
-/** SIGTERM, then SIGKILL after 5 s, for every child still running. */
-async function stopChildren() {
-  await Promise.all(
-    [...children].map(async (e) => {
-      if (e.child.exitCode !== null || e.child.signalCode !== null) return;
-      try {
-        e.child.kill('SIGTERM');
-      } catch {}
-      const timer = setTimeout(() => {
-        log(`${e.name} (pid ${e.child.pid}) ignored SIGTERM for 5 s: SIGKILL`);
-        try {
-          e.child.kill('SIGKILL');
-        } catch {}
-      }, 5000);
-      await e.exited;
-      clearTimeout(timer);
-    }),
-  );
-}
-
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
     log(`${sig}: stopping ${children.size} child process(es)`);
-    void stopChildren().finally(() => process.exit(130));
+    void stopChildren(undefined, log).finally(() => process.exit(130));
   });
 }
 
@@ -182,41 +148,6 @@ function cpuSecondsOf(pid) {
     return undefined;
   }
 }
-
-/**
- * Resolves with the first stdout line of a child matching the pattern (also a line printed before
- * this call: the output is kept); rejects if the child exits first.
- */
-function waitForLine(entry, pattern, timeoutMs = 30_000) {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      for (const line of entry.stdout.split('\n')) {
-        const m = pattern.exec(line);
-        if (m !== null) {
-          finish();
-          resolve(m);
-          return;
-        }
-      }
-    };
-    const finish = () => {
-      clearTimeout(timer);
-      entry.child.stdout.off('data', check);
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`${entry.name}: no line matching ${pattern} within ${timeoutMs} ms; stderr: ${entry.stderr.slice(-2000)}`));
-    }, timeoutMs);
-    entry.child.stdout.on('data', check);
-    void entry.exited.then(({ code, signal }) => {
-      finish();
-      reject(new Error(`${entry.name} exited (${code ?? signal}) before printing ${pattern}; stderr: ${entry.stderr.slice(-2000)}`));
-    });
-    check();
-  });
-}
-
-// --- 1. Mobius cluster --------------------------------------------------------------------------
 
 function writeJobFile() {
   // The seed word count (examples/word-count/word-count.ts) with a sink that only counts. It lives
@@ -243,27 +174,6 @@ await ctx.execute('cluster_word_count');
   );
 }
 
-function startCli(name, args, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, clusterCli, ...args], {
-    cwd: here,
-    env: { ...process.env, MOBIUS_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return track(child, name);
-}
-
-async function api(url, token, method, path, body) {
-  const res = await fetch(new URL(path, url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const parsed = text === '' ? undefined : JSON.parse(text);
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)}`);
-  return parsed;
-}
-
 /** Starts the coordinator and the workers; returns run(round), which runs the job once. */
 async function startCluster(expectedWords) {
   if (!existsSync(clusterCli)) throw new Error(`${clusterCli} is missing: build it first (npx turbo run build --filter=mobius-cluster)`);
@@ -276,7 +186,7 @@ async function startCluster(expectedWords) {
   log(`cluster: coordinator pid ${coordinator.child.pid} ready: ${url} control ${control}`);
   const workerNodeArgs = (process.env.BENCH_CLUSTER_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const workers = [];
-  for (let i = 0; i < WORKERS; i++) workers.push(startCli(`worker ${i + 1}`, ['worker', '--coordinator', control, '--token', token], workerNodeArgs));
+  for (let i = 0; i < WORKERS; i++) workers.push(startCli(`worker ${i + 1}`, ['worker', '--coordinator', control, '--token', token], { nodeArgs: workerNodeArgs }));
   for (const w of workers) {
     const [, id, endpoint] = await waitForLine(w, /mobius worker (\S+) ready: (\S+)/);
     log(`cluster: worker ${id} (pid ${w.child.pid}) ready: ${endpoint}`);
@@ -455,7 +365,7 @@ async function main() {
   }
   await raw.stop();
   log(`stopping the coordinator and the workers`);
-  await stopChildren();
+  await stopChildren(undefined, log);
   if (expectedWords === undefined && clusterRuns[0].words !== rawRuns[0].words) {
     throw new Error(`the cluster counted ${clusterRuns[0].words} words, the raw side ${rawRuns[0].words}`);
   }
@@ -519,6 +429,6 @@ if (process.argv[2] === 'raw-receiver') {
     console.error(`[cluster-bench] failed: ${e instanceof Error ? e.stack : String(e)}`);
     for (const c of children) if (c.stderr) console.error(`[cluster-bench] ${c.name} stderr (tail):\n${c.stderr.slice(-3000)}`);
   } finally {
-    await stopChildren();
+    await stopChildren(undefined, log);
   }
 }

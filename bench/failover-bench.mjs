@@ -36,10 +36,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { api, clusterCli, startCli as startChild, stopChildren as stopTracked, track, waitForLine, children } from './child-processes.mjs';
 import { dataDir, fmt, machineInfo } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const clusterCli = join(here, '..', 'apps', 'cluster', 'dist', 'cli.js');
 const corpusGenerator = join(here, '..', 'examples', 'word-count', 'make-corpus.mjs');
 const resultsPath = join(dataDir, 'failover-results.json');
 // Under bench/.data (git-ignored), where `import 'mobius'` resolves for the job module.
@@ -100,47 +100,15 @@ class StalledRun extends Error {}
 
 const log = (msg) => console.log(`[failover-bench] ${msg}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** With BENCH_FAILOVER_DEBUG, children log at info (or BENCH_FAILOVER_LOG_LEVEL) and their whole stderr is kept. */
+const startCli = (name, args) =>
+  startChild(name, args, { logLevel: DEBUG_DIR !== undefined ? (process.env.BENCH_FAILOVER_LOG_LEVEL ?? 'info') : 'warn', fullStderr: DEBUG_DIR !== undefined });
+const stopChildren = (entries) => stopTracked(entries, log);
 const secs = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: every one is tracked and stopped at the end.
 // ---------------------------------------------------------------------------------------------
-
-const children = new Set();
-
-function track(child, name) {
-  const entry = { child, name, stdout: '', stderr: '', fullStderr: '' };
-  entry.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.on('error', () => {});
-  child.stdout?.on('data', (d) => (entry.stdout = (entry.stdout + d.toString()).slice(-20_000)));
-  child.stderr?.on('data', (d) => {
-    entry.stderr = (entry.stderr + d.toString()).slice(-20_000);
-    if (DEBUG_DIR !== undefined) entry.fullStderr += d.toString();
-  });
-  children.add(entry);
-  void entry.exited.then(() => children.delete(entry));
-  return entry;
-}
-
-/** SIGTERM, then SIGKILL after 5 s, for every child (or the given ones) still running. */
-async function stopChildren(entries = [...children]) {
-  await Promise.all(
-    entries.map(async (e) => {
-      if (e.child.exitCode !== null || e.child.signalCode !== null) return;
-      try {
-        e.child.kill('SIGTERM');
-      } catch {}
-      const timer = setTimeout(() => {
-        log(`${e.name} (pid ${e.child.pid}) ignored SIGTERM for 5 s: SIGKILL`);
-        try {
-          e.child.kill('SIGKILL');
-        } catch {}
-      }, 5000);
-      await e.exited;
-      clearTimeout(timer);
-    }),
-  );
-}
 
 function removeTmp() {
   try {
@@ -157,57 +125,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
       .then(removeTmp)
       .finally(() => process.exit(130));
   });
-}
-
-/** Resolves with the first stdout line of a child matching the pattern; rejects if it exits first. */
-function waitForLine(entry, pattern, timeoutMs = 30_000) {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      for (const line of entry.stdout.split('\n')) {
-        const m = pattern.exec(line);
-        if (m !== null) {
-          finish();
-          resolve(m);
-          return;
-        }
-      }
-    };
-    const finish = () => {
-      clearTimeout(timer);
-      entry.child.stdout.off('data', check);
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`${entry.name}: no line matching ${pattern} within ${timeoutMs} ms; stderr: ${entry.stderr.slice(-2000)}`));
-    }, timeoutMs);
-    entry.child.stdout.on('data', check);
-    void entry.exited.then(({ code, signal }) => {
-      finish();
-      reject(new Error(`${entry.name} exited (${code ?? signal}) before printing ${pattern}; stderr: ${entry.stderr.slice(-2000)}`));
-    });
-    check();
-  });
-}
-
-function startCli(name, args) {
-  const child = spawn(process.execPath, [clusterCli, ...args], {
-    cwd: here,
-    env: { ...process.env, MOBIUS_LOG_LEVEL: DEBUG_DIR !== undefined ? (process.env.BENCH_FAILOVER_LOG_LEVEL ?? 'info') : 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return track(child, name);
-}
-
-async function api(url, token, method, path, body) {
-  const res = await fetch(new URL(path, url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const parsed = text === '' ? undefined : JSON.parse(text);
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)}`);
-  return parsed;
 }
 
 // ---------------------------------------------------------------------------------------------
