@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InsufficientSlotsError, MobiusError, type CheckpointMetadata, type ControlMessage, type Determinant, type Logger, type TaskMetrics } from '@mobius/interface';
+import { InsufficientSlotsError, MobiusError, longestDeterminants, type CheckpointMetadata, type ControlMessage, type Determinant, type Logger, type TaskMetrics } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { CheckpointCoordinator, FsCheckpointStore, compactCheckpoint, planRecovery, snapshotsToRestore, type RecoveryDecision, type RecoveryEventHandle } from '@mobius/failover';
 import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
@@ -374,15 +374,13 @@ export class Coordinator {
     await Promise.all(
       decision.tasks.map(async (taskId) => {
         const holders = new Set(job.plan.channels.filter((c) => c.sourceTask === taskId && !rollback.has(c.targetTask)).map((c) => job.tasks.get(c.targetTask)!.workerId));
-        let best: readonly Determinant[] = [];
+        const copies: (readonly Determinant[])[] = [];
         for (const w of holders) {
           if (!this.workers.has(w)) continue;
           const reply = await this.control!.request(w, { type: 'get-determinants', jobId: job.id, taskId }, 10_000).catch(() => undefined);
-          if (reply?.type !== 'determinants') continue;
-          const list = reply.entries;
-          if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
+          if (reply?.type === 'determinants') copies.push(reply.entries);
         }
-        determinants.set(taskId, best);
+        determinants.set(taskId, longestDeterminants(copies));
       }),
     );
     // New attempts, on live workers with a free slot.

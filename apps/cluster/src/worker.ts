@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckpointListener, ControlMessage, Determinant, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
+import { longestDeterminants } from '@mobius/interface';
+import type { CheckpointListener, ControlMessage, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
@@ -110,12 +111,7 @@ export class Worker {
 
   private async handleRequest(message: ControlMessage): Promise<ControlMessage> {
     if (message.type === 'get-determinants') {
-      let best: readonly Determinant[] = [];
-      for (const t of this.allTasks(message.jobId)) {
-        const list = t.determinantsOf(message.taskId);
-        if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
-      }
-      return { type: 'determinants', entries: best };
+      return { type: 'determinants', entries: longestDeterminants(this.allTasks(message.jobId).map((t) => t.determinantsOf(message.taskId))) };
     }
     if (message.type === 'get-replay-status') {
       return { type: 'replay-status', unreplayable: this.allTasks(message.jobId).flatMap((t) => t.unreplayableOutputs()) };

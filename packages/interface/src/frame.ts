@@ -73,3 +73,15 @@ export function isDeterminant(v: unknown): v is Determinant {
   const d = v as Record<string, unknown>;
   return isCount(d.n) && typeof d.kind === 'string' && DETERMINANT_KINDS.has(d.kind) && isCount(d.input) && isCount(d.count) && typeof d.value === 'number';
 }
+
+/**
+ * The longest of several copies of one task's determinant log (the one reaching the highest
+ * position): copies held by different downstream tasks are prefixes of the same log.
+ */
+export function longestDeterminants(copies: Iterable<readonly Determinant[]>): readonly Determinant[] {
+  let best: readonly Determinant[] = [];
+  for (const list of copies) {
+    if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
+  }
+  return best;
+}

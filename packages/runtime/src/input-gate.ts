@@ -1,4 +1,4 @@
-import { MobiusError, makeFrame, type ChannelReceiver, type Determinant, type Frame } from '@mobius/interface';
+import { MobiusError, longestDeterminants, makeFrame, type ChannelReceiver, type Determinant, type Frame } from '@mobius/interface';
 import { DeterminantCopy } from './failover/determinant-log.js';
 import { Signal } from './signal.js';
 
@@ -277,12 +277,7 @@ export class InputGate {
 
   /** The determinant entries held of the upstream task of channels `indexes` (the longest copy). */
   determinantsOf(indexes: readonly number[]): readonly Determinant[] {
-    let best: readonly Determinant[] = [];
-    for (const i of indexes) {
-      const list = this.determinants?.[i].list() ?? [];
-      if (list.length > 0 && (best.length === 0 || list[list.length - 1].n > best[best.length - 1].n)) best = list;
-    }
-    return best;
+    return longestDeterminants(indexes.map((i) => this.determinants?.[i].list() ?? []));
   }
 
   whenReadable(): Promise<void> {
