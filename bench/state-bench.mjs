@@ -9,7 +9,8 @@
 // Parts 1 and 2 alternate their two sides and report the best of each; every side is checked.
 //
 // Usage: node --expose-gc state-bench.mjs   (npm run bench runs it after the other two)
-// Env: BENCH_STATE_ROUNDS (default 3: rounds of parts 1 and 2), BENCH_STATE_PARTS (default
+// Env: BENCH_STATE_ROUNDS (rounds of parts 1 and 2; default 5 for part 1, whose two sides
+//      differ by less than the machine's noise between runs, and 3 for part 2), BENCH_STATE_PARTS (default
 //      "1,2,3"), BENCH_STATE_KEYS (default 1000000: keys of part 3, 1 KiB each),
 //      BENCH_STATE_RESTORES (default 2: restores, and memory snapshots, of part 3; the best
 //      counts), BENCH_CORPUS_BYTES (as for the word-count benchmark),
@@ -27,6 +28,7 @@ const selfPath = fileURLToPath(import.meta.url);
 const resultsPath = join(dataDir, 'state-results.json');
 const ckptDir = join(dataDir, 'ckpt');
 const restoreDir = join(dataDir, 'state-restore');
+const CKPT_ROUNDS = Number(process.env.BENCH_STATE_ROUNDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_STATE_ROUNDS ?? 3);
 const PARTS = new Set((process.env.BENCH_STATE_PARTS ?? '1,2,3').split(',').map((s) => s.trim()));
 const RESTORE_KEYS = Number(process.env.BENCH_STATE_KEYS ?? 1_000_000);
@@ -134,7 +136,7 @@ async function partCheckpoints(StreamingContext) {
   await ensureCorpus();
   const fileBytes = statSync(corpusPath).size;
   log(`part 1: word count over ${relative(process.cwd(), corpusPath) || corpusPath} (${mb(fileBytes)} MiB), p=1, memory backend, counting sink`);
-  log(`part 1: checkpoints every 1000 ms into ${relative(process.cwd(), ckptDir)} (retained 1000) against none, best of ${ROUNDS}, alternating`);
+  log(`part 1: checkpoints every 1000 ms into ${relative(process.cwd(), ckptDir)} (retained 1000) against none, best of ${CKPT_ROUNDS}, alternating`);
   const probe = await instrumentCheckpoints();
   const sides = [
     { id: 'none', name: 'no checkpoints', checkpoints: false },
@@ -142,7 +144,7 @@ async function partCheckpoints(StreamingContext) {
   ];
   const runs = [];
   let reference;
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < CKPT_ROUNDS; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
       global.gc();
@@ -157,7 +159,7 @@ async function partCheckpoints(StreamingContext) {
         extra = `, ${r.checkpoints.count} checkpoints completed (largest ${mb(r.checkpoints.largestBytes)} MiB)`;
         if (inCheckpoint) extra += `, tasks in checkpoint() ${inCheckpoint.ms} ms over ${inCheckpoint.calls} calls`;
       }
-      log(`part 1: round ${round + 1}/${ROUNDS} ${side.name.padEnd(21)} ${fmt(r.records)} words in ${secs(r.ms)} s = ${fmt(rate).padStart(10)} words/s, CPU ${r.cpuSeconds.toFixed(2)} s${extra}`);
+      log(`part 1: round ${round + 1}/${CKPT_ROUNDS} ${side.name.padEnd(21)} ${fmt(r.records)} words in ${secs(r.ms)} s = ${fmt(rate).padStart(10)} words/s, CPU ${r.cpuSeconds.toFixed(2)} s${extra}`);
       reference ??= { records: r.records, sunk: r.sunk };
       if (r.records !== reference.records || r.sunk !== reference.sunk) {
         throw new Error(`part 1: ${side.name} saw ${r.records} words / ${r.sunk} sink records, expected ${reference.records} / ${reference.sunk}`);
@@ -542,7 +544,7 @@ async function main() {
   const machine = machineInfo();
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}`);
   const { StreamingContext } = await import('mobius');
-  const results = { benchmark: 'state', date: new Date().toISOString(), machine, rounds: ROUNDS };
+  const results = { benchmark: 'state', date: new Date().toISOString(), machine, rounds: { checkpoints: CKPT_ROUNDS, backends: ROUNDS } };
   try {
     if (PARTS.has('1')) results.checkpoints = await partCheckpoints(StreamingContext);
     if (PARTS.has('2')) results.backends = await partBackends(StreamingContext);
@@ -558,7 +560,7 @@ async function main() {
   const c = results.checkpoints;
   if (c) {
     console.log('');
-    console.log(`1. Word count (${fmt(c.words)} words, p=1, memory backend, counting sink), best of ${ROUNDS}:`);
+    console.log(`1. Word count (${fmt(c.words)} words, p=1, memory backend, counting sink), best of ${CKPT_ROUNDS}:`);
     console.log(`   no checkpoints          ${fmt(c.none.bestRecordsPerSec).padStart(11)} words/s  (${c.none.bestSeconds.toFixed(2)} s)`);
     console.log(`   checkpoint every 1 s    ${fmt(c.ckpt.bestRecordsPerSec).padStart(11)} words/s  (${c.ckpt.bestSeconds.toFixed(2)} s, ${c.ckpt.checkpointsCompleted} checkpoints completed, largest ${mb(c.ckpt.largestCheckpointBytes)} MiB)`);
     console.log(`   ratio with/without: ${c.ratio.toFixed(3)} (target >= 0.95)${c.ratio >= 0.95 ? '' : '  BELOW TARGET'}`);

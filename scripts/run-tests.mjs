@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every package's tests through turbo (builds first), then prints one summary line
+// Type-checks (lint: tsc --noEmit, test files included) and runs every package's tests through
+// turbo (builds first), then prints one summary line
 // "N passed, N failed" from the vitest JSON reports, so CI can read the outcome.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ const folders = ['packages', 'apps']
 for (const dir of folders) rmSync(join(dir, '.test-results'), { recursive: true, force: true });
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', ...process.argv.slice(2)], { stdio: 'inherit', env, cwd: root });
+const turbo = spawnSync('npx', ['turbo', 'run', 'lint', 'test', '--concurrency=2', '--continue', ...process.argv.slice(2)], { stdio: 'inherit', env, cwd: root });
 
 let passed = 0;
 let failed = 0;

@@ -1,5 +1,6 @@
 import type { KeyGroupRange, StateKey, StateSnapshot, TaskStateBackend } from '@mobius/interface';
 import { keyGroupOf, keyGroupRangeFor, normalizeKey } from '@mobius/planner';
+import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from './memory-state-backend.js';
 
@@ -234,5 +235,39 @@ describe('MemoryStateBackend: snapshot and restore', () => {
     const store = one.keyed<string>('s');
     expect(store.size()).toBe(KEYS.length);
     for (const k of KEYS) expect(store.get(k)).toBe(`v-${String(k)}`);
+  });
+
+  it('restores version-1 groups (a [key, value] list per store name) written by earlier releases', async () => {
+    const groups = new Map<number, Uint8Array>();
+    for (const k of KEYS) {
+      const g = kg(k);
+      if (!groups.has(g)) groups.set(g, serialize({ count: KEYS.filter((x) => kg(x) === g).map((x) => [x, `old-${String(x)}`]), v: [] }));
+    }
+    const snap: StateSnapshot = { backend: 'memory', operatorId: 'reduce-3', checkpointId: 1, keyGroups: ALL, groups };
+    const state = taskState(0, ALL);
+    await state.restore([snap]);
+    const store = state.keyed<string>('count');
+    expect(store.size()).toBe(KEYS.length);
+    for (const k of KEYS) expect(store.get(k)).toBe(`old-${String(k)}`);
+    expect(state.keyed('v').size()).toBe(0);
+  });
+
+  it('a key whose group lies outside the task range (operator state of another task after a rescale) is kept in its own group', async () => {
+    const state = new MemoryStateBackend().create({
+      jobId: 'job-1',
+      operatorId: 'op',
+      taskIndex: 0,
+      maxParallelism: 8,
+      keyGroups: { start: 0, end: 3 },
+      keyGroupOf: (key) => (key === 'foreign' ? 6 : 2),
+    });
+    state.keyed<number>('s').put('mine', 1);
+    state.keyed<number>('s').put('foreign', 2);
+    const snap = await state.snapshot(1);
+    expect([...snap.groups.keys()].sort()).toEqual([2, 6]);
+    const other = new MemoryStateBackend().create({ jobId: 'job-1', operatorId: 'op', taskIndex: 1, maxParallelism: 8, keyGroups: { start: 4, end: 7 }, keyGroupOf: () => 6 });
+    await other.restore([snap]);
+    expect(other.keyed<number>('s').get('foreign')).toBe(2);
+    expect(other.keyed<number>('s').get('mine')).toBeUndefined();
   });
 });

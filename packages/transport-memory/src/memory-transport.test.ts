@@ -170,7 +170,7 @@ describe('MemoryTransport: delivery', () => {
       makeFrame('c', 'data', 0, ['x', 'y']),
       makeFrame('c', 'barrier', 2, null, { checkpointId: 1, timestamp: 5, type: 'checkpoint' }),
       makeFrame('c', 'watermark', 2, null, null, 100),
-      makeFrame('c', 'determinants', 2, null, null, null, [{ input: 0, count: 3 }]),
+      makeFrame('c', 'determinants', 2, null, null, null, [{ n: 0, kind: 'order', input: 0, count: 3, value: 0 }]),
       makeFrame('c', 'end', 2, null),
     ];
     for (const f of frames) tx.trySend(f);
