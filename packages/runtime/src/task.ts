@@ -576,6 +576,8 @@ export class Task implements SourceHost {
     if (this.lingerTimer !== undefined || this.outputs.channels.length === 0) return;
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = undefined;
+      // A cancelled task sends nothing more (its channels may already be closed).
+      if (this.outputs.stopped) return;
       // A send failing here must fail the task (through its loop), not the process.
       try {
         this.outputs.flushAll();
