@@ -110,6 +110,48 @@ describe('single-task failover on a coordinator and four workers: only the faile
     });
   }
 
+  it('a worker paused with SIGSTOP (alive, silent) is declared lost and its tasks recover single-task; when it resumes, its stale attempts are fenced (cancelled) and the results stay exact', async () => {
+    const c = await startJob('paused', { lines: 12, everyMs: 10 });
+    let paused: number | undefined;
+    try {
+      const current = await job(c.cluster.api, c.id);
+      const holders = [...new Set(current.tasks.filter((t) => role(t) === 'reduce').map((t) => t.workerId))];
+      const victim = holders[0];
+      const workers = (await c.cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
+      paused = workers.find((w) => w.id === victim)!.pid;
+      const before = await job(c.cluster.api, c.id);
+      process.kill(paused, 'SIGSTOP');
+      const event = await until('the recovery event', async () => {
+        const e = (await events(c.cluster.api, c.id))[0];
+        return e !== undefined && e.durationMs !== null ? e : undefined;
+      });
+      const after = await job(c.cluster.api, c.id);
+      expectOnlyVictimRolledBack(before, after, victim, event);
+      expect(event.reason).toContain('no heartbeat');
+      const stale = before.tasks.filter((t) => t.workerId === victim);
+
+      // The paused worker resumes: it registers again with its old attempts, which the
+      // coordinator cancels; its heartbeats then report none of them.
+      process.kill(paused, 'SIGCONT');
+      paused = undefined;
+      const back = await until('the resumed worker to drop its stale attempts', async () => {
+        const list = (await c.cluster.api.call<{ id: string; running: { jobId: string; taskId: string; attempt: number }[] }[]>('GET', '/workers')).body;
+        const w = list.find((x) => x.id === victim);
+        return w !== undefined && !w.running.some((r) => r.jobId === c.id && stale.some((t) => t.taskId === r.taskId && t.attempt === r.attempt)) ? w : undefined;
+      });
+      expect(back.id).toBe(victim);
+      const metrics = (await fetch(new URL('/metrics', c.cluster.url), { headers: { authorization: `Bearer ${c.cluster.token}` } }).then((r) => r.text())).match(/^mobius_stale_task_attempts_fenced_total (\d+)$/m);
+      expect(Number(metrics?.[1])).toBeGreaterThanOrEqual(stale.length);
+
+      const done = await finish(c);
+      expect(done.restarts).toBe(1);
+      expect((await events(c.cluster.api, c.id)).map((e) => e.strategy)).toEqual(['single-task']);
+    } finally {
+      if (paused !== undefined) process.kill(paused, 'SIGCONT');
+      await c.cluster.stop();
+    }
+  });
+
   it('a task that throws is recovered on its own (single-task), and the results stay exact', async () => {
     const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
     try {

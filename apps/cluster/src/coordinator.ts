@@ -39,6 +39,8 @@ export interface WorkerRecord {
   readonly registeredAt: number;
   /** When the control connection was seen closing (ZeroMQ's socket monitor); cleared by a heartbeat. */
   disconnectedAt?: number;
+  /** The task attempts the worker's last heartbeat reported running (`jobId/taskId`). */
+  running: readonly { readonly jobId: string; readonly taskId: string; readonly attempt: number }[];
 }
 
 export class ClusterError extends MobiusError {
@@ -111,19 +113,40 @@ export class Coordinator {
     if (!Number.isInteger(message.slots) || message.slots < 1) {
       return { type: 'error', code: 'INVALID_WORKER', message: `worker ${message.workerId}: slots must be a positive integer` };
     }
-    const record: WorkerRecord = { id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid, lastHeartbeat: Date.now(), registeredAt: Date.now() };
+    const reported = message.tasks ?? [];
+    const record: WorkerRecord = {
+      id: from,
+      endpoint: message.endpoint,
+      slots: message.slots,
+      pid: message.pid,
+      lastHeartbeat: Date.now(),
+      registeredAt: Date.now(),
+      running: reported.filter((r) => r.state === 'RUNNING').map((r) => ({ jobId: r.jobId, taskId: r.taskId, attempt: r.attempt })),
+    };
     this.workers.set(from, record);
     this.scheduler.registerWorker({ id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid });
     this.reregisterAsked.delete(from);
-    for (const r of message.tasks ?? []) {
+    // A worker this coordinator declared lost (silent, not dead: a pause, a partition) comes back
+    // with the attempts it ran: they were all recovered elsewhere, so they are stale.
+    const wasLost = this.lostWorkers.delete(from);
+    const stale = new Map<string, Map<string, number>>();
+    for (const r of reported) {
       const job = this.jobs.get(r.jobId);
       const task = job?.tasks.get(r.taskId);
-      if (job === undefined || task === undefined || job.resuming === undefined || task.attempt !== r.attempt) continue;
-      task.workerId = from;
-      task.state = r.state;
-      if (r.metrics !== undefined) task.metrics = { ...r.metrics, taskId: r.taskId };
-      job.resuming.reported.add(r.taskId);
+      if (!wasLost && job !== undefined && task !== undefined && job.resuming !== undefined && task.attempt === r.attempt) {
+        task.workerId = from;
+        task.state = r.state;
+        if (r.metrics !== undefined) task.metrics = { ...r.metrics, taskId: r.taskId };
+        job.resuming.reported.add(r.taskId);
+        continue;
+      }
+      const current = job === undefined || job.terminal || task === undefined ? undefined : task;
+      if (!wasLost && current !== undefined && current.attempt === r.attempt && current.workerId === from) continue;
+      let tasks = stale.get(r.jobId);
+      if (tasks === undefined) stale.set(r.jobId, (tasks = new Map()));
+      tasks.set(r.taskId, Math.max(tasks.get(r.taskId) ?? 0, r.attempt + 1));
     }
+    if (stale.size > 0) queueMicrotask(() => this.fence(from, stale, wasLost));
     for (const job of this.jobs.values()) if (job.resuming !== undefined) this.maybeResume(job, false);
     this.logger.info({ workerId: from, endpoint: message.endpoint, slots: message.slots, workerPid: message.pid }, 'worker registered');
     return { type: 'registered', workerId: from, heartbeatMs: Math.max(50, Math.floor(this.heartbeatTimeoutMs / 4)) };
@@ -144,15 +167,19 @@ export class Coordinator {
       }
       worker.lastHeartbeat = Date.now();
       worker.disconnectedAt = undefined;
+      worker.running = message.tasks.map((m) => {
+        const slash = m.taskId.indexOf('/');
+        return { jobId: m.taskId.slice(0, slash), taskId: m.taskId.slice(slash + 1), attempt: m.attempt };
+      });
       for (const m of message.tasks) this.updateMetrics(m);
       return;
     }
     if (message.type === 'ack-checkpoint') {
-      this.jobs.get(message.jobId)?.checkpoints?.acknowledge(message.taskId, message.checkpointId, message.handle);
+      if (this.fromCurrentWorker(from, message.jobId, message.taskId)) this.jobs.get(message.jobId)?.checkpoints?.acknowledge(message.taskId, message.checkpointId, message.handle);
       return;
     }
     if (message.type === 'decline-checkpoint') {
-      this.jobs.get(message.jobId)?.checkpoints?.decline(message.taskId, message.checkpointId, message.reason);
+      if (this.fromCurrentWorker(from, message.jobId, message.taskId)) this.jobs.get(message.jobId)?.checkpoints?.decline(message.taskId, message.checkpointId, message.reason);
       return;
     }
     if (message.type === 'task-state') {
@@ -167,6 +194,42 @@ export class Coordinator {
       // While the job is being cancelled, a task that fails is part of the cancel.
       if (message.state === 'FAILED' && !this.cancelling.has(job.id)) this.taskFailed(job, [task.taskId], message.error ?? `task ${task.taskId} failed`);
       else this.maybeFinish(job);
+    }
+  }
+
+  /**
+   * Checkpoint acknowledgements count only from the worker that runs the task's current attempt
+   * (a stale attempt on a worker declared lost must not complete a checkpoint).
+   */
+  private fromCurrentWorker(from: string, jobId: string, taskId: string): boolean {
+    const task = this.jobs.get(jobId)?.tasks.get(taskId);
+    if (task === undefined || task.workerId === from) return true;
+    this.logger.warn({ jobId, taskId, from, current: task.workerId }, 'ignored a checkpoint message from a worker that does not run the task');
+    return false;
+  }
+
+  /** Workers declared lost (and not registered since): their attempts are stale if they come back. */
+  private readonly lostWorkers = new Set<string>();
+  /** Stale task attempts cancelled on workers that came back, for GET /metrics. */
+  staleAttemptsFenced = 0;
+
+  /**
+   * Cancels stale task attempts on a worker that registered (again): `before` keeps any newer
+   * attempt the worker may be given meanwhile.
+   */
+  private fence(workerId: string, stale: ReadonlyMap<string, ReadonlyMap<string, number>>, wasLost: boolean): void {
+    if (!this.workers.has(workerId)) return;
+    for (const [jobId, tasks] of stale) {
+      const known = this.jobs.get(jobId);
+      const before = Object.fromEntries(tasks);
+      this.staleAttemptsFenced += tasks.size;
+      this.logger.warn(
+        { workerId, jobId, tasks: before },
+        known === undefined || known.terminal
+          ? `fencing: worker ${workerId} still runs tasks of ${known === undefined ? 'an unknown' : 'an ended'} job; cancelling them`
+          : `fencing: worker ${workerId}${wasLost ? ', declared lost earlier,' : ''} runs ${tasks.size} stale task attempt(s) that were recovered elsewhere; cancelling them`,
+      );
+      this.control!.push(workerId, { type: 'cancel', jobId, tasks: [...tasks.keys()], before });
     }
   }
 
@@ -367,7 +430,8 @@ export class Coordinator {
     // Live tasks widened into the rollback stop first.
     const liveRolled = [...job.tasks.values()].filter((t) => rollback.has(t.taskId) && !failed.includes(t.taskId) && this.workers.has(t.workerId));
     for (const w of new Set(liveRolled.map((t) => t.workerId))) {
-      this.control!.push(w, { type: 'cancel', jobId: job.id, tasks: liveRolled.filter((t) => t.workerId === w).map((t) => t.taskId) });
+      const mine = liveRolled.filter((t) => t.workerId === w);
+      this.control!.push(w, { type: 'cancel', jobId: job.id, tasks: mine.map((t) => t.taskId), before: Object.fromEntries(mine.map((t) => [t.taskId, t.attempt + 1])) });
     }
     // Determinants of each rolled-back task with outputs, from a live downstream task (the longest copy).
     const determinants = new Map<string, readonly Determinant[]>();
@@ -646,6 +710,7 @@ export class Coordinator {
   /** Drops a worker and fails the jobs that had tasks on it (recovery comes with failover). */
   workerLost(worker: WorkerRecord, reason: string): void {
     this.workers.delete(worker.id);
+    this.lostWorkers.add(worker.id);
     const affected = this.scheduler.removeWorker(worker.id);
     this.logger.error({ workerId: worker.id, workerPid: worker.pid, jobs: [...affected.keys()] }, reason);
     for (const [jobId, taskIds] of affected) {
@@ -767,6 +832,7 @@ export class Coordinator {
       slots: w.slots,
       pid: w.pid,
       lastHeartbeat: w.lastHeartbeat,
+      running: w.running,
       tasks: [...this.jobs.values()]
         .filter((j) => !j.terminal)
         .flatMap((j) => [...j.tasks.values()].filter((t) => t.workerId === w.id).map((t) => ({ jobId: j.id, taskId: t.taskId, state: t.state }))),

@@ -109,11 +109,14 @@ describe('coordinator metrics', () => {
     const coordinator = newCoordinator();
     fakeJob(coordinator, 'a', {});
     fakeJob(coordinator, 'b', {});
-    coordinator.workers.set('w1', { id: 'w1', endpoint: 'tcp://127.0.0.1:1', slots: 4, pid: 1, lastHeartbeat: 0, registeredAt: 0 });
+    coordinator.workers.set('w1', { id: 'w1', endpoint: 'tcp://127.0.0.1:1', slots: 4, pid: 1, lastHeartbeat: 0, registeredAt: 0, running: [] });
     const text = await createMetrics(coordinator).render();
     expect(text).toContain('mobius_jobs{state="RUNNING"} 2');
     expect(text).toContain('mobius_jobs{state="FAILED"} 0');
     expect(text).toMatch(/^mobius_workers 1$/m);
+    expect(text).toMatch(/^mobius_stale_task_attempts_fenced_total 0$/m);
+    coordinator.staleAttemptsFenced = 3;
+    expect(await createMetrics(coordinator).render()).toMatch(/^mobius_stale_task_attempts_fenced_total 3$/m);
   });
 
   it('each coordinator has its own registry: two in one process do not collide', async () => {

@@ -1,4 +1,4 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobState } from '@mobius/interface';
 import type { ClusterJob, ClusterTask } from './cluster-job.js';
 import type { Coordinator } from './coordinator.js';
@@ -106,6 +106,16 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     collect() {
       this.reset();
       for (const job of liveJobs()) this.set({ job: job.id, job_name: job.name }, job.restarts);
+    },
+  });
+
+  new Counter({
+    name: 'mobius_stale_task_attempts_fenced_total',
+    help: 'Stale task attempts cancelled on workers that registered again (a worker declared lost that came back, or tasks of an ended job)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(coordinator.staleAttemptsFenced);
     },
   });
 

@@ -297,10 +297,12 @@ export class Worker {
     const job = this.jobs.get(message.jobId);
     if (job === undefined) return;
     const only = message.tasks === undefined ? undefined : new Set(message.tasks);
-    this.logger.info({ jobId: message.jobId, tasks: only === undefined ? job.tasks.size : only.size }, 'cancelling job tasks');
-    for (const t of job.tasks.values()) if (only === undefined || only.has(t.id)) t.cancel();
+    const before = message.before;
+    const hit = (t: Task): boolean => (only === undefined || only.has(t.id)) && (before?.[t.id] === undefined || t.metrics().attempt < before[t.id]);
+    this.logger.info({ jobId: message.jobId, tasks: only === undefined ? job.tasks.size : only.size, before }, before === undefined ? 'cancelling job tasks' : 'cancelling stale task attempts (fenced by the coordinator)');
+    for (const t of job.tasks.values()) if (hit(t)) t.cancel();
     for (const [id, t] of [...job.ended]) {
-      if (only !== undefined && !only.has(id)) continue;
+      if (!hit(t)) continue;
       t.dispose();
       job.ended.delete(id);
     }

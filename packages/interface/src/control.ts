@@ -61,7 +61,18 @@ export type ControlMessage =
       readonly restore?: { readonly dir: string; readonly handles: readonly string[] };
     }
   /** Cancels the job's tasks on the worker (only `tasks` when given), and releases ended ones. */
-  | { readonly type: 'cancel'; readonly jobId: string; readonly tasks?: readonly string[] }
+  | {
+      readonly type: 'cancel';
+      readonly jobId: string;
+      /** Only these tasks (default: every task of the job on the worker). */
+      readonly tasks?: readonly string[];
+      /**
+       * A fence: per task id, only attempts below this one are cancelled (a newer attempt of the
+       * same task on the worker keeps running). Tasks it does not name are cancelled whatever
+       * their attempt.
+       */
+      readonly before?: Readonly<Record<string, number>>;
+    }
   | {
       readonly type: 'task-state';
       readonly jobId: string;
