@@ -83,6 +83,7 @@ export interface FailoverJob {
   state: string;
   error: string | null;
   restarts: number;
+  lastCheckpoint: number | null;
   tasks: FailoverTask[];
 }
 

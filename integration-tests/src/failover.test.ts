@@ -47,6 +47,10 @@ describe('single-task failover on a coordinator and four workers: only the faile
       const list = await events(cluster.api, id);
       const e = list[eventsBefore];
       return e !== undefined && e.durationMs !== null ? e : undefined;
+    }).catch(async (e: unknown) => {
+      // The coordinator's warnings and errors say where the recovery stopped.
+      const warnings = cluster.coordinator.stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+      throw new Error(`${(e as Error).message}; events ${JSON.stringify(await events(cluster.api, id))}; coordinator warnings:\n${warnings.slice(-30).join('\n')}`);
     });
     return { before, event };
   }
@@ -72,6 +76,10 @@ describe('single-task failover on a coordinator and four workers: only the faile
         expect(after.state, `the job ended during kill ${k + 1}: ${after.error}`).toBe('RUNNING');
         expectOnlyVictimRolledBack(before, after, victim, event);
         console.log(`kill ${k + 1}: ${event.tasks.join(', ')} recovered (${event.strategy}) in ${event.durationMs} ms`);
+        // As a supervisor would have it: the replacement is up, and a checkpoint covers the
+        // recovery, before the next failure (one sooner is recovered globally: see below).
+        await c.cluster.api.waitForWorkers(4);
+        await until('a checkpoint after the recovery', async () => ((await job(c.cluster.api, c.id)).lastCheckpoint ?? -1) > (event.checkpointId ?? -1) || undefined);
       }
       const done = await finish(c);
       expect(done.restarts).toBe(5);
@@ -148,6 +156,25 @@ describe('single-task failover on a coordinator and four workers: only the faile
       expect((await events(c.cluster.api, c.id)).map((e) => e.strategy)).toEqual(['single-task']);
     } finally {
       if (paused !== undefined) process.kill(paused, 'SIGCONT');
+      await c.cluster.stop();
+    }
+  });
+
+  it('a second worker lost before a checkpoint covered the first recovery is recovered globally, and the results stay exact', async () => {
+    // Checkpoints every 4 s: after the first recovery, the next one is seconds away.
+    const c = await startJob('burst', { lines: 12, everyMs: 10 }, { 'checkpoint.interval.ms': 4000 });
+    try {
+      const current = await job(c.cluster.api, c.id);
+      const busy = [...new Set(current.tasks.map((t) => t.workerId))];
+      const first = await killAndRecover(c, busy[0], 0);
+      expect(first.event.strategy).toBe('single-task');
+      const after = await job(c.cluster.api, c.id);
+      const next = [...new Set(after.tasks.map((t) => t.workerId))].find((w) => w !== busy[0])!;
+      const second = await killAndRecover(c, next, 1);
+      expect(second.event.strategy).toBe('global');
+      expect(second.event.reason).toContain('before a checkpoint completed after it');
+      await finish(c);
+    } finally {
       await c.cluster.stop();
     }
   });

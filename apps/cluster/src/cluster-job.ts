@@ -31,6 +31,12 @@ export class ClusterJob {
   readonly events = new RecoveryEventLog();
   /** The recovery in progress: its event completes once each restarted task runs. */
   pendingRecovery: { readonly handle: RecoveryEventHandle; readonly waiting: Map<string, number> } | undefined;
+  /**
+   * A recovery happened and no checkpoint has completed since: the restarted tasks may still be
+   * replaying, and their neighbours hold replay state that belongs to it. A failure in this
+   * window is recovered globally. Cleared by the next completed checkpoint.
+   */
+  settlingSince: number | undefined = undefined;
   checkpoints: CheckpointCoordinator | undefined;
   store: FsCheckpointStore | undefined;
   checkpointDir = '';

@@ -12,6 +12,7 @@ import { ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
 import { captureBundle, writeBundle } from './job-bundle.js';
 import { isLoopback, tokenMatches } from './token.js';
+import { workerProcessGone } from './worker-liveness.js';
 
 export interface CoordinatorOptions {
   /** Address to listen on (control and HTTP). Default 127.0.0.1. */
@@ -96,7 +97,10 @@ export class Coordinator {
     // heartbeat timeout is lost (a live one reconnects and sends a heartbeat well within that).
     this.control.onPeer('disconnected', (peer) => {
       const worker = this.workers.get(peer);
-      if (worker !== undefined) worker.disconnectedAt = Date.now();
+      if (worker === undefined) return;
+      worker.disconnectedAt = Date.now();
+      // A worker on this machine whose process is gone is lost now, not after the grace.
+      if (workerProcessGone(worker)) this.workerLost(worker, `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint}) lost: its connection closed and its process is gone`);
     });
     await this.control.start();
     const every = Math.max(50, Math.min(250, Math.floor(this.heartbeatTimeoutMs / 4)));
@@ -147,6 +151,7 @@ export class Coordinator {
       tasks.set(r.taskId, Math.max(tasks.get(r.taskId) ?? 0, r.attempt + 1));
     }
     if (stale.size > 0) queueMicrotask(() => this.fence(from, stale, wasLost));
+    for (const wake of this.slotWaiters.splice(0)) wake();
     for (const job of this.jobs.values()) if (job.resuming !== undefined) this.maybeResume(job, false);
     this.logger.info({ workerId: from, endpoint: message.endpoint, slots: message.slots, workerPid: message.pid }, 'worker registered');
     return { type: 'registered', workerId: from, heartbeatMs: Math.max(50, Math.floor(this.heartbeatTimeoutMs / 4)) };
@@ -206,6 +211,33 @@ export class Coordinator {
     if (task === undefined || task.workerId === from) return true;
     this.logger.warn({ jobId, taskId, from, current: task.workerId }, 'ignored a checkpoint message from a worker that does not run the task');
     return false;
+  }
+
+  /** Recoveries waiting for free slots, woken when a worker registers. */
+  private readonly slotWaiters: (() => void)[] = [];
+
+  /**
+   * Waits until the scheduler has `needed` free slots: a lost worker's replacement (started by a
+   * supervisor) registers within moments, and a recovery should run on it rather than fail or
+   * widen. Gives up after three heartbeat timeouts (as a restarted coordinator waits for its
+   * workers); true when the slots are there.
+   */
+  private async waitForFreeSlots(job: ClusterJob, needed: number): Promise<boolean> {
+    if (this.scheduler.freeSlots() >= needed) return true;
+    const deadline = Date.now() + 3 * this.heartbeatTimeoutMs;
+    this.logger.warn({ jobId: job.id, needed, free: this.scheduler.freeSlots(), waitMs: deadline - Date.now() }, 'recovery: waiting for workers with free slots');
+    while (this.scheduler.freeSlots() < needed && !job.terminal) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.slotWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.scheduler.freeSlots() >= needed;
   }
 
   /** Workers declared lost (and not registered since): their attempts are stale if they come back. */
@@ -300,6 +332,11 @@ export class Coordinator {
     } catch {
       // nothing placed
     }
+    await this.waitForFreeSlots(job, job.plan.tasks.length);
+    if (job.terminal) {
+      job.restarting = false;
+      return;
+    }
     let placements;
     try {
       placements = this.scheduler.place(job.id, job.plan);
@@ -368,6 +405,7 @@ export class Coordinator {
     // A task failing while an earlier recovery of it has not completed is recovered globally.
     const configured = (job.plan.config['failover.strategy'] as 'single-task' | 'global') ?? 'single-task';
     const again = job.pendingRecovery !== undefined && failed.some((id) => job.pendingRecovery!.waiting.has(id));
+    const unsettled = !again && job.settlingSince !== undefined;
     if (job.pendingRecovery !== undefined) {
       job.pendingRecovery.handle.fail(`${reason} before the recovery completed`);
       job.pendingRecovery = undefined;
@@ -379,9 +417,12 @@ export class Coordinator {
     }
     const live = new Set([...job.tasks.values()].filter((t) => !failed.includes(t.taskId) && this.workers.has(t.workerId)).map((t) => t.workerId));
     let decision: RecoveryDecision;
-    if (configured === 'global' || again) {
+    if (configured === 'global' || again || unsettled) {
       decision = planRecovery({ plan: job.plan, failed, configured: 'global', unreplayable: new Set() });
       if (again) decision = { ...decision, reason: `a task failed again while it was being recovered (${failed.join(', ')})` };
+      else if (unsettled && configured !== 'global') {
+        decision = { ...decision, reason: `${failed.join(', ')} failed ${Date.now() - job.settlingSince!} ms after an earlier recovery, before a checkpoint completed after it` };
+      }
     } else {
       const unreplayable = new Set<string>();
       await Promise.all(
@@ -447,7 +488,10 @@ export class Coordinator {
         determinants.set(taskId, longestDeterminants(copies));
       }),
     );
-    // New attempts, on live workers with a free slot.
+    // New attempts, on live workers with a free slot (a killed worker's replacement may still be starting).
+    const homeless = decision.tasks.filter((id) => !this.workers.has(job.tasks.get(id)!.workerId)).length;
+    await this.waitForFreeSlots(job, homeless);
+    if (job.terminal) throw new Error('the job ended during the recovery');
     job.attempt++;
     const dead = failed.map((id) => job.tasks.get(id)!.workerId);
     for (const taskId of decision.tasks) {
@@ -503,6 +547,7 @@ export class Coordinator {
       if (this.workers.has(w)) this.control!.push(w, { type: 'rewire', jobId: job.id, restarted });
     }
     this.persist(job);
+    job.settlingSince = Date.now();
     job.checkpoints = this.createCheckpoints(job);
     job.checkpoints.start();
   }
@@ -539,6 +584,7 @@ export class Coordinator {
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'trigger-checkpoint', jobId: job.id, checkpointId, timestamp, savepoint });
       },
       notifyComplete: (checkpointId) => {
+        job.settlingSince = undefined;
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-complete', jobId: job.id, checkpointId });
         this.compactInBackground(job, checkpointId);
       },
@@ -703,6 +749,8 @@ export class Coordinator {
         this.workerLost(worker, `${name} lost: no heartbeat for ${silent} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
       } else if (worker.disconnectedAt !== undefined && now - worker.disconnectedAt > grace) {
         this.workerLost(worker, `${name} lost: no heartbeat for ${silent} ms after its connection closed (timeout ${this.heartbeatTimeoutMs} ms)`);
+      } else if (worker.disconnectedAt !== undefined && workerProcessGone(worker)) {
+        this.workerLost(worker, `${name} lost: its connection closed and its process is gone`);
       }
     }
   }
