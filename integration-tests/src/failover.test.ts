@@ -91,7 +91,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
   });
 
   for (const target of ['source', 'reduce', 'sink'] as const) {
-    it(`SIGKILL of the worker holding a ${target} task: single-task recovery, exact results${target === 'reduce' ? '; the other reduce task keeps processing during the recovery' : ''}`, async () => {
+    it(`SIGKILL of the worker holding a ${target} task: single-task recovery, exact results${target === 'reduce' ? '; the other reduce task keeps its attempt and keeps processing' : ''}`, async () => {
       const c = await startJob(`role-${target}`, { lines: 12, everyMs: 10 });
       try {
         const current = await job(c.cluster.api, c.id);
@@ -104,12 +104,16 @@ describe('single-task failover on a coordinator and four workers: only the faile
         const after = await job(c.cluster.api, c.id);
         expectOnlyVictimRolledBack(before, after, victim, event);
         if (target === 'reduce') {
-          // The surviving reduce task's count rose between the kill and the end of the recovery.
+          // The surviving reduce task kept its attempt and worker (checked above) and keeps
+          // counting: a recovery takes tens of milliseconds, less than the 250 ms between metric
+          // reports, so its count is read from the next reports after the kill.
           expect(other).toBeDefined();
           const was = before.tasks.find((t) => t.taskId === other!.taskId)!.recordsProcessed;
-          const nowCount = after.tasks.find((t) => t.taskId === other!.taskId)!.recordsProcessed;
-          console.log(`reduce ${other!.taskId}: ${was} -> ${nowCount} records during a ${event.durationMs} ms recovery`);
-          expect(nowCount).toBeGreaterThan(was);
+          const later = await until('the surviving reduce task to count on', async () => {
+            const t = (await job(c.cluster.api, c.id)).tasks.find((x) => x.taskId === other!.taskId)!;
+            return t.recordsProcessed > was && t.attempt === other!.attempt ? t : undefined;
+          }, 10_000);
+          console.log(`reduce ${other!.taskId}: ${was} -> ${later.recordsProcessed} records (same attempt ${later.attempt}) after a ${event.durationMs} ms recovery`);
         }
         await finish(c);
       } finally {

@@ -37,6 +37,8 @@ export class ClusterJob {
    * window is recovered globally. Cleared by the next completed checkpoint.
    */
   settlingSince: number | undefined = undefined;
+  /** The last checkpoint completed by any of the job's checkpoint coordinators (one per recovery). */
+  lastCompletedCheckpoint: number | undefined = undefined;
   checkpoints: CheckpointCoordinator | undefined;
   store: FsCheckpointStore | undefined;
   checkpointDir = '';
@@ -90,7 +92,7 @@ export class ClusterJob {
       endTime: this.endTime ?? null,
       attempt: this.attempt,
       restarts: this.restarts,
-      lastCheckpoint: this.checkpoints?.stats().lastCompletedId ?? null,
+      lastCheckpoint: this.checkpoints?.stats().lastCompletedId ?? this.lastCompletedCheckpoint ?? null,
     };
   }
 

@@ -501,6 +501,7 @@ export class Coordinator {
       task.attempt = job.attempt;
       task.state = 'DEPLOYING';
       task.error = undefined;
+      task.metrics = undefined; // the old attempt's counts are not the new one's
     }
     const endpoints: Record<string, string> = {};
     const attempts: Record<string, number> = {};
@@ -585,6 +586,7 @@ export class Coordinator {
       },
       notifyComplete: (checkpointId) => {
         job.settlingSince = undefined;
+        job.lastCompletedCheckpoint = checkpointId;
         for (const w of workersOf()) if (this.workers.has(w)) this.control!.push(w, { type: 'checkpoint-complete', jobId: job.id, checkpointId });
         this.compactInBackground(job, checkpointId);
       },
