@@ -40,8 +40,25 @@ export interface WorkerRecord {
   readonly registeredAt: number;
   /** When the control connection was seen closing (ZeroMQ's socket monitor); cleared by a heartbeat. */
   disconnectedAt?: number;
-  /** The task attempts the worker's last heartbeat reported running (`jobId/taskId`). */
-  running: readonly { readonly jobId: string; readonly taskId: string; readonly attempt: number }[];
+  /** The task attempts the worker's last heartbeat reported running. */
+  running: readonly RunningAttempt[];
+}
+
+interface RunningAttempt {
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+}
+
+/** How log lines and errors name a worker. */
+function describeWorker(worker: WorkerRecord): string {
+  return `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint})`;
+}
+
+/** A heartbeat names each task `jobId/taskId`. */
+function runningAttempt(m: TaskMetrics): RunningAttempt {
+  const slash = m.taskId.indexOf('/');
+  return { jobId: m.taskId.slice(0, slash), taskId: m.taskId.slice(slash + 1), attempt: m.attempt };
 }
 
 export class ClusterError extends MobiusError {
@@ -100,7 +117,7 @@ export class Coordinator {
       if (worker === undefined) return;
       worker.disconnectedAt = Date.now();
       // A worker on this machine whose process is gone is lost now, not after the grace.
-      if (workerProcessGone(worker)) this.workerLost(worker, `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint}) lost: its connection closed and its process is gone`);
+      if (workerProcessGone(worker)) this.workerLost(worker, `${describeWorker(worker)} lost: its connection closed and its process is gone`);
     });
     await this.control.start();
     const every = Math.max(50, Math.min(250, Math.floor(this.heartbeatTimeoutMs / 4)));
@@ -144,8 +161,8 @@ export class Coordinator {
         job.resuming.reported.add(r.taskId);
         continue;
       }
-      const current = job === undefined || job.terminal || task === undefined ? undefined : task;
-      if (!wasLost && current !== undefined && current.attempt === r.attempt && current.workerId === from) continue;
+      // Not stale: the task's current attempt, on this worker, of a job still running.
+      if (!wasLost && job !== undefined && !job.terminal && task?.attempt === r.attempt && task.workerId === from) continue;
       let tasks = stale.get(r.jobId);
       if (tasks === undefined) stale.set(r.jobId, (tasks = new Map()));
       tasks.set(r.taskId, Math.max(tasks.get(r.taskId) ?? 0, r.attempt + 1));
@@ -172,11 +189,8 @@ export class Coordinator {
       }
       worker.lastHeartbeat = Date.now();
       worker.disconnectedAt = undefined;
-      worker.running = message.tasks.map((m) => {
-        const slash = m.taskId.indexOf('/');
-        return { jobId: m.taskId.slice(0, slash), taskId: m.taskId.slice(slash + 1), attempt: m.attempt };
-      });
-      for (const m of message.tasks) this.updateMetrics(m);
+      worker.running = message.tasks.map(runningAttempt);
+      for (let i = 0; i < message.tasks.length; i++) this.updateMetrics(worker.running[i], message.tasks[i]);
       return;
     }
     if (message.type === 'ack-checkpoint') {
@@ -265,11 +279,9 @@ export class Coordinator {
     }
   }
 
-  private updateMetrics(m: TaskMetrics): void {
-    const slash = m.taskId.indexOf('/');
-    const job = this.jobs.get(m.taskId.slice(0, slash));
-    const task = job?.tasks.get(m.taskId.slice(slash + 1));
-    if (task !== undefined && task.attempt === m.attempt) task.metrics = { ...m, taskId: task.taskId };
+  private updateMetrics(at: RunningAttempt, m: TaskMetrics): void {
+    const task = this.jobs.get(at.jobId)?.tasks.get(at.taskId);
+    if (task !== undefined && task.attempt === at.attempt) task.metrics = { ...m, taskId: task.taskId };
   }
 
   private maybeFinish(job: ClusterJob): void {
@@ -746,7 +758,7 @@ export class Coordinator {
     const grace = Math.floor(this.heartbeatTimeoutMs / 2);
     for (const worker of [...this.workers.values()]) {
       const silent = now - worker.lastHeartbeat;
-      const name = `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint})`;
+      const name = describeWorker(worker);
       if (silent > this.heartbeatTimeoutMs) {
         this.workerLost(worker, `${name} lost: no heartbeat for ${silent} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
       } else if (worker.disconnectedAt !== undefined && now - worker.disconnectedAt > grace) {

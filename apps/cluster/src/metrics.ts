@@ -31,37 +31,28 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     };
   };
 
-  new Gauge({
-    name: 'mobius_task_records_processed',
-    help: 'Records a task processed, as last reported by its worker (records in; records out for a source task)',
-    labelNames: ['job', 'job_name', 'task', 'vertex'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const job of liveJobs()) {
-        const vertex = vertexNames(job);
-        for (const t of job.tasks.values()) {
-          this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, job.recordsProcessed(t));
+  /** A gauge with one series per task of every live job, labelled with its vertex. */
+  const perTaskGauge = (name: string, help: string, value: (job: ClusterJob, task: ClusterTask) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['job', 'job_name', 'task', 'vertex'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const job of liveJobs()) {
+          const vertex = vertexNames(job);
+          for (const t of job.tasks.values()) this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, value(job, t));
         }
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'mobius_task_records_out',
-    help: 'Records a task emitted, as last reported by its worker',
-    labelNames: ['job', 'job_name', 'task', 'vertex'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const job of liveJobs()) {
-        const vertex = vertexNames(job);
-        for (const t of job.tasks.values()) {
-          this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, t.metrics?.recordsOut ?? 0);
-        }
-      }
-    },
-  });
+      },
+    });
+  };
+  perTaskGauge(
+    'mobius_task_records_processed',
+    'Records a task processed, as last reported by its worker (records in; records out for a source task)',
+    (job, t) => job.recordsProcessed(t),
+  );
+  perTaskGauge('mobius_task_records_out', 'Records a task emitted, as last reported by its worker', (_job, t) => t.metrics?.recordsOut ?? 0);
 
   new Gauge({
     name: 'mobius_task_attempt',
