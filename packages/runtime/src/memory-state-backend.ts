@@ -59,16 +59,9 @@ class MemoryTaskState implements TaskStateBackend {
     for (const [name, store] of this.stores) {
       for (const [key, value] of store.map) {
         const kg = keyGroupOf(key);
-        let group: Record<string, [StateKey[], unknown[]]> | undefined;
-        if (kg >= start && kg <= end) {
-          group = inRange[kg - start];
-          if (group === undefined) inRange[kg - start] = group = {};
-        } else {
-          group = outside.get(kg);
-          if (group === undefined) outside.set(kg, (group = {}));
-        }
-        let columns = group[name];
-        if (columns === undefined) group[name] = columns = [[], []];
+        let group = kg >= start && kg <= end ? (inRange[kg - start] ??= {}) : outside.get(kg);
+        if (group === undefined) outside.set(kg, (group = {}));
+        const columns = (group[name] ??= [[], []]);
         columns[0].push(key);
         columns[1].push(value);
       }
