@@ -232,3 +232,33 @@ describe('validateConfig', () => {
     expect(configErrorOf(() => validateConfig({ 'runtime.batch.sise': 64 }, 'operator', 'o')).code).toBe('CONFIG_UNKNOWN_KEY');
   });
 });
+
+describe('typed options', () => {
+  it('getConfig reads a set value and falls back to the default', async () => {
+    const { CoreOptions, getConfig, getOperatorConfig } = await import('./config.js');
+    expect(getConfig({ 'checkpoint.interval.ms': 250 }, CoreOptions.CHECKPOINT_INTERVAL_MS)).toBe(250);
+    expect(getConfig({}, CoreOptions.CHECKPOINT_INTERVAL_MS)).toBe(0);
+    expect(getConfig({}, CoreOptions.FAILOVER_STRATEGY)).toBe('single-task');
+    expect(getOperatorConfig({ 'runtime.batch.size': 7 }, { 'runtime.batch.size': 9 }, CoreOptions.BATCH_SIZE)).toBe(7);
+    expect(getOperatorConfig({}, { 'runtime.batch.size': 9 }, CoreOptions.BATCH_SIZE)).toBe(9);
+    expect(getOperatorConfig({}, {}, CoreOptions.BATCH_SIZE)).toBe(1024);
+  });
+
+  it('CONFIG_KEYS is the engine options, each under its own key', async () => {
+    const { CoreOptions } = await import('./config.js');
+    expect(CONFIG_KEYS.map((d) => d.key).sort()).toEqual(Object.values(CoreOptions).map((o) => o.key).sort());
+  });
+
+  it('a registered plugin option is validated and defaulted; a conflicting one is refused', async () => {
+    const { configOption, registerConfigOptions, knownConfigKeys } = await import('./config.js');
+    const option = configOption<number>({ key: 'test.plugin.size', type: 'integer', default: 3, min: 1, scope: 'job', doc: 'a test option' });
+    expect(() => validateConfigEntry('test.plugin.size', 2, 'job', 'job option')).toThrow(/unknown config key 'test.plugin.size'/);
+    registerConfigOptions([option]);
+    registerConfigOptions([option]);
+    expect(knownConfigKeys().some((d) => d.key === 'test.plugin.size')).toBe(true);
+    expect(() => validateConfigEntry('test.plugin.size', 2, 'job', 'job option')).not.toThrow();
+    expect(() => validateConfigEntry('test.plugin.size', 0, 'job', 'job option')).toThrow(/must be at least 1/);
+    expect(defaultConfig()['test.plugin.size']).toBe(3);
+    expect(() => registerConfigOptions([{ ...option, default: 4 }])).toThrow(/already declared/);
+  });
+});

@@ -19,19 +19,29 @@ export interface ConfigKeyDeclaration {
 }
 
 /**
- * Every configuration key Mobius knows, declared once. The README tables are tested against
- * this list, and the planner rejects any key not in it.
+ * A typed configuration option, declared once (as Flink's `ConfigOption<T>`): its key, type,
+ * default and doc. Read it with `getConfig(config, option)`, never with a cast.
  */
-export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
-  {
+export interface ConfigOption<T extends ConfigValue = ConfigValue> extends ConfigKeyDeclaration {
+  readonly default: T;
+}
+
+/** Declares a typed option (the declaration is validated by the config tests). */
+export function configOption<T extends ConfigValue>(declaration: ConfigKeyDeclaration & { readonly default: T }): ConfigOption<T> {
+  return declaration;
+}
+
+/** The options of the engine itself. Plugins declare their own (see registerConfigOptions). */
+export const CoreOptions = {
+  PARALLELISM_DEFAULT: configOption<number>({
     key: 'parallelism.default',
     type: 'integer',
     default: 1,
     min: 1,
     scope: 'job',
     doc: 'Parallelism of a source that sets none. Other operators inherit the parallelism of their (first) input unless they set their own.',
-  },
-  {
+  }),
+  MAX_PARALLELISM: configOption<number>({
     key: 'job.max-parallelism',
     type: 'integer',
     default: 128,
@@ -39,8 +49,8 @@ export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
     max: 32768,
     scope: 'job',
     doc: 'Number of key groups. A keyed operator can never run with more tasks than this; rescaling moves whole key groups.',
-  },
-  {
+  }),
+  BATCH_SIZE: configOption<number>({
     key: 'runtime.batch.size',
     type: 'integer',
     default: 1024,
@@ -48,8 +58,8 @@ export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
     max: 1_000_000,
     scope: 'both',
     doc: 'Records per frame: an output channel sends its batch when it holds this many records, when the task runs out of input, or after `runtime.linger.ms`.',
-  },
-  {
+  }),
+  CHANNEL_CREDITS: configOption<number>({
     key: 'runtime.channel.credits',
     type: 'integer',
     default: 8,
@@ -57,8 +67,8 @@ export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
     max: 4096,
     scope: 'both',
     doc: 'Frames a channel may hold in flight (credit-based backpressure). A channel holds at most credits × batch size records; a sender without credit waits.',
-  },
-  {
+  }),
+  LINGER_MS: configOption<number>({
     key: 'runtime.linger.ms',
     type: 'number',
     default: 5,
@@ -66,89 +76,128 @@ export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = [
     max: 60_000,
     scope: 'both',
     doc: 'Longest time a partly filled batch waits while its task is busy elsewhere (for example a source awaiting I/O).',
-  },
-  {
+  }),
+  CHECKPOINT_INTERVAL_MS: configOption<number>({
     key: 'checkpoint.interval.ms',
     type: 'integer',
     default: 0,
     min: 0,
     scope: 'job',
     doc: 'Time between checkpoints; 0 turns checkpointing off (and with it exactly-once sinks and restarts from a checkpoint).',
-  },
-  {
+  }),
+  CHECKPOINT_TIMEOUT_MS: configOption<number>({
     key: 'checkpoint.timeout.ms',
     type: 'integer',
     default: 60_000,
     min: 1,
     scope: 'job',
     doc: 'A checkpoint not acknowledged by every task within this time is aborted (its id is never reused).',
-  },
-  {
+  }),
+  CHECKPOINT_RETAINED: configOption<number>({
     key: 'checkpoint.retained',
     type: 'integer',
     default: 2,
     min: 1,
     scope: 'job',
     doc: 'Completed checkpoints kept; older ones are deleted (savepoints are never deleted).',
-  },
-  {
+  }),
+  CHECKPOINT_DIR: configOption<string>({
     key: 'checkpoint.dir',
     type: 'string',
     default: '',
     scope: 'job',
     doc: 'Folder of the filesystem checkpoint store (a shared mount on a cluster). Empty: a folder under the system temp dir (embedded) or the coordinator data dir.',
-  },
-  {
+  }),
+  STATE_BACKEND: configOption<string>({
     key: 'state.backend',
     type: 'string',
     default: 'memory',
     values: ['memory', 'level'],
     scope: 'job',
     doc: 'Where keyed state lives: `memory` (the heap) or `level` (LevelDB files with a bounded cache, @mobius/state-level).',
-  },
-  {
+  }),
+  STATE_LEVEL_CACHE_ENTRIES: configOption<number>({
     key: 'state.level.cache-entries',
     type: 'integer',
     default: 10_000,
     min: 1,
     scope: 'job',
     doc: 'Entries the LevelDB backend keeps in memory per task; the rest is on disk.',
-  },
-  {
+  }),
+  RESTART_MAX_ATTEMPTS: configOption<number>({
     key: 'restart.max-attempts',
     type: 'integer',
     default: 3,
     min: 0,
     scope: 'job',
     doc: 'Restarts from the latest checkpoint after a failure before the job fails (fixed-delay strategy; only with checkpointing on).',
-  },
-  {
+  }),
+  RESTART_DELAY_MS: configOption<number>({
     key: 'restart.delay.ms',
     type: 'integer',
     default: 500,
     min: 0,
     scope: 'job',
     doc: 'Delay before each restart.',
-  },
-  {
+  }),
+  FAILOVER_STRATEGY: configOption<'single-task' | 'global'>({
     key: 'failover.strategy',
     type: 'string',
     default: 'single-task',
     values: ['single-task', 'global'],
     scope: 'job',
     doc: 'How a failure is recovered in cluster mode: `single-task` rolls back only the failed tasks (upstream tasks replay, downstream tasks de-duplicate, determinants make the rerun identical) and widens only when it must; `global` restores every task from the latest complete checkpoint. Embedded mode always restores globally.',
-  },
-  {
+  }),
+  FAILOVER_REPLAY_MAX_BYTES: configOption<number>({
     key: 'failover.replay.max-bytes',
     type: 'integer',
     default: 64 * 1024 * 1024,
     min: 0,
     scope: 'job',
     doc: 'Bytes (estimated from the records) each output channel keeps of what it sent since the last completed checkpoint, for replay to a restarted downstream task. A channel that had to drop frames is not replayable until the next checkpoint completes; a failure then widens the rollback to its upstream task.',
-  },
-];
+  }),
+} as const;
 
-const byKey = new Map(CONFIG_KEYS.map((d) => [d.key, d]));
+/**
+ * Every configuration key Mobius knows, declared once: the engine's options and those that
+ * plugins registered. The README tables are tested against this list, and the planner rejects
+ * any key not in it.
+ */
+export const CONFIG_KEYS: readonly ConfigKeyDeclaration[] = Object.values(CoreOptions);
+
+const byKey = new Map<string, ConfigKeyDeclaration>(CONFIG_KEYS.map((d) => [d.key, d]));
+
+/**
+ * Adds a plugin's options to the known keys (a state backend's, a transport's), so that jobs may
+ * set them and the planner validates them. Registering the same declaration twice is a no-op; a
+ * different declaration under a known key is a ConfigError.
+ */
+export function registerConfigOptions(options: readonly ConfigKeyDeclaration[]): void {
+  for (const o of options) {
+    const known = byKey.get(o.key);
+    if (known !== undefined && known !== o && JSON.stringify(known) !== JSON.stringify(o)) {
+      throw new ConfigError('CONFIG_DUPLICATE_KEY', o.key, `config key '${o.key}' is already declared with another type, default or doc`);
+    }
+    byKey.set(o.key, o);
+  }
+}
+
+/** Every key known now: the engine's and the registered plugins'. */
+export function knownConfigKeys(): readonly ConfigKeyDeclaration[] {
+  return [...byKey.values()];
+}
+
+/** The value of an option in a resolved config map (a plan's), or its default when unset. */
+export function getConfig<T extends ConfigValue>(config: ConfigMap, option: ConfigOption<T>): T {
+  const value = config[option.key];
+  return (value === undefined ? option.default : value) as T;
+}
+
+/** The value of an option for one operator: its own setting, else the job's, else the default. */
+export function getOperatorConfig<T extends ConfigValue>(operatorConfig: ConfigMap, jobConfig: ConfigMap, option: ConfigOption<T>): T {
+  const value = operatorConfig[option.key] ?? jobConfig[option.key];
+  return (value === undefined ? option.default : value) as T;
+}
 
 /** The declaration of a key, or undefined. */
 export function configKey(key: string): ConfigKeyDeclaration | undefined {
@@ -158,7 +207,7 @@ export function configKey(key: string): ConfigKeyDeclaration | undefined {
 /** Default values of every key. */
 export function defaultConfig(): Record<string, ConfigValue> {
   const out: Record<string, ConfigValue> = {};
-  for (const d of CONFIG_KEYS) out[d.key] = d.default;
+  for (const d of byKey.values()) out[d.key] = d.default;
   return out;
 }
 
@@ -179,7 +228,7 @@ function distance(a: string, b: string): number {
 function suggestion(key: string): string {
   let best: string | undefined;
   let bestD = Infinity;
-  for (const d of CONFIG_KEYS) {
+  for (const d of byKey.values()) {
     const dist = distance(key, d.key);
     if (dist < bestD) {
       bestD = dist;
@@ -209,7 +258,7 @@ function showValue(value: unknown): string {
 export function validateConfigEntry(key: string, value: unknown, scope: 'job' | 'operator', where: string): void {
   const decl = byKey.get(key);
   if (decl === undefined) {
-    throw new ConfigError('CONFIG_UNKNOWN_KEY', key, `unknown config key '${key}' in ${where}${suggestion(key)}; known keys: ${CONFIG_KEYS.map((d) => d.key).join(', ')}`);
+    throw new ConfigError('CONFIG_UNKNOWN_KEY', key, `unknown config key '${key}' in ${where}${suggestion(key)}; known keys: ${[...byKey.keys()].join(', ')}`);
   }
   if (decl.scope !== 'both' && decl.scope !== scope) {
     throw new ConfigError('CONFIG_WRONG_SCOPE', key, `config key '${key}' in ${where} can only be set on the ${decl.scope}`);

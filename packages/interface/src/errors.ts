@@ -16,7 +16,7 @@ export class MobiusError extends Error {
 export class ConfigError extends MobiusError {
   readonly key: string;
 
-  constructor(code: 'CONFIG_UNKNOWN_KEY' | 'CONFIG_INVALID_VALUE' | 'CONFIG_WRONG_SCOPE', key: string, message: string) {
+  constructor(code: 'CONFIG_UNKNOWN_KEY' | 'CONFIG_INVALID_VALUE' | 'CONFIG_WRONG_SCOPE' | 'CONFIG_DUPLICATE_KEY', key: string, message: string) {
     super(code, message);
     this.key = key;
   }

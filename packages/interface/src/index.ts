@@ -12,8 +12,20 @@ export {
   BackpressureError,
 } from './errors.js';
 export type { PlanErrorCode } from './errors.js';
-export { CONFIG_KEYS, configKey, defaultConfig, validateConfig, validateConfigEntry } from './config.js';
-export type { ConfigValue, ConfigMap, ConfigScope, ConfigKeyDeclaration } from './config.js';
+export {
+  CONFIG_KEYS,
+  CoreOptions,
+  configOption,
+  configKey,
+  defaultConfig,
+  getConfig,
+  getOperatorConfig,
+  knownConfigKeys,
+  registerConfigOptions,
+  validateConfig,
+  validateConfigEntry,
+} from './config.js';
+export type { ConfigValue, ConfigMap, ConfigScope, ConfigKeyDeclaration, ConfigOption } from './config.js';
 export type {
   RuntimeContext,
   RichFunction,
