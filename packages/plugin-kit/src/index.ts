@@ -1,0 +1,10 @@
+export { CreditSender } from './credit-sender.js';
+export { CreditReceiver } from './credit-receiver.js';
+export type { CreditReceiverHost, CreditSession } from './credit-receiver.js';
+export { CreditReturns } from './credit-returns.js';
+export type { SendCredit } from './credit-returns.js';
+export { channelCredits } from './channel-credits.js';
+export { FrameQueue } from './frame-queue.js';
+export { FileHeader } from './file-header.js';
+export type { FileHeaderFormat } from './file-header.js';
+export { canonicalJson, sha256Hex } from './canonical-json.js';
