@@ -3,6 +3,7 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, completedCheckpoints, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
+import { FileHeader, canonicalJson, sha256Hex as sha256 } from '@mobius/plugin-kit';
 
 /** Options of {@link FsCheckpointStore}. */
 export interface FsCheckpointStoreOptions {
@@ -11,12 +12,9 @@ export interface FsCheckpointStoreOptions {
   readonly logger?: Logger;
 }
 
-/** Magic bytes that start every task file. */
-const MAGIC = Buffer.from('MOBC', 'ascii');
-/** Version of the task file format. */
-const FILE_VERSION = 1;
-/** magic (4) + version (u32 BE) + payload length (u64 BE) + sha256 of the payload (32). */
-const HEADER_BYTES = 4 + 4 + 8 + 32;
+/** The header of every task file (the same as the LevelDB store's task values). */
+const TASK_FILE = new FileHeader({ magic: 'MOBC', version: 1, name: 'a Mobius checkpoint file' });
+const HEADER_BYTES = FileHeader.BYTES;
 /** Version of the metadata file format. */
 const METADATA_VERSION = 1;
 const METADATA_FILE = '_metadata.json';
@@ -51,22 +49,6 @@ function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** JSON with object keys sorted, at every level: the canonical form the metadata checksum covers. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as Record<string, unknown>)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /** Fsyncs a folder so that renames and new entries in it are durable. Not possible on every platform. */
 async function fsyncDirectory(path: string): Promise<void> {
@@ -175,11 +157,7 @@ export class FsCheckpointStore implements CheckpointStore {
     assertCheckpointId(checkpointId);
     const dir = this.checkpointDirectory(jobId, checkpointId);
     const name = `${sanitiseName(taskId)}${STATE_SUFFIX}`;
-    const header = Buffer.alloc(HEADER_BYTES);
-    MAGIC.copy(header, 0);
-    header.writeUInt32BE(FILE_VERSION, 4);
-    header.writeBigUInt64BE(BigInt(data.byteLength), 8);
-    createHash('sha256').update(data).digest().copy(header, 16);
+    const header = TASK_FILE.encode(data);
     try {
       await mkdir(dir, { recursive: true });
       await writeAtomic(join(dir, name), [header, data]);
@@ -199,13 +177,9 @@ export class FsCheckpointStore implements CheckpointStore {
       if (errnoCode(e) === 'ENOENT') throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${path} is missing`, { cause: e });
       throw new CheckpointError('CHECKPOINT_FAILED', `cannot read checkpoint file ${path}: ${describeError(e)}`, { cause: e });
     }
-    const problem = checkHeader(file.subarray(0, HEADER_BYTES), file.byteLength);
+    const problem = TASK_FILE.verify(file);
     if (problem !== undefined) throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${path} is corrupt: ${problem}`);
-    const payload = file.subarray(HEADER_BYTES);
-    if (!createHash('sha256').update(payload).digest().equals(file.subarray(16, HEADER_BYTES))) {
-      throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${path} is corrupt: sha256 checksum mismatch`);
-    }
-    return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+    return TASK_FILE.payloadOf(file);
   }
 
   /**
@@ -226,9 +200,9 @@ export class FsCheckpointStore implements CheckpointStore {
       const { size } = await fh.stat();
       const header = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await fh.read(header, 0, HEADER_BYTES, 0);
-      const problem = checkHeader(header.subarray(0, bytesRead), size);
+      const problem = TASK_FILE.check(header.subarray(0, bytesRead), size);
       if (problem !== undefined) return `${path}: ${problem}`;
-      const hash = createHash('sha256');
+      const hash = TASK_FILE.hash();
       const chunk = Buffer.alloc(Math.min(VERIFY_CHUNK, Math.max(1, size - HEADER_BYTES)));
       let position = HEADER_BYTES;
       while (position < size) {
@@ -237,7 +211,7 @@ export class FsCheckpointStore implements CheckpointStore {
         hash.update(chunk.subarray(0, r.bytesRead));
         position += r.bytesRead;
       }
-      if (!hash.digest().equals(header.subarray(16, HEADER_BYTES))) return `${path}: sha256 checksum mismatch`;
+      if (!TASK_FILE.matches(header, hash)) return `${path}: sha256 checksum mismatch`;
       return undefined;
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return `${path} is missing`;
@@ -368,15 +342,4 @@ function assertCheckpointId(checkpointId: number): void {
   if (!Number.isSafeInteger(checkpointId) || checkpointId < 0) {
     throw new CheckpointError('CHECKPOINT_FAILED', `checkpoint id must be a non-negative integer, got ${String(checkpointId)}`);
   }
-}
-
-/** Checks a task file's header against the file size; the reason it is bad, or undefined. */
-function checkHeader(header: Buffer, fileSize: number): string | undefined {
-  if (fileSize < HEADER_BYTES || header.byteLength < HEADER_BYTES) return `truncated header (${fileSize} bytes)`;
-  if (!header.subarray(0, 4).equals(MAGIC)) return 'bad magic (not a Mobius checkpoint file)';
-  const version = header.readUInt32BE(4);
-  if (version !== FILE_VERSION) return `unsupported version ${version}`;
-  const length = header.readBigUInt64BE(8);
-  if (length !== BigInt(fileSize - HEADER_BYTES)) return `payload length ${length} in the header but ${fileSize - HEADER_BYTES} bytes in the file`;
-  return undefined;
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, completedCheckpoints, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
+import { FileHeader, canonicalJson, sha256Hex as sha256 } from '@mobius/plugin-kit';
 import { Level } from 'level';
 
 /** Options of {@link LevelCheckpointStore}. */
@@ -10,12 +10,8 @@ export interface LevelCheckpointStoreOptions {
   readonly logger?: Logger;
 }
 
-/** Magic bytes that start every stored task state. */
-const MAGIC = Buffer.from('MOBC', 'ascii');
-/** Version of the task state format (the same header as the fs store's task files). */
-const STATE_VERSION = 1;
-/** magic (4) + version (u32 BE) + payload length (u64 BE) + sha256 of the payload (32). */
-const HEADER_BYTES = 4 + 4 + 8 + 32;
+/** The header of every stored task state (the same as the fs store's task files). */
+const TASK_STATE = new FileHeader({ magic: 'MOBC', version: 1, name: 'Mobius checkpoint state' });
 /** Version of the metadata format. */
 const METADATA_VERSION = 1;
 /** Checkpoint ids are zero-padded to this many digits in keys, so key order is numeric order. */
@@ -29,23 +25,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** JSON with object keys sorted, at every level: the canonical form the metadata checksum covers. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as Record<string, unknown>)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**
@@ -98,25 +77,6 @@ function isMetadata(value: unknown): value is CheckpointMetadata & { version: nu
   if (typeof v.checkpointId !== 'number' || !Number.isSafeInteger(v.checkpointId) || v.checkpointId < 0) return false;
   if (typeof v.tasks !== 'object' || v.tasks === null || Array.isArray(v.tasks)) return false;
   return Object.values(v.tasks as Record<string, unknown>).every((h) => typeof h === 'string');
-}
-
-/** Checks a stored value's header against its size; the reason it is bad, or undefined. */
-function checkHeader(value: Buffer): string | undefined {
-  if (value.byteLength < HEADER_BYTES) return `truncated header (${value.byteLength} bytes)`;
-  if (!value.subarray(0, 4).equals(MAGIC)) return 'bad magic (not Mobius checkpoint state)';
-  const version = value.readUInt32BE(4);
-  if (version !== STATE_VERSION) return `unsupported version ${version}`;
-  const length = value.readBigUInt64BE(8);
-  if (length !== BigInt(value.byteLength - HEADER_BYTES)) return `payload length ${length} in the header but ${value.byteLength - HEADER_BYTES} bytes stored`;
-  return undefined;
-}
-
-/** Checks a whole stored value (header and checksum); the reason it is bad, or undefined. */
-function checkValue(value: Buffer): string | undefined {
-  const problem = checkHeader(value);
-  if (problem !== undefined) return problem;
-  if (!createHash('sha256').update(value.subarray(HEADER_BYTES)).digest().equals(value.subarray(16, HEADER_BYTES))) return 'sha256 checksum mismatch';
-  return undefined;
 }
 
 /** The parts of a handle. */
@@ -194,13 +154,8 @@ export class LevelCheckpointStore implements CheckpointStore {
   async writeTaskState(jobId: string, checkpointId: number, taskId: string, data: Uint8Array): Promise<string> {
     this.assertOpen();
     const handle = this.handleOf(jobId, checkpointId, taskId);
-    const header = Buffer.alloc(HEADER_BYTES);
-    MAGIC.copy(header, 0);
-    header.writeUInt32BE(STATE_VERSION, 4);
-    header.writeBigUInt64BE(BigInt(data.byteLength), 8);
-    createHash('sha256').update(data).digest().copy(header, 16);
-    // concat copies the payload: the caller may reuse its buffer as soon as this returns.
-    const value = Buffer.concat([header, data]);
+    // wrap copies the payload: the caller may reuse its buffer as soon as this returns.
+    const value = TASK_STATE.wrap(data);
     try {
       await this.db.put(taskKey(jobId, checkpointId, taskId), value);
     } catch (e) {
@@ -213,10 +168,10 @@ export class LevelCheckpointStore implements CheckpointStore {
     this.assertOpen();
     const value = await this.getRaw(handle);
     if (value === undefined) throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint state ${handle} is missing`);
-    const problem = checkValue(value);
+    const problem = TASK_STATE.verify(value);
     if (problem !== undefined) throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint state ${handle} is corrupt: ${problem}`);
     // A fresh buffer per get: the caller owns this view.
-    return new Uint8Array(value.buffer, value.byteOffset + HEADER_BYTES, value.byteLength - HEADER_BYTES);
+    return TASK_STATE.payloadOf(value);
   }
 
   /** Checks one task's stored state. Resolves with the reason it is not valid, or undefined when it is. */
@@ -229,7 +184,7 @@ export class LevelCheckpointStore implements CheckpointStore {
       return describeError(e);
     }
     if (value === undefined) return `${handle} is missing`;
-    const problem = checkValue(value);
+    const problem = TASK_STATE.verify(value);
     return problem === undefined ? undefined : `${handle}: ${problem}`;
   }
 
