@@ -36,10 +36,10 @@ export abstract class CreditSender implements ChannelSender {
 
   trySend(frame: Frame): boolean {
     if (this.closed) throw new TransportError('TRANSPORT_CLOSED', `channel ${this.channel} is closed`);
+    if (this.available <= 0) return false;
     if (frame?.channel !== this.channel) {
       throw new TransportError('FRAME_MALFORMED', `frame of channel ${String(frame?.channel)} sent on channel ${this.channel}`);
     }
-    if (this.available <= 0) return false;
     this.available--;
     try {
       this.transmit(frame);

@@ -442,7 +442,7 @@ describe('MemoryTransport: bounded memory', () => {
     const rx = t.openReceiver('c', { credits: capacity });
     const tx = t.openSender('c', t.endpoint, { credits: capacity });
     const channel = t.channel('c', { credits: capacity });
-    expect(channel.capacity).toBe(capacity);
+    expect(channel.receiverCredits).toBe(capacity);
 
     let maxQueued = 0;
     let received = 0;
@@ -492,7 +492,7 @@ describe('MemoryTransport: bounded memory', () => {
     expect(maxQueued).toBe(capacity); // the producer really was held back
     expect(waits).toBeGreaterThan(0);
     // White box: the backing array is compacted, so it does not grow with the frames sent.
-    expect((channel as unknown as { queue: unknown[] }).queue.length).toBeLessThanOrEqual(capacity + 1025);
+    expect((channel as unknown as { queue: { items: unknown[] } }).queue.items.length).toBeLessThanOrEqual(capacity + 1025);
     expect(channel.queued).toBe(0);
   }, 30_000);
 });

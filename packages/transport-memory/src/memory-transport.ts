@@ -7,7 +7,8 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { MemoryChannel, MemoryReceiver, MemorySender } from './memory-channel.js';
+import { CreditReceiver, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
+import { MemorySender, type MemoryChannel } from './memory-channel.js';
 
 // Every memory transport of the process, by endpoint, so that two "workers" in one process
 // (tests, embedded mode) can reach each other. On globalThis so ESM and CJS copies share it.
@@ -29,7 +30,7 @@ export interface MemoryTransportOptions {
  * The in-process transport: frames are passed by reference (no encoding), with the same
  * credit-based flow control as the network transports.
  */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport, CreditReceiverHost<MemorySender> {
   readonly kind = 'memory';
   readonly endpoint: string;
   private readonly channels = new Map<ChannelId, MemoryChannel>();
@@ -54,12 +55,10 @@ export class MemoryTransport implements Transport {
 
   /** The channel with this id in this transport, created on first use by either end. */
   channel(id: ChannelId, options: ChannelOptions): MemoryChannel {
+    channelCredits(id, options);
     let ch = this.channels.get(id);
-    if (ch === undefined || ch.closed) {
-      if (!Number.isInteger(options.credits) || options.credits < 1) {
-        throw new TransportError('TRANSPORT_FAILED', `channel ${id}: credits must be a positive integer, got ${String(options.credits)}`);
-      }
-      ch = new MemoryChannel(id, options.credits);
+    if (ch === undefined || ch.isClosed) {
+      ch = new CreditReceiver<MemorySender>(id, this);
       this.channels.set(id, ch);
     }
     return ch;
@@ -72,15 +71,34 @@ export class MemoryTransport implements Transport {
       throw new TransportError('TRANSPORT_PEER_LOST', `no memory transport listens at ${targetEndpoint} (channel ${channel})`);
     }
     this.peers.add(targetEndpoint);
-    return new MemorySender(target.channel(channel, options));
+    const ch = target.channel(channel, options);
+    // One live sender per channel, as over a network: a sender opened again replaces the earlier one.
+    const previous = ch.session?.peer;
+    const sender = new MemorySender(ch, options.credits);
+    ch.begin(sender, 0, options.credits);
+    previous?.closeLocally();
+    return sender;
   }
 
   openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {
     this.assertOpen();
-    const ch = this.channel(channel, options);
-    return new MemoryReceiver(ch, () => {
-      if (this.channels.get(channel) === ch) this.channels.delete(channel);
-    });
+    return this.channel(channel, options).open(options.credits);
+  }
+
+  // --- CreditReceiverHost: credits go straight back, a closed receiver closes its sender -------
+
+  creditDue(ch: MemoryChannel): void {
+    ch.session?.peer.grant(ch.takeCredit());
+  }
+
+  receiverClosed(ch: MemoryChannel, session: CreditSession<MemorySender> | undefined): void {
+    if (this.channels.get(ch.channel) === ch) this.channels.delete(ch.channel);
+    session?.peer.closeLocally();
+  }
+
+  /** In-process, the listener's error is the caller's: it surfaces from `trySend` or `close`. */
+  listenerFailed(_ch: MemoryChannel, err: unknown): void {
+    throw err;
   }
 
   on(event: TransportEvent, listener: (peer: string) => void): void {
@@ -92,7 +110,7 @@ export class MemoryTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const ch of this.channels.values()) ch.close();
+    for (const ch of [...this.channels.values()]) ch.close();
     this.channels.clear();
     const registry = endpoints();
     // Only the transport registered at the endpoint announces its loss: closing one that never
