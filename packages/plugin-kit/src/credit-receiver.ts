@@ -43,7 +43,7 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
   /** Frames at the head of the queue from earlier sessions. */
   private stale = 0;
   private listener: (() => void) | undefined;
-  private closed = false;
+  private ended = false;
 
   constructor(
     readonly channel: ChannelId,
@@ -55,7 +55,7 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.ended;
   }
 
   /** Marks the receiving end open with its credits. */
@@ -94,7 +94,7 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
 
   /** Queues a frame of the current session and wakes the reader if the queue was empty. */
   deliver(frame: Frame): void {
-    if (this.closed) return;
+    if (this.ended) return;
     if (this.session !== undefined) this.session.outstanding++;
     else this.stale++;
     const wasEmpty = this.queue.length === 0;
@@ -133,13 +133,13 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
 
   onReadable(listener: () => void): void {
     this.listener = listener;
-    if (this.queue.length > 0 || this.closed) this.notify();
+    if (this.queue.length > 0 || this.ended) this.notify();
   }
 
   /** Drops the queue, tells the host (which tells the sender) and wakes the reader. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
     const session = this.session;
     this.session = undefined;
     this.receiverCredits = undefined;

@@ -9,7 +9,7 @@ import { TransportError, type ChannelId, type ChannelSender, type Frame } from '
  */
 export abstract class CreditSender implements ChannelSender {
   private available: number;
-  private closed = false;
+  private ended = false;
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -27,15 +27,15 @@ export abstract class CreditSender implements ChannelSender {
   protected onClosed(): void {}
 
   get credits(): number {
-    return this.closed ? 0 : this.available;
+    return this.ended ? 0 : this.available;
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.ended;
   }
 
   trySend(frame: Frame): boolean {
-    if (this.closed) throw new TransportError('TRANSPORT_CLOSED', `channel ${this.channel} is closed`);
+    if (this.ended) throw new TransportError('TRANSPORT_CLOSED', `channel ${this.channel} is closed`);
     if (this.available <= 0) return false;
     if (frame?.channel !== this.channel) {
       throw new TransportError('FRAME_MALFORMED', `frame of channel ${String(frame?.channel)} sent on channel ${this.channel}`);
@@ -51,7 +51,7 @@ export abstract class CreditSender implements ChannelSender {
   }
 
   whenWritable(): Promise<void> {
-    if (this.closed || this.available > 0) return Promise.resolve();
+    if (this.ended || this.available > 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -65,7 +65,7 @@ export abstract class CreditSender implements ChannelSender {
    * grant would exceed the capacity: a receiver that breaks the protocol, for the transport to report.
    */
   grant(count: number): boolean {
-    if (this.closed) return true;
+    if (this.ended) return true;
     const next = this.available + count;
     const valid = next <= this.capacity;
     this.available = valid ? next : this.capacity;
@@ -75,15 +75,15 @@ export abstract class CreditSender implements ChannelSender {
 
   /** Full credits again, as when a new credit epoch starts after a reconnection. */
   refill(): void {
-    if (this.closed) return;
+    if (this.ended) return;
     this.available = this.capacity;
     this.wake();
   }
 
   /** Closes without telling the receiver (for example because the receiver closed first). */
   closeLocally(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
     this.onClosed();
     this.wake();
   }

@@ -1,6 +1,7 @@
 export { CreditSender } from './credit-sender.js';
 export { CreditReceiver } from './credit-receiver.js';
 export type { CreditReceiverHost, CreditSession } from './credit-receiver.js';
+export { InProcessChannel, InProcessSender } from './in-process-channel.js';
 export { CreditReturns } from './credit-returns.js';
 export type { SendCredit } from './credit-returns.js';
 export { channelCredits } from './channel-credits.js';

@@ -1,17 +1,14 @@
 /**
- * Test helpers (not exported from the package): a bounded in-memory channel that honours
- * credits, its sender and receiver views, and a minimal `Transport` over a Map of channels.
+ * Test helpers (not exported from the package): a bounded in-process channel that honours
+ * credits and records what it carried, and a minimal `Transport` over a Map of channels.
  * `@mobius/transport-memory` is a plugin, and the engine never imports a plugin, so the
- * runtime's tests bring their own.
+ * runtime's tests bring their own, on the channel of `@mobius/plugin-kit`.
  */
 import type { ChannelId, ChannelOptions, ChannelReceiver, ChannelSender, Frame, Transport } from '@mobius/interface';
+import { InProcessChannel, InProcessSender } from '@mobius/plugin-kit';
 
-/** One channel: a FIFO of at most `capacity` frames. A sender's credits are the free places. */
-export class TestChannel {
-  private queue: Frame[] = [];
-  private readableListener: (() => void) | undefined;
-  private writableWaiters: (() => void)[] = [];
-  closed = false;
+/** One channel: a FIFO of at most `capacity` frames from its current sender. */
+export class TestChannel extends InProcessChannel {
   /** Every frame accepted, in order (for assertions). */
   readonly sent: Frame[] = [];
   /** The most frames queued at once (never more than the capacity). */
@@ -19,101 +16,59 @@ export class TestChannel {
   polls = 0;
 
   constructor(
-    readonly id: ChannelId,
+    id: ChannelId,
     readonly capacity: number,
-  ) {}
-
-  get queued(): number {
-    return this.queue.length;
+  ) {
+    super(id);
   }
 
-  get credits(): number {
-    return this.closed ? 0 : this.capacity - this.queue.length;
+  get id(): ChannelId {
+    return this.channel;
   }
 
-  trySend(frame: Frame): boolean {
-    if (this.closed) throw new Error(`test channel ${this.id} is closed`);
-    if (this.queue.length >= this.capacity) return false;
-    const wasEmpty = this.queue.length === 0;
-    this.queue.push(frame);
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  override deliver(frame: Frame): void {
+    if (this.isClosed) return;
     this.sent.push(frame);
-    this.maxQueued = Math.max(this.maxQueued, this.queue.length);
-    if (wasEmpty) this.readableListener?.();
-    return true;
+    if (this.queued + 1 > this.maxQueued) this.maxQueued = this.queued + 1;
+    super.deliver(frame);
   }
 
-  whenWritable(): Promise<void> {
-    if (this.closed || this.queue.length < this.capacity) return Promise.resolve();
-    return new Promise((resolve) => this.writableWaiters.push(resolve));
-  }
-
-  poll(): Frame | undefined {
-    const frame = this.queue.shift();
-    if (frame === undefined) return undefined;
-    this.polls++;
-    const waiters = this.writableWaiters;
-    this.writableWaiters = [];
-    for (const w of waiters) w();
+  override poll(): Frame | undefined {
+    const frame = super.poll();
+    if (frame !== undefined) this.polls++;
     return frame;
   }
 
-  onReadable(listener: () => void): void {
-    this.readableListener = listener;
-    if (this.queue.length > 0) listener();
+  /** A sender with the channel's capacity; it replaces any earlier sender of the channel. */
+  sender(): TestSender {
+    return this.connect(this.capacity) as TestSender;
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = [];
-    const waiters = this.writableWaiters;
-    this.writableWaiters = [];
-    for (const w of waiters) w();
-    this.readableListener?.();
+  protected override newSender(): TestSender {
+    return new TestSender(this);
   }
 }
 
-export class TestSender implements ChannelSender {
-  closed = false;
-  constructor(readonly ch: TestChannel) {}
-  get channel(): ChannelId {
-    return this.ch.id;
+export class TestSender extends InProcessSender {
+  constructor(readonly ch: TestChannel) {
+    super(ch, ch.capacity);
   }
-  get credits(): number {
-    return this.ch.credits;
-  }
-  trySend(frame: Frame): boolean {
-    return this.ch.trySend(frame);
-  }
-  whenWritable(): Promise<void> {
-    return this.ch.whenWritable();
-  }
-  close(): void {
-    // Frames already sent stay readable: the receiver owns the queue.
-    this.closed = true;
+  get closed(): boolean {
+    return this.isClosed;
   }
 }
 
-export class TestReceiver implements ChannelReceiver {
-  constructor(readonly ch: TestChannel) {}
-  get channel(): ChannelId {
-    return this.ch.id;
-  }
-  poll(): Frame | undefined {
-    return this.ch.poll();
-  }
-  onReadable(listener: () => void): void {
-    this.ch.onReadable(listener);
-  }
-  close(): void {
-    this.ch.close();
-  }
-}
+/** The receiving end of a test channel is the channel itself. */
+export type TestReceiver = TestChannel;
 
 /** A sender and a receiver of one fresh channel. */
 export function channelPair(id: ChannelId, credits: number): { channel: TestChannel; sender: TestSender; receiver: TestReceiver } {
   const channel = new TestChannel(id, credits);
-  return { channel, sender: new TestSender(channel), receiver: new TestReceiver(channel) };
+  return { channel, sender: channel.sender(), receiver: channel };
 }
 
 /** A Transport over a Map of channels by id, all at the endpoint `test://local`. */
@@ -136,13 +91,13 @@ export class TestTransport implements Transport {
 
   openSender(channel: ChannelId, targetEndpoint: string, options: ChannelOptions): ChannelSender {
     if (targetEndpoint !== this.endpoint) throw new Error(`unknown endpoint ${targetEndpoint}`);
-    const sender = new TestSender(this.channel(channel, options));
+    const sender = this.channel(channel, options).sender();
     this.senders.push(sender);
     return sender;
   }
 
   openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {
-    return new TestReceiver(this.channel(channel, options));
+    return this.channel(channel, options).open(options.credits);
   }
 
   on(): void {}

@@ -7,8 +7,7 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { CreditReceiver, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
-import { MemorySender, type MemoryChannel } from './memory-channel.js';
+import { InProcessChannel, channelCredits } from '@mobius/plugin-kit';
 
 // Every memory transport of the process, by endpoint, so that two "workers" in one process
 // (tests, embedded mode) can reach each other. On globalThis so ESM and CJS copies share it.
@@ -30,10 +29,10 @@ export interface MemoryTransportOptions {
  * The in-process transport: frames are passed by reference (no encoding), with the same
  * credit-based flow control as the network transports.
  */
-export class MemoryTransport implements Transport, CreditReceiverHost<MemorySender> {
+export class MemoryTransport implements Transport {
   readonly kind = 'memory';
   readonly endpoint: string;
-  private readonly channels = new Map<ChannelId, MemoryChannel>();
+  private readonly channels = new Map<ChannelId, InProcessChannel>();
   private readonly listeners = new Map<TransportEvent, ((peer: string) => void)[]>();
   private readonly peers = new Set<string>();
   private started = false;
@@ -54,11 +53,11 @@ export class MemoryTransport implements Transport, CreditReceiverHost<MemorySend
   }
 
   /** The channel with this id in this transport, created on first use by either end. */
-  channel(id: ChannelId, options: ChannelOptions): MemoryChannel {
+  channel(id: ChannelId, options: ChannelOptions): InProcessChannel {
     channelCredits(id, options);
     let ch = this.channels.get(id);
     if (ch === undefined || ch.isClosed) {
-      ch = new CreditReceiver<MemorySender>(id, this);
+      ch = new InProcessChannel(id, this.forget);
       this.channels.set(id, ch);
     }
     return ch;
@@ -71,13 +70,7 @@ export class MemoryTransport implements Transport, CreditReceiverHost<MemorySend
       throw new TransportError('TRANSPORT_PEER_LOST', `no memory transport listens at ${targetEndpoint} (channel ${channel})`);
     }
     this.peers.add(targetEndpoint);
-    const ch = target.channel(channel, options);
-    // One live sender per channel, as over a network: a sender opened again replaces the earlier one.
-    const previous = ch.session?.peer;
-    const sender = new MemorySender(ch, options.credits);
-    ch.begin(sender, 0, options.credits);
-    previous?.closeLocally();
-    return sender;
+    return target.channel(channel, options).connect(options.credits);
   }
 
   openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {
@@ -85,21 +78,9 @@ export class MemoryTransport implements Transport, CreditReceiverHost<MemorySend
     return this.channel(channel, options).open(options.credits);
   }
 
-  // --- CreditReceiverHost: credits go straight back, a closed receiver closes its sender -------
-
-  creditDue(ch: MemoryChannel): void {
-    ch.session?.peer.grant(ch.takeCredit());
-  }
-
-  receiverClosed(ch: MemoryChannel, session: CreditSession<MemorySender> | undefined): void {
+  private readonly forget = (ch: InProcessChannel): void => {
     if (this.channels.get(ch.channel) === ch) this.channels.delete(ch.channel);
-    session?.peer.closeLocally();
-  }
-
-  /** In-process, the listener's error is the caller's: it surfaces from `trySend` or `close`. */
-  listenerFailed(_ch: MemoryChannel, err: unknown): void {
-    throw err;
-  }
+  };
 
   on(event: TransportEvent, listener: (peer: string) => void): void {
     const list = this.listeners.get(event) ?? [];
