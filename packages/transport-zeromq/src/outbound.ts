@@ -1,4 +1,5 @@
-import { TransportError, type ChannelId, type ChannelSender, type Codec, type Frame, type Logger } from '@mobius/interface';
+import { TransportError, type ChannelId, type Codec, type Frame, type Logger } from '@mobius/interface';
+import { CreditSender } from '@mobius/plugin-kit';
 import { Dealer } from 'zeromq';
 import { SendQueue } from './send-queue.js';
 import {
@@ -232,7 +233,9 @@ export class Peer {
         this.alive(false);
         const sender = this.senders.get(channel);
         if (sender === undefined || sender.epoch !== epoch) return; // closed sender or earlier epoch
-        sender.grant(count);
+        if (!sender.grant(count)) {
+          this.host.malformed(`CREDIT of ${count} would exceed the ${sender.capacity} credits of channel ${channel}`, { peer: this.endpoint });
+        }
         return;
       }
       case MSG_CLOSE: {
@@ -261,92 +264,41 @@ export class Peer {
   }
 }
 
-/** The sending end of one channel. Credits are local; CREDIT messages from the receiver refill them. */
-export class ZmqSender implements ChannelSender {
+/** The sending end of one channel: the kit's credit sender, refilled by CREDIT messages. */
+export class ZmqSender extends CreditSender {
   readonly idPart: Buffer;
   epoch: number;
-  private available: number;
-  private closed = false;
-  private waiters: (() => void)[] = [];
 
   constructor(
     private readonly peer: Peer,
     private readonly host: PeerHost,
-    readonly channel: ChannelId,
-    readonly capacity: number,
+    channel: ChannelId,
+    capacity: number,
   ) {
+    super(channel, capacity);
     this.idPart = Buffer.from(channel, 'utf8');
     this.epoch = host.nextEpoch();
-    this.available = capacity;
   }
 
-  get credits(): number {
-    return this.closed ? 0 : this.available;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  trySend(frame: Frame): boolean {
-    if (this.closed) throw new TransportError('TRANSPORT_CLOSED', `channel ${this.channel} is closed`);
-    if (frame.channel !== this.channel) {
-      throw new TransportError('FRAME_MALFORMED', `frame of channel ${frame.channel} sent on channel ${this.channel}`);
-    }
-    if (this.available <= 0) return false;
-    const bytes = this.host.codec.encode(frame);
-    this.available--;
-    this.peer.send([TYPE_PART[MSG_DATA], this.idPart, bytes as Buffer], 1);
-    return true;
-  }
-
-  whenWritable(): Promise<void> {
-    if (this.closed || this.available > 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  protected override transmit(frame: Frame): void {
+    this.peer.send([TYPE_PART[MSG_DATA], this.idPart, this.host.codec.encode(frame) as Buffer], 1);
   }
 
   /** Frames already sent still go out; the channel stays open on the receiving side. */
-  close(): void {
-    this.closeLocally();
-  }
-
-  grant(count: number): void {
-    if (this.closed) return;
-    const next = this.available + count;
-    if (next > this.capacity) {
-      this.host.malformed(`CREDIT of ${count} would exceed the ${this.capacity} credits of channel ${this.channel}`, { peer: this.peer.endpoint });
-      this.available = this.capacity;
-    } else {
-      this.available = next;
-    }
-    this.wake();
+  protected override onClosed(): void {
+    this.peer.forget(this);
   }
 
   /** New credit epoch after a reconnect: full credits again, announced with a new OPEN. */
   reopen(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.epoch = this.host.nextEpoch();
-    this.available = this.capacity;
     this.peer.open(this);
-    this.wake();
+    this.refill();
   }
 
   closeRemotely(): void {
     this.host.logger.debug({ channel: this.channel, peer: this.peer.endpoint }, 'receiver closed the channel');
     this.closeLocally();
-  }
-
-  closeLocally(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.peer.forget(this);
-    this.wake();
-  }
-
-  private wake(): void {
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
   }
 }

@@ -11,8 +11,9 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
+import { CreditReturns, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
 import { Router } from 'zeromq';
-import { InboundChannel, ZmqReceiver, type InboundHost } from './inbound.js';
+import { InboundChannel } from './inbound.js';
 import { MsgpackCodec } from './msgpack-codec.js';
 import { Peer, ZmqSender, type PeerHost } from './outbound.js';
 import { SendQueue } from './send-queue.js';
@@ -96,7 +97,7 @@ let instances = 0;
  * Credit-based flow control per channel, like the memory transport. See the README for the
  * wire protocol.
  */
-export class ZmqTransport implements Transport, InboundHost, PeerHost {
+export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, PeerHost {
   readonly kind = 'zeromq';
   readonly codec: Codec;
   readonly logger: Logger;
@@ -118,9 +119,9 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
   private readonly listeners = new Map<TransportEvent, ((peer: string) => void)[]>();
   /** `${routing id}\0${channel}` of sessions whose receiver closed: their late DATA is dropped quietly. */
   private readonly closedSessions = new Set<string>();
-  private creditDue = new Set<InboundChannel>();
-  private creditMicrotask = false;
-  private creditImmediate = false;
+  private readonly creditReturns = new CreditReturns<Buffer>((ch, session, count) =>
+    this.routerSend([session.peer, TYPE_PART[MSG_CREDIT], (ch as InboundChannel).idPart, u32Pair(count, session.epoch)]),
+  );
   private timer: NodeJS.Timeout | undefined;
   private epoch = 0;
   private starting: Promise<void> | undefined;
@@ -217,7 +218,7 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
 
   openSender(channel: ChannelId, targetEndpoint: string, options: ChannelOptions): ChannelSender {
     this.assertOpen();
-    const credits = this.checkCredits(channel, options);
+    const credits = channelCredits(channel, options, this.maxCredits);
     if (typeof targetEndpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/.+/.test(targetEndpoint)) {
       throw new TransportError('TRANSPORT_FAILED', `channel ${channel}: target endpoint must be tcp://, ipc:// or inproc://, got ${String(targetEndpoint)}`);
     }
@@ -239,16 +240,14 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
 
   openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {
     this.assertOpen();
-    const credits = this.checkCredits(channel, options);
+    const credits = channelCredits(channel, options, this.maxCredits);
     let ch = this.inbound.get(channel);
     if (ch === undefined) {
-      ch = new InboundChannel(channel, Buffer.from(channel, 'utf8'), this);
+      ch = new InboundChannel(channel, this);
       this.inbound.set(channel, ch);
     }
-    ch.receiverOpen = true;
-    ch.receiverCredits = credits;
-    if (ch.session !== undefined && ch.session.capacity !== credits) this.warnCredits(ch);
-    return new ZmqReceiver(ch, this);
+    if (ch.open(credits).creditsDisagree) this.warnCredits(ch);
+    return ch;
   }
 
   on(event: TransportEvent, listener: (peer: string) => void): void {
@@ -272,8 +271,8 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
     if (this.starting !== undefined) await this.starting.catch(() => undefined);
     if (this.timer !== undefined) clearInterval(this.timer);
     // Receivers: tell each sender its channel closed, wake the readers.
-    for (const ch of [...this.inbound.values()]) this.closeInbound(ch);
-    this.flushCredits();
+    for (const ch of [...this.inbound.values()]) ch.close();
+    this.creditReturns.flush();
     // Senders: no new frames; the ones queued still go out. A PING behind them is answered
     // only once everything before it was received.
     for (const peer of this.peers.values()) for (const s of [...peer.senders.values()]) s.closeLocally();
@@ -290,56 +289,28 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
       router.close();
     }
     this.inbound.clear();
-    this.creditDue.clear();
+    this.creditReturns.clear();
     this.logger.debug({ endpoint: this.endpoint, flushed: flushed.filter(Boolean).length, peers: peers.length }, 'zeromq transport closed');
   }
 
-  // --- InboundHost -----------------------------------------------------------------------------
+  // --- CreditReceiverHost ----------------------------------------------------------------------
 
-  /**
-   * Credits go back in batches: once a quarter of a channel's credits (at least one) is due,
-   * right after the current drain (a microtask); a smaller remainder on the next event-loop
-   * turn, so a single poll still frees its sender promptly.
-   */
-  scheduleCredit(ch: InboundChannel): void {
-    this.creditDue.add(ch);
-    const s = ch.session;
-    if (s !== undefined && s.pendingCredit >= Math.max(1, s.capacity >> 2)) {
-      if (this.creditMicrotask) return;
-      this.creditMicrotask = true;
-      queueMicrotask(this.flushCreditsBound);
-    } else if (!this.creditImmediate) {
-      this.creditImmediate = true;
-      setImmediate(this.flushCreditsLater);
-    }
+  creditDue(ch: InboundChannel): void {
+    this.creditReturns.schedule(ch);
   }
 
-  private readonly flushCreditsBound = (): void => {
-    this.creditMicrotask = false;
-    this.flushCredits();
-  };
-
-  private readonly flushCreditsLater = (): void => {
-    this.creditImmediate = false;
-    this.flushCredits();
-  };
-
-  closeInbound(ch: InboundChannel): void {
-    if (ch.closed) return;
-    const session = ch.session;
+  /** Tells the sender of the closed channel's session, which stops it. */
+  receiverClosed(ch: InboundChannel, session: CreditSession<Buffer> | undefined): void {
     if (session !== undefined && this.routerQueue !== undefined && this.router !== undefined && !this.router.closed) {
-      this.rememberClosed(session.identity, ch.id);
-      this.routerSend([session.identity, TYPE_PART[MSG_CLOSE], ch.idPart, u32(session.epoch)]);
+      this.rememberClosed(session.peer, ch.channel);
+      this.routerSend([session.peer, TYPE_PART[MSG_CLOSE], ch.idPart, u32(session.epoch)]);
     }
-    ch.session = undefined;
-    ch.receiverOpen = false;
-    if (this.inbound.get(ch.id) === ch) this.inbound.delete(ch.id);
-    this.creditDue.delete(ch);
-    ch.close();
+    if (this.inbound.get(ch.channel) === ch) this.inbound.delete(ch.channel);
+    this.creditReturns.forget(ch);
   }
 
-  listenerFailed(channel: ChannelId, err: unknown): void {
-    this.logger.error({ channel, err }, 'readable listener threw');
+  listenerFailed(ch: InboundChannel, err: unknown): void {
+    this.logger.error({ channel: ch.channel, err }, 'readable listener threw');
   }
 
   // --- PeerHost --------------------------------------------------------------------------------
@@ -432,57 +403,37 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
     let ch = this.inbound.get(channel);
     if (ch === undefined) {
       if (this.inbound.size >= MAX_UNOPENED_CHANNELS) throw new WireError(`OPEN of channel ${channel} refused: ${this.inbound.size} channels already held`);
-      ch = new InboundChannel(channel, Buffer.from(channel, 'utf8'), this);
+      ch = new InboundChannel(channel, this);
       this.inbound.set(channel, ch);
     }
     const previous = ch.session;
-    if (previous !== undefined) {
-      if (previous.epoch === epoch && previous.identity.equals(identity)) return; // duplicate
-      // Frames of the earlier session stay readable, but their credits go to no one: the sender
-      // of the new session starts with full credits.
-      ch.stale += previous.outstanding;
-    }
-    ch.session = { identity: Buffer.from(identity), epoch, capacity: credits, outstanding: 0, pendingCredit: 0 };
+    if (previous !== undefined && previous.epoch === epoch && previous.peer.equals(identity)) return; // duplicate
+    // Frames of an earlier session stay readable, but their credits go to no one: the sender of
+    // the new session starts with full credits.
+    ch.begin(Buffer.from(identity), epoch, credits);
     this.closedSessions.delete(sessionKey(identity, channel));
-    if (ch.receiverOpen && ch.receiverCredits !== credits) this.warnCredits(ch);
+    if (ch.creditsDisagree) this.warnCredits(ch);
   }
 
   private onData(identity: Buffer, channel: ChannelId, payload: Buffer): void {
     const ch = this.inbound.get(channel);
     const session = ch?.session;
-    if (ch === undefined || session === undefined || !session.identity.equals(identity)) {
+    if (ch === undefined || session === undefined || !session.peer.equals(identity)) {
       if (this.closedSessions.has(sessionKey(identity, channel))) return; // in flight when the receiver closed
       throw new WireError(`DATA on channel ${channel} without an OPEN from this sender`);
     }
-    if (session.outstanding >= session.capacity) {
-      throw new WireError(`DATA on channel ${channel} exceeds its ${session.capacity} credits`);
-    }
+    if (ch.full) throw new WireError(`DATA on channel ${channel} exceeds its ${session.capacity} credits`);
     let frame;
     try {
       frame = this.codec.decode(payload);
       if (frame.channel !== channel) throw new WireError(`frame of channel ${frame.channel} arrived on channel ${channel}`);
     } catch (e) {
       // The sender spent a credit on it: give it back so the channel does not shrink.
-      session.pendingCredit++;
-      this.scheduleCredit(ch);
+      ch.refund();
       throw e;
     }
-    session.outstanding++;
     this.counters.framesIn++;
-    ch.push(frame);
-  }
-
-  private flushCredits(): void {
-    if (this.creditDue.size === 0) return;
-    const due = this.creditDue;
-    this.creditDue = new Set();
-    for (const ch of due) {
-      const s = ch.session;
-      if (s === undefined || s.pendingCredit === 0) continue;
-      const count = s.pendingCredit;
-      s.pendingCredit = 0;
-      this.routerSend([s.identity, TYPE_PART[MSG_CREDIT], ch.idPart, u32Pair(count, s.epoch)]);
-    }
+    ch.deliver(frame);
   }
 
   private routerSend(parts: Buffer[]): void {
@@ -511,17 +462,9 @@ export class ZmqTransport implements Transport, InboundHost, PeerHost {
 
   private warnCredits(ch: InboundChannel): void {
     this.logger.warn(
-      { channel: ch.id, receiverCredits: ch.receiverCredits, senderCredits: ch.session?.capacity },
+      { channel: ch.channel, receiverCredits: ch.receiverCredits, senderCredits: ch.session?.capacity },
       'sender and receiver disagree on the credits of a channel; the sender’s value bounds the queue',
     );
-  }
-
-  private checkCredits(channel: ChannelId, options: ChannelOptions): number {
-    const credits = options?.credits;
-    if (!Number.isInteger(credits) || credits < 1 || credits > this.maxCredits) {
-      throw new TransportError('TRANSPORT_FAILED', `channel ${channel}: credits must be an integer in 1..${this.maxCredits}, got ${String(credits)}`);
-    }
-    return credits;
   }
 
   private assertOpen(): void {
