@@ -2,7 +2,7 @@ import type { Logger } from '@mobius/interface';
 import { NetTransport } from './net-transport.js';
 
 export { NetTransport } from './net-transport.js';
-export type { NetTransportOptions, NetTransportStats } from './net-transport.js';
+export type { NetTransportOptions, NetTransportStats } from './net-options.js';
 export { MAX_MESSAGE_BYTES } from './wire.js';
 
 /** What a Mobius worker passes to a transport plugin's `createTransport`. */

@@ -9,3 +9,5 @@ export { FrameQueue } from './frame-queue.js';
 export { FileHeader } from './file-header.js';
 export type { FileHeaderFormat } from './file-header.js';
 export { canonicalJson, sha256Hex } from './canonical-json.js';
+export { TransportEvents } from './transport-events.js';
+export { MalformedLog } from './malformed-log.js';
