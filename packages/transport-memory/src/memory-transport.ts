@@ -7,7 +7,7 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { InProcessChannel, channelCredits } from '@mobius/plugin-kit';
+import { InProcessChannel, TransportEvents, channelCredits } from '@mobius/plugin-kit';
 
 // Every memory transport of the process, by endpoint, so that two "workers" in one process
 // (tests, embedded mode) can reach each other. On globalThis so ESM and CJS copies share it.
@@ -33,7 +33,7 @@ export class MemoryTransport implements Transport {
   readonly kind = 'memory';
   readonly endpoint: string;
   private readonly channels = new Map<ChannelId, InProcessChannel>();
-  private readonly listeners = new Map<TransportEvent, ((peer: string) => void)[]>();
+  private readonly events = new TransportEvents();
   private readonly peers = new Set<string>();
   private started = false;
   private closed = false;
@@ -83,9 +83,7 @@ export class MemoryTransport implements Transport {
   };
 
   on(event: TransportEvent, listener: (peer: string) => void): void {
-    const list = this.listeners.get(event) ?? [];
-    list.push(listener);
-    this.listeners.set(event, list);
+    this.events.on(event, listener);
   }
 
   async close(): Promise<void> {
@@ -102,7 +100,7 @@ export class MemoryTransport implements Transport {
   }
 
   private peerEvent(event: TransportEvent, peer: string): void {
-    for (const l of this.listeners.get(event) ?? []) l(peer);
+    this.events.emit(event, peer);
   }
 
   private assertOpen(): void {

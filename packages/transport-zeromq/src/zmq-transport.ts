@@ -11,7 +11,7 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { CreditReturns, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
+import { CreditReturns, MalformedLog, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
 import { Router } from 'zeromq';
 import { InboundChannel } from './inbound.js';
 import { MsgpackCodec } from './msgpack-codec.js';
@@ -87,7 +87,6 @@ export interface ZmqTransportStats {
 
 const MAX_CLOSED_SESSIONS = 4096;
 const MAX_UNOPENED_CHANNELS = 65_536;
-const LOG_BURST = 100;
 
 let instances = 0;
 
@@ -116,7 +115,8 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
   private boundEndpoint: string | undefined;
   private readonly inbound = new Map<ChannelId, InboundChannel>();
   private readonly peers = new Map<string, Peer>();
-  private readonly listeners = new Map<TransportEvent, ((peer: string) => void)[]>();
+  private readonly events: TransportEvents;
+  private readonly malformedLog: MalformedLog;
   /** `${routing id}\0${channel}` of sessions whose receiver closed: their late DATA is dropped quietly. */
   private readonly closedSessions = new Set<string>();
   private readonly creditReturns = new CreditReturns<Buffer>((ch, session, count) =>
@@ -128,9 +128,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
   private started = false;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private logWindowStart = 0;
-  private logWindowCount = 0;
-  private counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, malformed: 0 };
+  private counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(options: ZmqTransportOptions = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -152,6 +150,8 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     this.curve = options.curve;
     this.routingId = `mobius-${process.pid}-${++instances}-${randomUUID().slice(0, 8)}`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'transport-zeromq', routingId: this.routingId });
+    this.events = new TransportEvents(this.logger);
+    this.malformedLog = new MalformedLog(this.logger);
   }
 
   /** The endpoint peers use to reach this transport's receivers (the bound one after `start()`). */
@@ -160,7 +160,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
   }
 
   stats(): ZmqTransportStats {
-    return { ...this.counters };
+    return { ...this.counters, malformed: this.malformedLog.count };
   }
 
   start(): Promise<void> {
@@ -251,9 +251,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
   }
 
   on(event: TransportEvent, listener: (peer: string) => void): void {
-    const list = this.listeners.get(event) ?? [];
-    list.push(listener);
-    this.listeners.set(event, list);
+    this.events.on(event, listener);
   }
 
   /**
@@ -329,28 +327,13 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     this.counters.bytesIn += bytes;
   }
 
+  /** Counts and logs a dropped message (at most 100 log lines per second). */
   malformed(reason: string, details: Record<string, unknown>): void {
-    this.counters.malformed++;
-    const now = Date.now();
-    if (now - this.logWindowStart > 1000) {
-      if (this.logWindowCount > LOG_BURST) {
-        this.logger.error({ suppressed: this.logWindowCount - LOG_BURST }, 'more malformed messages were dropped without a log line');
-      }
-      this.logWindowStart = now;
-      this.logWindowCount = 0;
-    }
-    if (++this.logWindowCount <= LOG_BURST) this.logger.error({ ...details, reason }, `malformed message dropped: ${reason}`);
+    this.malformedLog.report(reason, details);
   }
 
   peerEvent(event: TransportEvent, endpoint: string): void {
-    if (this.closed) return;
-    for (const l of this.listeners.get(event) ?? []) {
-      try {
-        l(endpoint);
-      } catch (e) {
-        this.logger.error({ err: e, event, peer: endpoint }, 'transport event listener threw');
-      }
-    }
+    if (!this.closed) this.events.emit(event, endpoint);
   }
 
   // --- receiving -------------------------------------------------------------------------------
