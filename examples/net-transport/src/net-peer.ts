@@ -95,7 +95,7 @@ export class Peer {
     if (this.established) {
       // Frames in flight on the old connection may be lost, and with them their credits: every
       // channel starts a new epoch with full credits and announces it with a new OPEN.
-      for (const s of [...this.senders.values()]) s.reopen();
+      for (const s of [...this.senders.values()]) s.reopen(this.host.nextEpoch());
     } else {
       this.established = true;
       for (const m of this.pending) socket.write(m);
@@ -147,16 +147,13 @@ export class Peer {
 
 /** The sending end of a channel: the kit's credit sender, writing DATA messages to its peer. */
 export class NetSender extends CreditSender {
-  epoch: number;
-
   constructor(
     private readonly peer: Peer,
     private readonly host: PeerHost,
     channel: ChannelId,
     capacity: number,
   ) {
-    super(channel, capacity);
-    this.epoch = host.nextEpoch();
+    super(channel, capacity, host.nextEpoch());
   }
 
   protected override transmit(frame: Frame): void {
@@ -173,11 +170,8 @@ export class NetSender extends CreditSender {
     this.peer.forget(this);
   }
 
-  /** A new epoch after a reconnection: full credits, announced with a new OPEN. */
-  reopen(): void {
-    if (this.isClosed) return;
-    this.epoch = this.host.nextEpoch();
+  /** A new epoch (after a reconnection) is announced with a new OPEN. */
+  protected override announce(): void {
     this.peer.open(this);
-    this.refill();
   }
 }

@@ -11,6 +11,10 @@ class ArraySender extends CreditSender {
   readonly wire: Frame[] = [];
   failNext = false;
   closedCalls = 0;
+  announced: number[] = [];
+  protected override announce(): void {
+    this.announced.push(this.epoch);
+  }
   protected override transmit(f: Frame): void {
     if (this.failNext) {
       this.failNext = false;
@@ -61,14 +65,17 @@ describe('CreditSender', () => {
     expect(s.credits).toBe(2);
   });
 
-  it('refill restores full credits and wakes waiters', async () => {
-    const s = new ArraySender('c', 2);
+  it('reopen restores full credits in a new epoch, announces it and wakes waiters', async () => {
+    const s = new ArraySender('c', 2, 7);
+    expect(s.epoch).toBe(7);
     s.trySend(frame('c', 0));
     s.trySend(frame('c', 1));
     const waiting = s.whenWritable();
-    s.refill();
+    s.reopen(8);
     await waiting;
     expect(s.credits).toBe(2);
+    expect(s.epoch).toBe(8);
+    expect(s.announced).toEqual([8]);
   });
 
   it('close wakes waiters, reads zero credits, runs onClosed once, and later sends throw TRANSPORT_CLOSED', async () => {

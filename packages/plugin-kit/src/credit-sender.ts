@@ -16,6 +16,8 @@ export abstract class CreditSender implements ChannelSender {
     readonly channel: ChannelId,
     /** The credits the channel was opened with: the most frames in flight. */
     readonly capacity: number,
+    /** Names this run of the sender's credits, for a protocol whose credit messages carry it (0 when none does). */
+    public epoch = 0,
   ) {
     this.available = capacity;
   }
@@ -25,6 +27,9 @@ export abstract class CreditSender implements ChannelSender {
 
   /** Runs once, when the sender closes for any reason (locally or because the receiver closed). */
   protected onClosed(): void {}
+
+  /** Runs when a new epoch starts (see `reopen`): tell the receiver, e.g. with a new OPEN message. */
+  protected announce(): void {}
 
   get credits(): number {
     return this.ended ? 0 : this.available;
@@ -73,10 +78,16 @@ export abstract class CreditSender implements ChannelSender {
     return valid;
   }
 
-  /** Full credits again, as when a new credit epoch starts after a reconnection. */
-  refill(): void {
+  /**
+   * Full credits again, in a new credit epoch: after a reconnection, frames and credits in
+   * flight may be lost, so both ends start over. `announce` tells the receiver before any
+   * waiting writer runs.
+   */
+  reopen(epoch = this.epoch): void {
     if (this.ended) return;
+    this.epoch = epoch;
     this.available = this.capacity;
+    this.announce();
     this.wake();
   }
 

@@ -161,7 +161,7 @@ export class Peer {
     this.pingPending = false;
     // After a reconnect, messages in flight on the old connection may be lost: start a new
     // credit epoch on every open channel so both ends agree again.
-    if (this.handshakes > 1) for (const s of this.senders.values()) s.reopen();
+    if (this.handshakes > 1) for (const s of this.senders.values()) s.reopen(this.host.nextEpoch());
     this.alive(true);
   }
 
@@ -267,7 +267,6 @@ export class Peer {
 /** The sending end of one channel: the kit's credit sender, refilled by CREDIT messages. */
 export class ZmqSender extends CreditSender {
   readonly idPart: Buffer;
-  epoch: number;
 
   constructor(
     private readonly peer: Peer,
@@ -275,9 +274,8 @@ export class ZmqSender extends CreditSender {
     channel: ChannelId,
     capacity: number,
   ) {
-    super(channel, capacity);
+    super(channel, capacity, host.nextEpoch());
     this.idPart = Buffer.from(channel, 'utf8');
-    this.epoch = host.nextEpoch();
   }
 
   protected override transmit(frame: Frame): void {
@@ -289,12 +287,9 @@ export class ZmqSender extends CreditSender {
     this.peer.forget(this);
   }
 
-  /** New credit epoch after a reconnect: full credits again, announced with a new OPEN. */
-  reopen(): void {
-    if (this.isClosed) return;
-    this.epoch = this.host.nextEpoch();
+  /** A new credit epoch (after a reconnect) is announced with a new OPEN. */
+  protected override announce(): void {
     this.peer.open(this);
-    this.refill();
   }
 
   closeRemotely(): void {
