@@ -62,7 +62,7 @@ export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame 
 export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
 export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
-export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
+export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, SnapshotOptions, TaskStateBackend, StateBackend } from './state.js';
 export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
