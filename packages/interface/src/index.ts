@@ -63,7 +63,7 @@ export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
 export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, SnapshotOptions, TaskStateBackend, StateBackend } from './state.js';
-export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
+export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, TimerEntry, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
 export type { ScannedCheckpoint } from './checkpoint-selection.js';
