@@ -57,7 +57,7 @@ export type {
   LogicalGraph,
 } from './graph.js';
 export type { KeyGroupRange, PlanOperator, PlanVertex, PlanEdge, PlanTask, PlanChannel, ExecutionPlan } from './plan.js';
-export { makeFrame, isDeterminant, longestDeterminants } from './frame.js';
+export { makeFrame, makeWatermarkFrame, isIdleMarker, isDeterminant, longestDeterminants } from './frame.js';
 export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame } from './frame.js';
 export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
