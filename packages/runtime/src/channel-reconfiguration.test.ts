@@ -1,9 +1,8 @@
-import { makeFrame, silentLogger, type CheckpointListener, type Frame, type PlanChannel, type TaskSnapshot } from '@mobius/interface';
+import { makeFrame, type Frame, type PlanChannel } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
-import { MemoryStateBackend } from './memory-state-backend.js';
 import { Task } from './task.js';
-import { deferred, TestTransport } from './test-channels.js';
+import { recordingServices } from './test-services.js';
 import { collection, edge, graph, node } from './test-graph.js';
 
 describe('Task.reconfigure: channels added and removed at a barrier', () => {
@@ -19,17 +18,7 @@ describe('Task.reconfigure: channels added and removed at a barrier', () => {
       { 'runtime.batch.size': 1 },
     );
     const plan = createPlan(g, 'reconfigure');
-    const transport = new TestTransport();
-    const snapshots: TaskSnapshot[] = [];
-    const acked = deferred();
-    const listener: CheckpointListener = {
-      acknowledge: (s) => {
-        snapshots.push(s);
-        acked.resolve();
-      },
-      decline: (_t, _id, reason) => acked.reject(new Error(reason)),
-    };
-    const services = { transport, endpointOf: () => transport.endpoint, stateBackend: new MemoryStateBackend(), logger: silentLogger, checkpoints: listener };
+    const { services, transport, snapshots, acked } = recordingServices();
     const taskId = plan.tasks.find((t) => t.id.startsWith('map'))!.id;
     const inputs = plan.channels.filter((c) => c.targetTask === taskId);
     const fromA = inputs.find((c) => c.sourceTask.startsWith('a'))!;

@@ -2,14 +2,12 @@ import {
   makeFrame,
   makeWatermarkFrame,
   silentLogger,
-  type CheckpointListener,
   type ExecutionPlan,
   type Frame,
   type KeyedStore,
   type LogicalGraph,
   type OperatorKind,
   type StateKey,
-  type TaskSnapshot,
 } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +17,7 @@ import { registerOperator } from './operators/operator-registry.js';
 import { StreamOperator } from './operators/stream-operator.js';
 import { decodeTaskSnapshot, encodeTaskSnapshot } from './task-snapshot-codec.js';
 import { Task } from './task.js';
+import { recordingServices } from './test-services.js';
 import { deferred, TestTransport, type Deferred } from './test-channels.js';
 import { collection, edge, graph, node } from './test-graph.js';
 
@@ -88,17 +87,7 @@ describe('a task in event time: watermarks through the gate, timers of a registe
     const out: Fired[] = [];
     const arrived: { next?: Deferred<void> } = {};
     const { g, plan } = job(out, arrived);
-    const transport = new TestTransport();
-    const snapshots: TaskSnapshot[] = [];
-    const acked = deferred();
-    const listener: CheckpointListener = {
-      acknowledge: (s) => {
-        snapshots.push(s);
-        acked.resolve();
-      },
-      decline: (_t, _id, reason) => acked.reject(new Error(reason)),
-    };
-    const services = { transport, endpointOf: () => transport.endpoint, stateBackend: new MemoryStateBackend(), logger: silentLogger, checkpoints: listener };
+    const { services, transport, snapshots, acked } = recordingServices();
     const taskId = plan.tasks.find((t) => t.vertexId === plan.vertices.find((v) => v.operatorIds.includes('count'))!.id)!.id;
     const inputs = plan.channels.filter((c) => c.targetTask === taskId).sort((x, y) => (x.id < y.id ? -1 : 1));
     expect(inputs).toHaveLength(2);
