@@ -1,4 +1,4 @@
-import type { StateSnapshot } from './state.js';
+import type { StateKey, StateSnapshot } from './state.js';
 
 /** Durable record of one completed checkpoint. */
 export interface CheckpointMetadata {
@@ -46,6 +46,19 @@ export interface TaskSnapshot {
   readonly determinants?: number;
   /** Plan edge id → position of a round-robin writer, so a restarted task routes records as before. */
   readonly writers?: Readonly<Record<string, number>>;
+  /** The task's input watermark at the barrier (absent: none yet, `-Infinity`). */
+  readonly watermark?: number;
+  /** Operator id → that operator's registered timers, each with its key group (restores and rescaling filter by it). */
+  readonly timers?: Readonly<Record<string, readonly TimerEntry[]>>;
+}
+
+/** One registered timer of a keyed operator, as a task snapshot keeps it. */
+export interface TimerEntry {
+  readonly keyGroup: number;
+  readonly key: StateKey;
+  /** Event time (fires when the watermark reaches it) or processing time (wall clock, ms). */
+  readonly domain: 'event' | 'processing';
+  readonly time: number;
 }
 
 /** Where a task hands its snapshots (the checkpoint coordinator's side, local or remote). */

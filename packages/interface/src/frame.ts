@@ -64,6 +64,21 @@ export function makeFrame<R>(
   return { channel, kind, seq, count: records === null ? 0 : records.length, records, barrier, watermark, determinants };
 }
 
+/**
+ * A watermark frame says "no record older than `watermark` will come on this channel". One
+ * with `watermark: null` marks the channel idle: the receiving task leaves it out of its input
+ * watermark (the minimum over its channels) until the channel's next watermark frame. An ended
+ * channel is left out too; a bounded source sends `+Infinity` before it ends.
+ */
+export function makeWatermarkFrame(channel: ChannelId, seq: number, watermark: number | null): Frame<never> {
+  return makeFrame<never>(channel, 'watermark', seq, null, null, watermark);
+}
+
+/** True for a watermark frame that marks its channel idle (see {@link makeWatermarkFrame}). */
+export function isIdleMarker(frame: Frame): boolean {
+  return frame.kind === 'watermark' && frame.watermark === null;
+}
+
 const DETERMINANT_KINDS: ReadonlySet<string> = new Set(['order', 'time', 'random']);
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 

@@ -57,13 +57,13 @@ export type {
   LogicalGraph,
 } from './graph.js';
 export type { KeyGroupRange, PlanOperator, PlanVertex, PlanEdge, PlanTask, PlanChannel, ExecutionPlan } from './plan.js';
-export { makeFrame, isDeterminant, longestDeterminants } from './frame.js';
+export { makeFrame, makeWatermarkFrame, isIdleMarker, isDeterminant, longestDeterminants } from './frame.js';
 export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame } from './frame.js';
 export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
 export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
-export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
-export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
+export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, SnapshotOptions, TaskStateBackend, StateBackend } from './state.js';
+export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, TimerEntry, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
 export type { ScannedCheckpoint } from './checkpoint-selection.js';

@@ -11,3 +11,14 @@ export { encodeTaskSnapshot, decodeTaskSnapshot } from './task-snapshot-codec.js
 export { StateAccess } from './state/state-access.js';
 export type { StateAccessInit } from './state/state-access.js';
 export { KeyContext } from './state/key-context.js';
+export { registerOperator, registeredOperatorKinds } from './operators/operator-registry.js';
+export type { OperatorFactory, OperatorFactoryContext, SourceHead } from './operators/operator-registry.js';
+export { StreamOperator } from './operators/stream-operator.js';
+export type { OperatorOutput } from './operators/stream-operator.js';
+export type { OperatorIdentity } from './operators/operator.js';
+export { operatorFailure, callable } from './operators/operator.js';
+export { KeyedOperator } from './operators/keyed-operator.js';
+export { TimerService } from './timers/timer-service.js';
+export type { TimeDomain, TimerTarget } from './timers/timer-service.js';
+export type { ChannelChanges } from './channel-reconfiguration.js';
+export { TASK_SNAPSHOT_FORMAT, TASK_SNAPSHOT_VERSION } from './task-snapshot-codec.js';

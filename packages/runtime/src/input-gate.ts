@@ -1,4 +1,4 @@
-import { MobiusError, longestDeterminants, makeFrame, type ChannelReceiver, type Determinant, type Frame } from '@mobius/interface';
+import { MobiusError, isIdleMarker, longestDeterminants, makeFrame, type ChannelReceiver, type Determinant, type Frame } from '@mobius/interface';
 import { DeterminantCopy } from './failover/determinant-log.js';
 import { Signal } from './signal.js';
 
@@ -47,6 +47,14 @@ export class InputGate {
   private readonly readable = new Signal();
   private readonly receivers: ChannelReceiver[];
   private readonly taskName: string;
+  /** The last watermark of each channel, and whether it is idle (left out of the minimum). */
+  private readonly watermarks: number[];
+  private readonly idle: boolean[];
+  /** The task's input watermark: the minimum over open, non-idle channels; never goes back. */
+  private current = -Infinity;
+  /** The input watermark rose and the task was not told yet. */
+  private watermarkDue = false;
+  private readonly determinantEntries: number | undefined;
 
   constructor(receivers: readonly ChannelReceiver[], options: InputGateOptions = {}) {
     this.receivers = [...receivers];
@@ -56,6 +64,9 @@ export class InputGate {
     this.held = receivers.map(() => false);
     this.lastSeq = receivers.map(() => -1);
     this.leftover = receivers.map(() => undefined);
+    this.watermarks = receivers.map(() => -Infinity);
+    this.idle = receivers.map(() => false);
+    this.determinantEntries = options.determinantEntries;
     this.open = receivers.length;
     this.taskName = options.taskName ?? 'task';
     const entries = options.determinantEntries;
@@ -86,8 +97,22 @@ export class InputGate {
     }
   }
 
-  /** The next data frame, or an aligned barrier frame, or undefined if none is available now. */
+  /** The task's input watermark (-Infinity: none yet). */
+  get watermark(): number {
+    return this.current;
+  }
+
+  /** After a restore: the input watermark of the snapshot (the channels' own start over). */
+  restoreWatermark(watermark: number): void {
+    if (watermark > this.current) this.current = watermark;
+  }
+
+  /**
+   * The next data frame, an aligned barrier frame, a watermark frame (the input watermark rose:
+   * `frame.watermark` is the new minimum), or undefined if none is available now.
+   */
   poll(): Frame | undefined {
+    if (this.watermarkDue) return this.takeWatermark();
     const rs = this.receivers;
     const n = rs.length;
     for (let k = 0; k < n; k++) {
@@ -105,6 +130,11 @@ export class InputGate {
         if (raw === undefined) break;
         const frame = this.accept(i, raw);
         if (frame === undefined) {
+          // A watermark is handed over before anything read after it on its channel.
+          if (this.watermarkDue) {
+            this.next = i + 1 === n ? 0 : i + 1;
+            return this.takeWatermark();
+          }
           if (this.ended[i] || this.blocked[i]) break;
           continue;
         }
@@ -191,6 +221,7 @@ export class InputGate {
     if (frame.kind === 'end') {
       this.ended[i] = true;
       this.open--;
+      this.updateWatermark();
       if (this.pending !== null && this.aligned()) return this.release();
       return undefined;
     }
@@ -198,7 +229,37 @@ export class InputGate {
       this.determinants?.[i].mark(frame.barrier!.checkpointId);
       return this.onBarrier(i, frame);
     }
+    if (frame.kind === 'watermark') {
+      if (isIdleMarker(frame)) {
+        this.idle[i] = true;
+      } else {
+        this.idle[i] = false;
+        if (frame.watermark! > this.watermarks[i]) this.watermarks[i] = frame.watermark!;
+      }
+      this.updateWatermark();
+      return undefined;
+    }
     return frame;
+  }
+
+  /** The minimum over open, non-idle channels; if it rose, the task is told at the next poll. */
+  private updateWatermark(): void {
+    let min = Infinity;
+    let any = false;
+    for (let i = 0; i < this.watermarks.length; i++) {
+      if (this.ended[i] || this.idle[i]) continue;
+      any = true;
+      if (this.watermarks[i] < min) min = this.watermarks[i];
+    }
+    // Every channel idle: nothing to go by, the watermark stays (as in Flink).
+    if (!any || min <= this.current) return;
+    this.current = min;
+    this.watermarkDue = true;
+  }
+
+  private takeWatermark(): Frame {
+    this.watermarkDue = false;
+    return makeFrame('', 'watermark', 0, null, null, this.current);
   }
 
   private onBarrier(channel: number, frame: Frame): Frame | undefined {
@@ -278,6 +339,43 @@ export class InputGate {
   /** The determinant entries held of the upstream task of channels `indexes` (the longest copy). */
   determinantsOf(indexes: readonly number[]): readonly Determinant[] {
     return longestDeterminants(indexes.map((i) => this.determinants?.[i].list() ?? []));
+  }
+
+  /**
+   * Reads channel `receiver` too from now on (a live rescale adds it at a barrier): it is the
+   * last input index. Returns its index.
+   */
+  addChannel(receiver: ChannelReceiver): number {
+    const i = this.receivers.length;
+    this.receivers.push(receiver);
+    this.ended.push(false);
+    this.blocked.push(false);
+    this.draining.push(false);
+    this.held.push(false);
+    this.lastSeq.push(-1);
+    this.leftover.push(undefined);
+    this.watermarks.push(-Infinity);
+    this.idle.push(false);
+    if (this.determinants !== undefined) this.determinants.push(new DeterminantCopy(this.determinantEntries!));
+    this.open++;
+    this.listen(receiver, i);
+    this.readable.notify();
+    return i;
+  }
+
+  /**
+   * Stops reading channel `i` (a live rescale removes it at a barrier): it counts as ended, and
+   * its index stays taken so the input indexes of the determinant log keep their meaning.
+   */
+  removeChannel(i: number): void {
+    if (!this.ended[i]) {
+      this.ended[i] = true;
+      this.open--;
+    }
+    this.leftover[i] = undefined;
+    this.receivers[i].close();
+    this.updateWatermark();
+    this.readable.notify();
   }
 
   whenReadable(): Promise<void> {

@@ -1,5 +1,5 @@
 import { serialize, deserialize } from 'node:v8';
-import type { KeyedStore, StateBackend, StateKey, StateSnapshot, TaskStateBackend, TaskStateScope } from '@mobius/interface';
+import type { KeyedStore, StateBackend, SnapshotOptions, StateKey, StateSnapshot, TaskStateBackend, TaskStateScope } from '@mobius/interface';
 
 /** A keyed store in a plain Map: the fastest backend, bounded by the heap. */
 class MemoryKeyedStore<V> implements KeyedStore<V> {
@@ -49,7 +49,8 @@ class MemoryTaskState implements TaskStateBackend {
    * checkpoint holds the task (the pairs cost an allocation each and a nested array in the
    * encoding). Version-1 groups (name → [key, value][]) still restore.
    */
-  async snapshot(checkpointId: number): Promise<StateSnapshot> {
+  // Always a full snapshot: `SnapshotOptions.full` changes nothing here.
+  async snapshot(checkpointId: number, _options?: SnapshotOptions): Promise<StateSnapshot> {
     const { start, end } = this.scope.keyGroups;
     const keyGroupOf = this.scope.keyGroupOf;
     // Indexed by key group - start (a key outside the range, which only operator state under

@@ -1,5 +1,5 @@
 import type { SourceContext } from '@mobius/interface';
-import type { SourceOperator } from './operators/source-operator.js';
+import type { StreamOperator } from './operators/stream-operator.js';
 
 /** Thrown into a `run()` source that collects after its task was cancelled, to unwind it. */
 export class TaskCancelledSignal extends Error {
@@ -23,7 +23,7 @@ export class TaskSourceContext implements SourceContext<unknown> {
 
   constructor(
     private readonly host: SourceHost,
-    private readonly op: SourceOperator,
+    private readonly op: StreamOperator,
     readonly taskIndex: number,
     readonly parallelism: number,
   ) {}

@@ -6,6 +6,7 @@ import {
   type Serializer,
   type StateBackend,
   type StateKey,
+  type SnapshotOptions,
   type StateSnapshot,
   type TaskStateBackend,
   type TaskStateScope,
@@ -52,8 +53,6 @@ export interface LevelStateBackendOptions {
  */
 export interface LevelStateSnapshot extends StateSnapshot {
   readonly incremental: boolean;
-  /** The checkpoint this snapshot is a delta on (only when `incremental`). */
-  readonly baseCheckpointId?: number;
 }
 
 /** Memory use of one task, in entries (see `LevelStateBackendOptions.cacheEntries`). */
@@ -565,7 +564,7 @@ export class LevelTaskState implements TaskStateBackend {
    * hold every entry; the others hold only the entries changed since the previous snapshot,
    * with tombstones for deletes.
    */
-  snapshot(checkpointId: number, options: { full?: boolean } = {}): Promise<LevelStateSnapshot> {
+  snapshot(checkpointId: number, options: SnapshotOptions = {}): Promise<LevelStateSnapshot> {
     let cut: Cut | undefined;
     try {
       // The snapshot's point in time is now (writes after this call are not in it), unless

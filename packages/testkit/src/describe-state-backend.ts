@@ -18,12 +18,6 @@ export interface StateBackendSuiteOptions {
   readonly testTimeoutMs?: number;
 }
 
-/** The optional fields of an incremental snapshot (see the README: proposed contract change). */
-interface MaybeIncremental {
-  readonly incremental?: boolean;
-  readonly baseCheckpointId?: number;
-}
-
 /**
  * The list to restore a checkpoint from: the snapshot itself, preceded by its base chain when
  * it is incremental (`incremental: true`, `baseCheckpointId`), oldest first. A base is the
@@ -33,7 +27,7 @@ interface MaybeIncremental {
  */
 export function restoreChain(snapshot: StateSnapshot, history: readonly StateSnapshot[]): StateSnapshot[] {
   const chain: StateSnapshot[] = [snapshot];
-  let s = snapshot as StateSnapshot & MaybeIncremental;
+  let s = snapshot;
   while (s.incremental === true) {
     const base = history.find(
       (h) =>
@@ -41,7 +35,7 @@ export function restoreChain(snapshot: StateSnapshot, history: readonly StateSna
     );
     if (base === undefined) throw new Error(`the base checkpoint ${String(s.baseCheckpointId)} of snapshot ${s.checkpointId} is not in the history`);
     chain.unshift(base);
-    s = base as StateSnapshot & MaybeIncremental;
+    s = base;
   }
   return chain;
 }
@@ -327,6 +321,45 @@ export function describeStateBackend(name: string, factory: StateBackendSuiteFac
           expect(got, `checkpoint ${i + 1}`).toEqual(expected[i]);
           expect(r.size(), `checkpoint ${i + 1}`).toBe(expected[i].size);
         }
+      });
+
+      it('snapshot({ full: true }) is self-contained: it restores alone, without a base chain', { timeout }, async () => {
+        const state = await task(0, ALL);
+        const store = state.keyed<number>('s');
+        for (let i = 0; i < 50; i++) store.put(`k${i}`, i);
+        await state.snapshot(1);
+        await state.notifyCheckpointComplete?.(1);
+        for (let i = 25; i < 75; i++) store.put(`k${i}`, i * 10);
+        store.delete('k0');
+        const full = await state.snapshot(2, { full: true });
+        expect(full.incremental ?? false).toBe(false);
+        const restored = await task(0, ALL);
+        await restored.restore([full]);
+        const r = restored.keyed<number>('s');
+        expect(r.size()).toBe(74);
+        expect(r.get('k0')).toBeUndefined();
+        expect(r.get('k10')).toBe(10);
+        expect(r.get('k60')).toBe(600);
+      });
+
+      it('after notifyCheckpointAborted, the next snapshot does not build on the aborted one', { timeout }, async () => {
+        const state = await task(0, ALL);
+        const store = state.keyed<number>('s');
+        store.put('a', 1);
+        const first = await state.snapshot(1);
+        await state.notifyCheckpointComplete?.(1);
+        store.put('b', 2);
+        const aborted = await state.snapshot(2);
+        state.notifyCheckpointAborted?.(2);
+        store.put('c', 3);
+        const third = await state.snapshot(3);
+        // A checkpoint store never keeps an aborted snapshot: the chain must not need it.
+        if (third.incremental === true) expect(third.baseCheckpointId).not.toBe(2);
+        expect(aborted.checkpointId).toBe(2);
+        const restored = await task(0, ALL);
+        await restored.restore(restoreChain(third, [first]));
+        const r = restored.keyed<number>('s');
+        expect([r.get('a'), r.get('b'), r.get('c')]).toEqual([1, 2, 3]);
       });
 
       it('rescale 2 → 3: each new task keeps only its key groups, and together they hold the original state', { timeout }, async () => {

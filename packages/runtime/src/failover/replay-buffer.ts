@@ -113,11 +113,14 @@ export class ReplayBuffer {
     for (const id of [...this.barriers.keys()]) if (id <= checkpointId) this.barriers.delete(id);
     while (this.size > 0) {
       const f = this.frames[this.head];
-      const before = f.kind === 'data' ? f.seq + f.count <= seq : f.kind === 'barrier' ? f.barrier!.checkpointId <= checkpointId : false;
+      // A watermark frame carries no records: it is before the barrier if it is ahead of it here.
+      const before =
+        f.kind === 'data' ? f.seq + f.count <= seq : f.kind === 'barrier' ? f.barrier!.checkpointId <= checkpointId : f.kind === 'watermark' ? f.seq <= seq : false;
       if (!before) break;
       this.bytes -= this.sizes[this.head];
       this.frames[this.head] = undefined as unknown as Frame;
       this.head++;
+      if (f.kind === 'barrier' && f.barrier!.checkpointId === checkpointId) break;
     }
     this.compact();
     if (this.droppedThrough >= 0 && this.droppedThrough <= seq) this.droppedThrough = -1;

@@ -1,5 +1,6 @@
 import type { FilterFn } from '@mobius/interface';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
+import { registerOperator } from './operator-registry.js';
 import { StreamOperator, richOf } from './stream-operator.js';
 
 export class FilterOperator extends StreamOperator {
@@ -18,3 +19,6 @@ export class FilterOperator extends StreamOperator {
     }
   }
 }
+
+/** Registers kind 'filter'. */
+export const FILTER_OPERATOR = registerOperator('filter', (ctx) => new FilterOperator(ctx.identity, ctx.fn));

@@ -1,5 +1,6 @@
 import type { FlatMapFn } from '@mobius/interface';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
+import { registerOperator } from './operator-registry.js';
 import { StreamOperator, richOf } from './stream-operator.js';
 
 /** flatMap: the function returns an iterable (arrays take a plain indexed loop) or emits through the collector. */
@@ -26,3 +27,6 @@ export class FlatMapOperator extends StreamOperator {
     }
   }
 }
+
+/** Registers kind 'flatMap'. */
+export const FLAT_MAP_OPERATOR = registerOperator('flatMap', (ctx) => new FlatMapOperator(ctx.identity, ctx.fn));

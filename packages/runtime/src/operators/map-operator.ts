@@ -1,5 +1,6 @@
 import type { MapFn } from '@mobius/interface';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
+import { registerOperator } from './operator-registry.js';
 import { StreamOperator, richOf } from './stream-operator.js';
 
 export class MapOperator extends StreamOperator {
@@ -18,3 +19,6 @@ export class MapOperator extends StreamOperator {
     }
   }
 }
+
+/** Registers kind 'map'. */
+export const MAP_OPERATOR = registerOperator('map', (ctx) => new MapOperator(ctx.identity, ctx.fn));

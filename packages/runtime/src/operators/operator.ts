@@ -15,15 +15,18 @@ export function operatorFailure(id: OperatorIdentity, error: unknown): TaskFaile
   return error instanceof TaskFailedError ? error : new TaskFailedError(id.operatorId, id.operatorName, id.taskIndex, error);
 }
 
-/** Drops records: the output of an operator nothing reads. */
-export const discard: Collector<unknown> = { collect() {} };
+/** Drops records and watermarks: the output of an operator nothing reads. */
+export const discard: Collector<unknown> & { emitWatermark(watermark: number): void } = { collect() {}, emitWatermark() {} };
 
-/** Sends each record to several outputs (chained operators and network writers). */
+/** Sends each record (and watermark) to several outputs (chained operators and network writers). */
 export class FanOut implements Collector<unknown> {
-  constructor(private readonly outputs: readonly Collector<unknown>[]) {}
+  constructor(private readonly outputs: readonly (Collector<unknown> & { emitWatermark?(watermark: number): void })[]) {}
   collect(record: unknown): void {
     const outs = this.outputs;
     for (let i = 0; i < outs.length; i++) outs[i].collect(record);
+  }
+  emitWatermark(watermark: number): void {
+    for (const o of this.outputs) o.emitWatermark?.(watermark);
   }
 }
 

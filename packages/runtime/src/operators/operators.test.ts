@@ -1,4 +1,5 @@
-import { TaskFailedError, type Collector, type RuntimeContext } from '@mobius/interface';
+import { TaskFailedError, type Collector, type KeyedStore, type RuntimeContext } from '@mobius/interface';
+import { KeyContext } from '../state/key-context.js';
 import { keyGroupOf, normalizeKey } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from '../memory-state-backend.js';
@@ -8,6 +9,7 @@ import { FilterOperator } from './filter-operator.js';
 import { FlatMapOperator } from './flat-map-operator.js';
 import { MapOperator } from './map-operator.js';
 import { FanOut, callable, discard, instantiate, operatorFailure, type OperatorIdentity } from './operator.js';
+import { KeyedOperator } from './keyed-operator.js';
 import { ReduceOperator } from './reduce-operator.js';
 import { PendingWrites, SinkOperator } from './sink-operator.js';
 import { SourceOperator } from './source-operator.js';
@@ -162,17 +164,23 @@ describe('FilterOperator', () => {
   });
 });
 
+/** A reduce as a task builds it: wrapped so the current key is set from the selector. */
+function reduceOperator(identity: OperatorIdentity, fn: unknown, selector: (r: never) => unknown, store: unknown): KeyedOperator {
+  const keys = new KeyContext(identity.operatorName);
+  return new KeyedOperator(new ReduceOperator(identity, fn, store as KeyedStore<unknown>, keys), selector as (r: unknown) => unknown, keys);
+}
+
 describe('ReduceOperator', () => {
   it('folds each record into its key and emits the running value', () => {
     const store = keyedStore<readonly [string, number]>();
     const out = new ListCollector<readonly [string, number]>();
-    const op = new ReduceOperator(
+    const op = reduceOperator(
       id('reduce-1'),
       (a: readonly [string, number], b: readonly [string, number]) => [a[0], a[1] + b[1]] as const,
       (p) => (p as readonly [string, number])[0],
       store as never,
     );
-    op.out = out as Collector<unknown>;
+    op.setOutput(out as Collector<unknown>);
     for (const w of ['a', 'b', 'a', 'c', 'a', 'b']) op.collect([w, 1] as const);
     expect(out.records).toEqual([
       ['a', 1],
@@ -190,7 +198,7 @@ describe('ReduceOperator', () => {
     let calls = 0;
     const out = new ListCollector();
     const first = { v: 1 };
-    const op = new ReduceOperator(
+    const op = reduceOperator(
       id('reduce-1'),
       (a: { v: number }, b: { v: number }) => {
         calls++;
@@ -199,7 +207,7 @@ describe('ReduceOperator', () => {
       () => 'k',
       keyedStore() as never,
     );
-    op.out = out;
+    op.setOutput(out);
     op.collect(first);
     expect(calls).toBe(0);
     expect(out.records[0]).toBe(first);
@@ -211,13 +219,13 @@ describe('ReduceOperator', () => {
   it('normalises composite keys: equal tuples and objects are one key', () => {
     const store = keyedStore<{ n: number }>();
     const out = new ListCollector<{ n: number }>();
-    const op = new ReduceOperator(
+    const op = reduceOperator(
       id('reduce-1'),
       (a: { n: number; key: unknown }, b: { n: number; key: unknown }) => ({ key: a.key, n: a.n + b.n }),
       (r) => (r as { key: unknown }).key,
       store as never,
     );
-    op.out = out as Collector<unknown>;
+    op.setOutput(out as Collector<unknown>);
     // A fresh tuple each time: compared by value, not by reference.
     for (let i = 0; i < 3; i++) op.collect({ key: ['user', 7], n: 1 });
     op.collect({ key: { b: 2, a: 1 }, n: 5 });
@@ -232,15 +240,15 @@ describe('ReduceOperator', () => {
 
   it('keeps 1 and "1" apart', () => {
     const store = keyedStore<number>();
-    const op = new ReduceOperator(id('reduce-1'), (a: number, b: number) => a + b, (r) => (r as { k: unknown }).k, store as never);
-    op.out = discard;
+    const op = reduceOperator(id('reduce-1'), (a: number, b: number) => a + b, (r) => (r as { k: unknown }).k, store as never);
+    op.setOutput(discard);
     op.collect({ k: 1 });
     op.collect({ k: '1' });
     expect(store.size()).toBe(2);
   });
 
   it('wraps a throwing key selector', () => {
-    const op = new ReduceOperator(
+    const op = reduceOperator(
       id('reduce-1', 2),
       (a: number) => a,
       () => {

@@ -1,5 +1,6 @@
 import type { SinkFn } from '@mobius/interface';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
+import { registerOperator } from './operator-registry.js';
 import { StreamOperator, richOf } from './stream-operator.js';
 
 /** Promises returned by async sinks while one input batch is processed. */
@@ -46,3 +47,6 @@ export class SinkOperator extends StreamOperator {
     }
   }
 }
+
+/** Registers kind 'sink'. */
+export const SINK_OPERATOR = registerOperator('sink', (ctx) => new SinkOperator(ctx.identity, ctx.fn, ctx.pending));

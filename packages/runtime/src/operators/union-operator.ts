@@ -1,3 +1,4 @@
+import { registerOperator } from './operator-registry.js';
 import { StreamOperator } from './stream-operator.js';
 import type { OperatorIdentity } from './operator.js';
 
@@ -11,3 +12,6 @@ export class UnionOperator extends StreamOperator {
     this.out.collect(record);
   }
 }
+
+/** Registers kind 'union'. */
+export const UNION_OPERATOR = registerOperator('union', (ctx) => new UnionOperator(ctx.identity));

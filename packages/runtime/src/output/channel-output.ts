@@ -92,6 +92,12 @@ export class ChannelOutput {
     this.send(makeFrame(this.id, 'barrier', this.seq, null, barrier, null, this.owner.determinantsFor(this)));
   }
 
+  /** Flushes, then sends a watermark behind the data (a barrier sent later cannot overtake it). */
+  watermark(watermark: number): void {
+    this.flush();
+    this.send(makeFrame(this.id, 'watermark', this.seq, null, null, watermark, this.owner.determinantsFor(this)));
+  }
+
   /**
    * The downstream task restarted: send on `sender` (channel `id`) from now on, first replaying
    * every frame kept since the last completed checkpoint (the receiver drops what it has).

@@ -4,24 +4,36 @@ import type { ChannelOutput } from './channel-output.js';
 
 /**
  * Writers route each record of one network edge to its channel(s). One class per
- * partitioning keeps every `collect` call site monomorphic.
+ * partitioning keeps every `collect` call site monomorphic. Watermarks go to every channel.
  */
 
+/** What every writer does besides routing records. */
+export abstract class EdgeWriter implements Collector<unknown> {
+  constructor(readonly channels: readonly ChannelOutput[]) {}
+  abstract collect(record: unknown): void;
+  emitWatermark(watermark: number): void {
+    for (const ch of this.channels) ch.watermark(watermark);
+  }
+}
+
+
 /** One target: forward, or any partitioning with a single downstream task (no hashing). */
-export class SingleChannelWriter implements Collector<unknown> {
-  constructor(private readonly channel: ChannelOutput) {}
+export class SingleChannelWriter extends EdgeWriter {
+  private readonly channel: ChannelOutput;
+  constructor(channel: ChannelOutput) {
+    super([channel]);
+    this.channel = channel;
+  }
   collect(record: unknown): void {
     this.channel.push(record);
   }
 }
 
 /** Sends records to its channels in turn; `next` is checkpointed so a restarted task routes as before. */
-export class RoundRobinWriter implements Collector<unknown> {
+export class RoundRobinWriter extends EdgeWriter {
   next: number;
-  constructor(
-    private readonly channels: readonly ChannelOutput[],
-    start: number,
-  ) {
+  constructor(channels: readonly ChannelOutput[], start: number) {
+    super(channels);
     this.next = start % channels.length;
   }
   collect(record: unknown): void {
@@ -30,14 +42,15 @@ export class RoundRobinWriter implements Collector<unknown> {
   }
 }
 
-export class KeyGroupWriter implements Collector<unknown> {
+export class KeyGroupWriter extends EdgeWriter {
   /** key group → target task index. */
   private readonly targets: Int32Array;
   constructor(
-    private readonly channels: readonly ChannelOutput[],
+    channels: readonly ChannelOutput[],
     private readonly keySelector: KeySelector<unknown>,
     private readonly maxParallelism: number,
   ) {
+    super(channels);
     this.targets = new Int32Array(maxParallelism);
     for (let kg = 0; kg < maxParallelism; kg++) this.targets[kg] = taskIndexForKeyGroup(kg, channels.length, maxParallelism);
   }
@@ -47,8 +60,7 @@ export class KeyGroupWriter implements Collector<unknown> {
   }
 }
 
-export class BroadcastWriter implements Collector<unknown> {
-  constructor(private readonly channels: readonly ChannelOutput[]) {}
+export class BroadcastWriter extends EdgeWriter {
   collect(record: unknown): void {
     const chs = this.channels;
     for (let i = 0; i < chs.length; i++) chs[i].push(record);
@@ -56,12 +68,14 @@ export class BroadcastWriter implements Collector<unknown> {
 }
 
 /** partitionBy(fn): the function returns a target index or an array of them. */
-export class CustomWriter implements Collector<unknown> {
+export class CustomWriter extends EdgeWriter {
   constructor(
-    private readonly channels: readonly ChannelOutput[],
+    channels: readonly ChannelOutput[],
     private readonly fn: PartitionFn<unknown>,
     private readonly targetName: string,
-  ) {}
+  ) {
+    super(channels);
+  }
   collect(record: unknown): void {
     const n = this.channels.length;
     const target = this.fn(record, n);

@@ -15,7 +15,8 @@ import {
 import { createPlan, normalizeKey } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from '../memory-state-backend.js';
-import { KeyedMapOperator } from '../operators/keyed-operators.js';
+import { KeyedOperator } from '../operators/keyed-operator.js';
+import { MapOperator } from '../operators/map-operator.js';
 import { TaskRuntimeContext } from '../runtime-context.js';
 import { Task } from '../task.js';
 import { deferred, TestTransport } from '../test-channels.js';
@@ -265,9 +266,9 @@ describe('keyed operators set the current key', () => {
         return [w, n];
       },
     };
-    const op = new KeyedMapOperator({ operatorId: 'map-1', operatorName: 'counter', taskIndex: 0 }, fn, (w) => w, keys);
+    const op = new KeyedOperator(new MapOperator({ operatorId: 'map-1', operatorName: 'counter', taskIndex: 0 }, fn), (w) => w, keys);
     const out: unknown[] = [];
-    op.out = { collect: (r) => void out.push(r) };
+    op.setOutput({ collect: (r) => void out.push(r) });
     await op.open(
       new TaskRuntimeContext({
         jobId: 'j',

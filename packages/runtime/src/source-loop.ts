@@ -1,0 +1,94 @@
+import { BackpressureError } from '@mobius/interface';
+import { operatorFailure } from './operators/operator.js';
+import type { SourceHead } from './operators/operator-registry.js';
+import { yieldToEventLoop } from './signal.js';
+import type { TaskLoopContext } from './task-loop-context.js';
+import { TaskCancelledSignal, type TaskSourceContext } from './task-source-context.js';
+
+/**
+ * The loop of a source task: calls the source's `fetch` again and again (or its `run` once),
+ * takes checkpoints at batch boundaries, and waits between batches for credit, for an async
+ * sink's writes and for the event loop. A `run()` source is paced through {@link afterRunCollect}
+ * (the task, its source context's host, hands it on).
+ */
+export class SourceLoop {
+  /** Records a run() source collected since it last yielded to the event loop. */
+  private runCollects = 0;
+
+  constructor(
+    private readonly ctx: TaskLoopContext,
+    private readonly head: SourceHead,
+    private readonly restoredOffset: () => unknown,
+    private readonly parallelism: number,
+    private readonly index: number,
+  ) {}
+
+  async run(sourceContext: TaskSourceContext): Promise<void> {
+    const ctx = this.ctx;
+    const { outputs, pending, task } = ctx.init;
+    const source = this.head.source;
+    try {
+      await source.init?.(this.parallelism, this.index);
+      const offset = this.restoredOffset();
+      if (offset !== undefined) await source.restoreState?.(offset);
+      if (typeof source.run === 'function') {
+        sourceContext.runMode = true;
+        await source.run(sourceContext);
+        return;
+      }
+      while (!sourceContext.ended && !task.cancelled) {
+        const before = task.recordsIn;
+        const r = source.fetch!(sourceContext);
+        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+          ctx.armLinger();
+          await r;
+        } else {
+          // A synchronous fetch that found nothing: the source is idle, so send partial batches
+          // now rather than hold them until the batch fills.
+          if (task.recordsIn === before) outputs.flushAll();
+          // Let timers and I/O (and a cancel) in between batches of a synchronous source.
+          await yieldToEventLoop();
+        }
+        if (ctx.timersDue) ctx.fireDueTimers();
+        if (pending.promises.length > 0) await ctx.settleWrites();
+        if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
+        if (outputs.blocked > 0) await outputs.whenRelieved();
+      }
+    } catch (error) {
+      // A cancelled source unwinds through collect(): that is the cancel, not a failure.
+      if (error instanceof TaskCancelledSignal) throw error;
+      throw operatorFailure(this.head.identity, error);
+    }
+  }
+
+  afterRunCollect(): Promise<void> | undefined {
+    const ctx = this.ctx;
+    const { outputs, pending, batchSize, maxQueuedFrames } = ctx.init;
+    ctx.armLinger();
+    // Wait for credit or for the sink's writes; and every batch, yield to the event loop even
+    // when nothing blocks (a run() source awaiting only collect() would otherwise starve it).
+    if (outputs.blocked > 0 || pending.promises.length >= batchSize || ++this.runCollects >= batchSize || ctx.pendingBarrier !== null) {
+      if (outputs.overflowing(maxQueuedFrames)) {
+        throw new BackpressureError(
+          `source "${this.head.identity.operatorName}" task #${this.index} collected ${outputs.queuedFrames} frames beyond its channels' credit: a run() source must await the promise collect() returns`,
+        );
+      }
+      const relief = this.relieve();
+      // A source that does not await it must not turn a cancel into an unhandled rejection.
+      relief.catch(() => undefined);
+      return relief;
+    }
+    return undefined;
+  }
+
+  private async relieve(): Promise<void> {
+    const ctx = this.ctx;
+    this.runCollects = 0;
+    await ctx.settleWrites();
+    if (ctx.timersDue) ctx.fireDueTimers();
+    if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
+    await ctx.init.outputs.whenRelieved();
+    await yieldToEventLoop();
+    if (ctx.init.task.cancelled) throw new TaskCancelledSignal();
+  }
+}

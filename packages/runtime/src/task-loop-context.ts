@@ -1,0 +1,112 @@
+import type { Barrier, Logger } from '@mobius/interface';
+import type { DeterminantLog } from './failover/determinant-log.js';
+import type { InputGate } from './input-gate.js';
+import type { OperatorChain } from './operator-chain.js';
+import type { PendingWrites } from './operators/sink-operator.js';
+import type { TaskOutputs } from './output/task-outputs.js';
+import type { TaskCheckpointer } from './task-checkpointer.js';
+
+/** The counters and flags of a task its loops update. */
+export interface TaskCounters {
+  readonly cancelled: boolean;
+  recordsIn: number;
+}
+
+/** What the loops of a task share. */
+export interface TaskLoopInit {
+  readonly task: TaskCounters;
+  readonly chain: OperatorChain;
+  readonly gate: InputGate;
+  readonly outputs: TaskOutputs;
+  readonly pending: PendingWrites;
+  readonly checkpointer: TaskCheckpointer;
+  readonly logger: Logger;
+  /** The determinant log of a task that logs the order of its inputs (more than one input channel). */
+  readonly orderLog: DeterminantLog | undefined;
+  readonly lingerMs: number;
+  readonly batchSize: number;
+  readonly maxQueuedFrames: number;
+  /** After a checkpoint's snapshot, at its barrier: channel changes scheduled for it. */
+  afterBarrier(barrier: Barrier): void;
+  decline(checkpointId: number, reason: string): void;
+}
+
+/**
+ * The run-time state of a task that its source loop and input loop share: writes in flight,
+ * the linger timer that sends partial batches, processing-time timers' wake-up, and the
+ * barrier path (snapshot, then the channel changes scheduled at that barrier).
+ */
+export class TaskLoopContext {
+  /** A checkpoint a source task was asked to take at its next batch boundary. */
+  pendingBarrier: Barrier | null = null;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  /** A processing-time timer is due: the loop fires timers at its next turn. */
+  timersDue = false;
+
+  constructor(readonly init: TaskLoopInit) {}
+
+  async settleWrites(): Promise<void> {
+    const pending = this.init.pending;
+    while (pending.promises.length > 0) await Promise.all(pending.take());
+  }
+
+  armLinger(): void {
+    const outputs = this.init.outputs;
+    if (this.lingerTimer !== undefined || outputs.channels.length === 0) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      // A cancelled task sends nothing more (its channels may already be closed).
+      if (outputs.stopped) return;
+      // A send failing here must fail the task (through its loop), not the process.
+      try {
+        outputs.flushAll();
+      } catch (e) {
+        outputs.fail(e);
+      }
+    }, this.init.lingerMs);
+  }
+
+  /** A processing-time timer is due at `time`: wake the loop then (timers fire in the loop, never beside it). */
+  processingTimerAt(time: number): void {
+    if (time >= this.wakeAt) return;
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeAt = time;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = Infinity;
+        this.timersDue = true;
+        this.init.gate.wake();
+      },
+      Math.max(0, time - Date.now()),
+    );
+  }
+
+  /** Fires the processing-time timers that are due (from the loop, between batches). */
+  fireDueTimers(): void {
+    this.timersDue = false;
+    this.init.chain.fireProcessingTimers(Date.now());
+  }
+
+  /** The task's part of a checkpoint at `barrier`, then the channel changes scheduled at it. */
+  async barrier(barrier: Barrier): Promise<void> {
+    await this.init.checkpointer.checkpoint(barrier);
+    this.init.afterBarrier(barrier);
+  }
+
+  takeBarrier(): Barrier {
+    const barrier = this.pendingBarrier!;
+    this.pendingBarrier = null;
+    return barrier;
+  }
+
+  stopTimers(): void {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.wakeAt = Infinity;
+  }
+}
