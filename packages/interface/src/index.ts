@@ -67,6 +67,8 @@ export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListe
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
 export type { ScannedCheckpoint } from './checkpoint-selection.js';
+export { murmur3 } from './murmur3.js';
+export { normalizeKey, hashKey, keyGroupOf, keyGroupRangeFor, taskIndexForKeyGroup } from './key-groups.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner } from './runner.js';

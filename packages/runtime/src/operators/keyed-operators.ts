@@ -1,5 +1,5 @@
 import type { KeySelector } from '@mobius/interface';
-import { normalizeKey } from '@mobius/planner';
+import { normalizeKey } from '@mobius/interface';
 import type { KeyContext } from '../state/key-context.js';
 import { FilterOperator } from './filter-operator.js';
 import { FlatMapOperator } from './flat-map-operator.js';

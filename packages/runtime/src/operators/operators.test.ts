@@ -1,5 +1,5 @@
 import { TaskFailedError, type Collector, type RuntimeContext } from '@mobius/interface';
-import { keyGroupOf, normalizeKey } from '@mobius/planner';
+import { keyGroupOf, normalizeKey } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from '../memory-state-backend.js';
 import { TaskRuntimeContext } from '../runtime-context.js';

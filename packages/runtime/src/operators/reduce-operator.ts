@@ -1,5 +1,5 @@
 import type { KeyedStore, KeySelector, ReduceFn } from '@mobius/interface';
-import { normalizeKey } from '@mobius/planner';
+import { normalizeKey } from '@mobius/interface';
 import { StoreValueState } from '../state/handles.js';
 import { KeyContext } from '../state/key-context.js';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
