@@ -7,9 +7,9 @@ import type { CheckpointListener, ControlMessage, ExecutionPlan, LogicalGraph, L
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
-import { disposeJobState, stateBackendFor } from 'mobius';
+import { stateBackends } from './state-backend.js';
 import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
-import { captureBundle, writeBundle } from './job-bundle.js';
+import { captureBundle, writeBundle } from '@mobius/job-loader';
 import { LocalFirstTransport } from './local-first-transport.js';
 
 export interface WorkerOptions {
@@ -159,7 +159,7 @@ export class Worker {
     const services = {
       transport: this.transport!,
       endpointOf: (taskId: string) => message.endpoints[taskId],
-      stateBackend: stateBackendFor(plan),
+      stateBackend: stateBackends.create(plan.config),
       logger: this.logger,
       checkpoints: store === undefined ? undefined : this.checkpointListener(message.jobId, store),
       replay: true,
@@ -239,7 +239,7 @@ export class Worker {
     job.ended.clear();
     if (job.tasks.size > 0) return;
     this.jobs.delete(jobId);
-    disposeJobState(plan, jobId);
+    stateBackends.dispose(plan.config, jobId);
   }
 
   /** Every task of the job here, running or ended. */

@@ -21,7 +21,9 @@ export {
   getConfig,
   getOperatorConfig,
   knownConfigKeys,
+  registerConfigKind,
   registerConfigOptions,
+  registeredConfigKinds,
   validateConfig,
   validateConfigEntry,
 } from './config.js';
@@ -63,6 +65,8 @@ export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
 export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, TaskStateBackend, StateBackend } from './state.js';
+export type { StateBackendFactory } from './state-backend-factory.js';
+export { StateBackendRegistry } from './state-backend-registry.js';
 export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
