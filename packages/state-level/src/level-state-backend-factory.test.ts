@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { StateBackendRegistry, keyGroupOf, validateConfigEntry, type StateSnapshot } from '@mobius/interface';
 import { LevelStateBackend } from './level-state-backend.js';
@@ -49,5 +50,18 @@ describe('levelStateBackendFactory', () => {
   it('keeps a whole incremental chain of checkpoints', () => {
     expect(registry.retainedCheckpoints(config({ 'checkpoint.retained': 2 }))).toBe(11);
     expect(registry.retainedCheckpoints(config({ 'checkpoint.retained': 30 }))).toBe(30);
+  });
+});
+
+describe('README config table', () => {
+  // The rows scripts/config-table.mjs writes; the README must hold exactly these.
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+  const documented = readme.split('\n').filter((line) => line.startsWith('| `state.'));
+
+  it('documents every LevelOptions key as declared, and no other', () => {
+    const expected = Object.values(LevelOptions).map(
+      (d) => `| \`${d.key}\` | ${d.type} | \`${String(d.default)}\` | ${d.scope} | ${d.min ?? ''} ..${d.max !== undefined ? ` ${d.max}` : ''} | ${d.doc} |`,
+    );
+    expect(documented).toEqual(expected);
   });
 });
