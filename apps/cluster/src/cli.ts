@@ -8,7 +8,7 @@ import { checkFlags, intFlag, parseArgs, stringFlag, type ParsedArgs } from './a
 import { ClusterClient, type JobSummary } from './client.js';
 import { Coordinator } from './coordinator.js';
 import { createHttpApi, listen } from './http-api.js';
-import { bundleJob } from './job-bundle.js';
+import { bundleJob } from '@mobius/job-loader';
 import { LocalCluster } from './local-cluster.js';
 import { createLogger } from './logger.js';
 import { resolveToken } from './token.js';

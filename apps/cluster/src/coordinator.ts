@@ -6,11 +6,11 @@ import { InsufficientSlotsError, MobiusError, longestDeterminants, type Checkpoi
 import { createPlan } from '@mobius/planner';
 import { CheckpointCoordinator, FsCheckpointStore, compactCheckpoint, planRecovery, snapshotsToRestore, type RecoveryDecision, type RecoveryEventHandle } from '@mobius/failover';
 import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
-import { compactorFor, retainedCheckpoints } from 'mobius';
+import { stateBackends } from './state-backend.js';
 import { SlotScheduler } from '@mobius/scheduler';
 import { ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
-import { captureBundle, writeBundle } from './job-bundle.js';
+import { captureBundle, writeBundle } from '@mobius/job-loader';
 import { isLoopback, tokenMatches } from './token.js';
 import { workerProcessGone } from './worker-liveness.js';
 
@@ -585,7 +585,7 @@ export class Coordinator {
       store: job.store!,
       intervalMs: config['checkpoint.interval.ms'] as number,
       timeoutMs: config['checkpoint.timeout.ms'] as number,
-      retained: retainedCheckpoints(job.plan),
+      retained: stateBackends.retainedCheckpoints(job.plan.config),
       firstCheckpointId: job.nextCheckpointId,
       logger: this.logger,
       trigger: (checkpointId, timestamp, savepoint) => {
@@ -610,7 +610,7 @@ export class Coordinator {
 
   /** Merges the checkpoint's incremental state chains into full snapshots, in the background. */
   private compactInBackground(job: ClusterJob, checkpointId: number): void {
-    const compact = compactorFor(job.plan);
+    const compact = stateBackends.compactor(job.plan.config);
     const store = job.store;
     if (compact === undefined || store === undefined) return;
     job.compaction = job.compaction

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '@mobius/interface';
 import { Coordinator } from './coordinator.js';
 import { createHttpApi, listen } from './http-api.js';
-import { bundleJob } from './job-bundle.js';
+import { bundleJob } from '@mobius/job-loader';
 
 const fixture = fileURLToPath(new URL('../test-fixtures/small-job.ts', import.meta.url));
 

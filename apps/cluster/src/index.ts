@@ -10,5 +10,5 @@ export { ClusterClient } from './client.js';
 export type { JobSummary } from './client.js';
 export { LocalCluster } from './local-cluster.js';
 export type { LocalClusterOptions } from './local-cluster.js';
-export { bundleJob, writeBundle, captureBundle } from './job-bundle.js';
+export { bundleJob, writeBundle, captureBundle } from '@mobius/job-loader';
 export { resolveToken, tokenMatches, isLoopback } from './token.js';

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bundleJob, captureBundle, writeBundle } from './job-bundle.js';
+import { bundleJob, captureBundle, writeBundle } from '@mobius/job-loader';
 
 const fixture = fileURLToPath(new URL('../test-fixtures/small-job.ts', import.meta.url));
 
+// The bundle functions live in @mobius/job-loader; their round trip through the real `mobius`
+// package (what a coordinator and its workers do) is tested here, where mobius is installed.
 describe('job bundles', () => {
   it('bundles a TypeScript job into one ESM file that keeps mobius external', async () => {
     const bundle = await bundleJob(fixture);

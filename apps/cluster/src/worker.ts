@@ -7,9 +7,10 @@ import type { CheckpointListener, ControlMessage, ExecutionPlan, LogicalGraph, L
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
 import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
-import { disposeJobState, stateBackendFor } from 'mobius';
-import { ZmqControlClient, ZmqTransport } from '@mobius/transport-zeromq';
-import { captureBundle, writeBundle } from './job-bundle.js';
+import { stateBackends } from './state-backend.js';
+import { ZmqControlClient } from '@mobius/transport-zeromq';
+import { createDataTransport } from './data-transports.js';
+import { captureBundle, writeBundle } from '@mobius/job-loader';
 import { LocalFirstTransport } from './local-first-transport.js';
 
 export interface WorkerOptions {
@@ -77,11 +78,7 @@ export class Worker {
   }
 
   private async createTransport(): Promise<Transport> {
-    const host = this.options.host ?? '127.0.0.1';
-    if (this.options.transport === undefined || this.options.transport === 'zeromq') return new ZmqTransport({ host, logger: this.logger, curve: this.options.curve });
-    const mod = (await import(this.options.transport)) as { createTransport?: (o: { host: string; logger: Logger }) => Transport };
-    if (typeof mod.createTransport !== 'function') throw new Error(`transport module '${this.options.transport}' does not export createTransport()`);
-    return mod.createTransport({ host, logger: this.logger });
+    return createDataTransport(this.options.transport, { host: this.options.host ?? '127.0.0.1', logger: this.logger, curve: this.options.curve });
   }
 
   private async register(): Promise<{ heartbeatMs: number }> {
@@ -159,7 +156,7 @@ export class Worker {
     const services = {
       transport: this.transport!,
       endpointOf: (taskId: string) => message.endpoints[taskId],
-      stateBackend: stateBackendFor(plan),
+      stateBackend: stateBackends.create(plan.config),
       logger: this.logger,
       checkpoints: store === undefined ? undefined : this.checkpointListener(message.jobId, store),
       replay: true,
@@ -239,7 +236,7 @@ export class Worker {
     job.ended.clear();
     if (job.tasks.size > 0) return;
     this.jobs.delete(jobId);
-    disposeJobState(plan, jobId);
+    stateBackends.dispose(plan.config, jobId);
   }
 
   /** Every task of the job here, running or ended. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { explain } from '@mobius/planner';
 import { createPlan } from '@mobius/planner';
 import { MobiusError } from '@mobius/interface';
-import { captureJob, importJob } from './load-job.js';
+import { captureJob, importJob } from '@mobius/job-loader';
 import './register-default-runner.js';
 
 const USAGE = `Usage:

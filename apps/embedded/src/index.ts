@@ -1,3 +1,4 @@
+// The user API: what a job author needs. What plugin authors need is in 'mobius/plugin'.
 import './register-default-runner.js';
 
 export { StreamingContext, StreamingContextBuilder, DataStream, KeyedStream, StreamSink, setDefaultRunner, getDefaultRunner } from '@mobius/api';
@@ -25,6 +26,7 @@ export type {
   JobRunner,
   JobState,
   ConfigValue,
+  ConfigOption,
   ExecutionPlan,
   LogicalGraph,
   TaskMetrics,
@@ -46,7 +48,10 @@ export {
   JobFailedError,
   RunnerError,
   BackpressureError,
+  StateError,
+  CheckpointError,
   CONFIG_KEYS,
+  CoreOptions,
   valueState,
   listState,
   mapState,
@@ -56,7 +61,4 @@ export type { ExplainFormat } from '@mobius/planner';
 export { FileSink } from '@mobius/runtime';
 export type { FileSinkOptions } from '@mobius/runtime';
 export { EmbeddedRunner } from './embedded-runner.js';
-export { stateBackendFor, disposeJobState, retainedCheckpoints, compactorFor } from './state-backend.js';
 export type { EmbeddedRunnerOptions } from './embedded-runner.js';
-export { captureJob, importJob } from './load-job.js';
-export type { CapturedJob } from './load-job.js';

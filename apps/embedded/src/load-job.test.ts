@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { JobHandle, JobResult, JobRunner, LogicalGraph, SubmitOptions } from '@mobius/interface';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingLogger, rejection } from '../test-fixtures/helpers.js';
-import { captureJob, EmbeddedRunner, getDefaultRunner, importJob, MobiusError, setDefaultRunner, StreamingContext } from './index.js';
+import { captureJob, importJob } from '@mobius/job-loader';
+import { EmbeddedRunner, getDefaultRunner, MobiusError, setDefaultRunner, StreamingContext } from './index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../test-fixtures/${name}`, import.meta.url));
 

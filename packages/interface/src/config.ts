@@ -15,6 +15,11 @@ export interface ConfigKeyDeclaration {
   readonly min?: number;
   readonly max?: number;
   readonly values?: readonly string[];
+  /**
+   * The allowed values are the kinds of the plugins an app registered for this key
+   * (`registerConfigKind`), not a fixed list: `state.backend` names a state backend factory.
+   */
+  readonly pluginKinds?: boolean;
   readonly doc: string;
 }
 
@@ -112,17 +117,9 @@ export const CoreOptions = {
     key: 'state.backend',
     type: 'string',
     default: 'memory',
-    values: ['memory', 'level'],
+    pluginKinds: true,
     scope: 'job',
-    doc: 'Where keyed state lives: `memory` (the heap) or `level` (LevelDB files with a bounded cache, @mobius/state-level).',
-  }),
-  STATE_LEVEL_CACHE_ENTRIES: configOption<number>({
-    key: 'state.level.cache-entries',
-    type: 'integer',
-    default: 10_000,
-    min: 1,
-    scope: 'job',
-    doc: 'Entries the LevelDB backend keeps in memory per task; the rest is on disk.',
+    doc: 'Where keyed state lives: the kind of a state backend factory registered by the app (`mobius` and `mobius-cluster` ship `memory`, the heap, and `level`, LevelDB files with a bounded cache). An unregistered kind is a ConfigError listing the known ones.',
   }),
   RESTART_MAX_ATTEMPTS: configOption<number>({
     key: 'restart.max-attempts',
@@ -180,6 +177,25 @@ export function registerConfigOptions(options: readonly ConfigKeyDeclaration[]):
     }
     byKey.set(o.key, o);
   }
+}
+
+const kindsByKey = new Map<string, Set<string>>();
+
+/**
+ * Allows `kind` as a value of a key whose values are plugin kinds (declared with
+ * `pluginKinds`), as an app does when it loads a plugin's factory. Registering twice is a no-op.
+ */
+export function registerConfigKind(key: string, kind: string): void {
+  const decl = byKey.get(key);
+  if (decl?.pluginKinds !== true) throw new ConfigError('CONFIG_UNKNOWN_KEY', key, `config key '${key}' does not take plugin kinds`);
+  let kinds = kindsByKey.get(key);
+  if (kinds === undefined) kindsByKey.set(key, (kinds = new Set()));
+  kinds.add(kind);
+}
+
+/** The plugin kinds registered for a key, in registration order. */
+export function registeredConfigKinds(key: string): readonly string[] {
+  return [...(kindsByKey.get(key) ?? [])];
 }
 
 /** Every key known now: the engine's and the registered plugins'. */
@@ -282,6 +298,11 @@ export function validateConfigEntry(key: string, value: unknown, scope: 'job' | 
     case 'string':
       if (typeof value !== 'string') bad('expected a string');
       if (decl.values !== undefined && !decl.values.includes(value as string)) bad(`expected one of ${decl.values.join(', ')}`);
+      // The default is what an unset key means, so it is as valid set as unset.
+      if (decl.pluginKinds === true && value !== decl.default && kindsByKey.get(key)?.has(value as string) !== true) {
+        const kinds = registeredConfigKinds(key);
+        bad(`no plugin of that kind is registered in this process; known kinds: ${kinds.length > 0 ? kinds.join(', ') : 'none'}`);
+      }
       break;
   }
 }

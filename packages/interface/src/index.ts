@@ -21,7 +21,9 @@ export {
   getConfig,
   getOperatorConfig,
   knownConfigKeys,
+  registerConfigKind,
   registerConfigOptions,
+  registeredConfigKinds,
   validateConfig,
   validateConfigEntry,
 } from './config.js';
@@ -63,10 +65,14 @@ export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
 export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, SnapshotOptions, TaskStateBackend, StateBackend } from './state.js';
+export type { StateBackendFactory } from './state-backend-factory.js';
+export { StateBackendRegistry } from './state-backend-registry.js';
 export type { CheckpointMetadata, CheckpointStore, TaskSnapshot, TimerEntry, CheckpointListener } from './checkpoint.js';
 export type { CheckpointedFunction, TwoPhaseCommitSinkFunction } from './checkpointed-function.js';
 export { completedCheckpoints, latestValidCheckpoint } from './checkpoint-selection.js';
 export type { ScannedCheckpoint } from './checkpoint-selection.js';
+export { murmur3 } from './murmur3.js';
+export { normalizeKey, hashKey, keyGroupOf, keyGroupRangeFor, taskIndexForKeyGroup } from './key-groups.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner } from './runner.js';

@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { CONFIG_KEYS, type ExecutionPlan, type LogicalGraph, type PlanEdge } from '@mobius/interface';
+import { CONFIG_KEYS, keyGroupRangeFor, type ExecutionPlan, type LogicalGraph, type PlanEdge } from '@mobius/interface';
 import { createPlan, edgeId } from './create-plan.js';
-import { keyGroupRangeFor } from './key-groups.js';
 import { edge, graph, node, wordCount } from './test-graph.js';
 
 const edgeOf = (plan: ExecutionPlan, id: string): PlanEdge => {

@@ -1,6 +1,7 @@
 import {
   PlanError,
   defaultConfig,
+  keyGroupRangeFor,
   type ConfigValue,
   type ExecutionPlan,
   type LogicalEdge,
@@ -14,7 +15,6 @@ import {
   type PlanVertex,
 } from '@mobius/interface';
 import { graphHash } from './graph-hash.js';
-import { keyGroupRangeFor } from './key-groups.js';
 import { describeNode, validateGraph } from './validate-graph.js';
 
 /** `${source}->${target}`: the id of a logical edge and of its plan edge. */

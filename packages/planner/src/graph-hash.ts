@@ -1,5 +1,4 @@
-import type { LogicalGraph } from '@mobius/interface';
-import { murmur3 } from './murmur3.js';
+import { murmur3, type LogicalGraph } from '@mobius/interface';
 
 function sortedEntries(map: Readonly<Record<string, unknown>>): [string, unknown][] {
   return Object.keys(map)

@@ -1,5 +1,5 @@
 import type { KeyGroupRange, StateKey, StateSnapshot, TaskStateBackend } from '@mobius/interface';
-import { keyGroupOf, keyGroupRangeFor, normalizeKey } from '@mobius/planner';
+import { keyGroupOf, keyGroupRangeFor, normalizeKey } from '@mobius/interface';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from './memory-state-backend.js';

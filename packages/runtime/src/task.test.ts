@@ -12,7 +12,8 @@ import {
   type SourceContext,
   type SourceFunction,
 } from '@mobius/interface';
-import { createPlan, keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/planner';
+import { createPlan } from '@mobius/planner';
+import { keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from './memory-state-backend.js';
 import { Task } from './task.js';

@@ -1,5 +1,4 @@
-import type { KeySelector, RuntimeContext } from '@mobius/interface';
-import { normalizeKey } from '@mobius/planner';
+import { normalizeKey, type KeySelector, type RuntimeContext } from '@mobius/interface';
 import type { KeyContext } from '../state/key-context.js';
 import { operatorFailure } from './operator.js';
 import { StreamOperator, type OperatorOutput } from './stream-operator.js';

@@ -1,6 +1,5 @@
-import { TaskFailedError, type Collector, type KeyedStore, type RuntimeContext } from '@mobius/interface';
+import { TaskFailedError, keyGroupOf, normalizeKey, type Collector, type KeyedStore, type RuntimeContext } from '@mobius/interface';
 import { KeyContext } from '../state/key-context.js';
-import { keyGroupOf, normalizeKey } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from '../memory-state-backend.js';
 import { TaskRuntimeContext } from '../runtime-context.js';

@@ -1,5 +1,5 @@
 import { MobiusError, type Frame } from '@mobius/interface';
-import { keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/planner';
+import { keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { channelPair, thrown, type TestChannel } from '../test-channels.js';
 import { ChannelOutput } from './channel-output.js';

@@ -1,5 +1,5 @@
 import { MobiusError, type Collector, type KeySelector, type PartitionFn } from '@mobius/interface';
-import { keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/planner';
+import { keyGroupOf, normalizeKey, taskIndexForKeyGroup } from '@mobius/interface';
 import type { ChannelOutput } from './channel-output.js';
 
 /**

@@ -12,7 +12,8 @@ import {
   type TaskStateBackend,
   type ValueState,
 } from '@mobius/interface';
-import { createPlan, normalizeKey } from '@mobius/planner';
+import { createPlan } from '@mobius/planner';
+import { normalizeKey } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from '../memory-state-backend.js';
 import { KeyedOperator } from '../operators/keyed-operator.js';

@@ -1,5 +1,5 @@
 import type { StateKey } from '@mobius/interface';
-import { keyGroupOf } from '@mobius/planner';
+import { keyGroupOf } from '@mobius/interface';
 
 /**
  * Operator (non-keyed) state lives in the task's state backend like keyed state, under a

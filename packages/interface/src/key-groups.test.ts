@@ -202,7 +202,7 @@ describe('key group stability', () => {
 
   it('gives the same key groups in another process (built dist/index.js)', () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    expect(existsSync(dist), `${dist} is missing: build @mobius/planner first`).toBe(true);
+    expect(existsSync(dist), `${dist} is missing: build @mobius/interface first`).toBe(true);
     // Keys that survive JSON (the child rebuilds them from argv).
     const keys = fixedKeys.map(([k]) => k).filter((k) => typeof k !== 'bigint');
     const extra = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `k${i}😀` : i % 3 === 1 ? i * 7 - 300 : [`t${i}`, i, { z: i, a: 'x' }]));

@@ -1,4 +1,5 @@
-import type { KeyGroupRange, StateKey } from '@mobius/interface';
+import type { KeyGroupRange } from './plan.js';
+import type { StateKey } from './state.js';
 import { murmur3 } from './murmur3.js';
 
 // Different seeds per key type, so that 1 and "1" land in unrelated key groups.

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { captureJob, type CapturedJob } from 'mobius';
+import { captureJob, type CapturedJob } from './load-job.js';
 
 /**
  * Bundles a job module (TypeScript or JavaScript) into one ESM file. `mobius` and the engine

@@ -1,0 +1,3 @@
+export { captureJob, importJob } from './load-job.js';
+export type { CapturedJob } from './load-job.js';
+export { bundleJob, writeBundle, captureBundle } from './job-bundle.js';
