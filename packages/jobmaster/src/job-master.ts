@@ -248,6 +248,38 @@ export class JobMaster implements TaskGatewayListener {
     if ([...this.tasks.values()].every((t) => !this.isLive(t.workerId))) this.endJob('CANCELED');
   }
 
+  /**
+   * Takes back a running job from its record (a restarted coordinator): the tasks keep running
+   * where the record says, checkpoint ids continue past the lease. Call `resumeTaken` once the
+   * workers reported them.
+   */
+  takeBack(record: JobRecord): void {
+    this.attempt = record.attempt;
+    this.restarts = record.restarts;
+    this.restore = record.restore ?? undefined;
+    if (this.checkpointing !== undefined) {
+      this.checkpointing.reservedCheckpointId = record.reservedCheckpointId;
+      this.checkpointing.nextCheckpointId = record.reservedCheckpointId + 1;
+      this.checkpointing.renew();
+    }
+    this.state = 'RUNNING';
+    this.startTime = Date.now();
+    for (const t of record.tasks) this.tasks.set(t.taskId, { taskId: t.taskId, workerId: t.workerId, attempt: t.attempt, state: 'DEPLOYING' });
+  }
+
+  /** A job taken back runs again: its tasks keep their slots, checkpoints resume, `missing` tasks are recovered. */
+  resumeTaken(reported: ReadonlySet<string>, missing: readonly string[], reason: string): void {
+    this.scheduler.adopt(
+      this.id,
+      this.plan,
+      [...this.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: reported.has(t.taskId) && this.isLive(t.workerId) ? t.workerId : undefined })),
+    );
+    this.deployed = true;
+    this.checkpointing?.current?.start();
+    if (missing.length > 0) this.taskFailed(missing, reason);
+    else this.maybeFinish();
+  }
+
   /** Takes a savepoint of the running job. */
   async savepoint(): Promise<CheckpointMetadata> {
     const coordinator = this.checkpointing?.current;
