@@ -40,6 +40,8 @@ export class JobCheckpointing {
   private coordinator: CheckpointCoordinator | undefined;
   /** Background compactions, one after another. */
   private compaction: Promise<void> = Promise.resolve();
+  /** The last stop() (a checkpoint completing during it starts one more compaction). */
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: JobCheckpointingOptions) {}
 
@@ -92,7 +94,8 @@ export class JobCheckpointing {
     if (reason !== undefined) coordinator.abort(reason);
     this.nextCheckpointId += coordinator.stats().triggered;
     this.coordinator = undefined;
-    await coordinator.stop();
+    this.stopping = coordinator.stop();
+    await this.stopping;
   }
 
   /** The last checkpoint completed by any of the job's coordinators. */
@@ -111,9 +114,14 @@ export class JobCheckpointing {
     return { dir: this.options.dir, handles };
   }
 
-  /** Waits for the compactions started so far. */
-  idle(): Promise<void> {
-    return this.compaction;
+  /** Waits for the last stop and every compaction it led to. */
+  async idle(): Promise<void> {
+    await this.stopping;
+    let seen: Promise<void> | undefined;
+    while (seen !== this.compaction) {
+      seen = this.compaction;
+      await seen;
+    }
   }
 
   /** Merges the checkpoint's incremental state chains into full snapshots, off the task loops. */

@@ -65,6 +65,7 @@ export class InProcessGateway implements TaskGateway {
   async deploy(request: TaskDeploymentRequest): Promise<void> {
     const store = this.options.store;
     const restore = request.restore === undefined || store === undefined ? undefined : await Promise.all(request.restore.handles.map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
+    await this.executor.retire(request.tasks.map((t) => t.taskId));
     try {
       this.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough });
     } catch (e) {

@@ -106,6 +106,15 @@ export class Recoveries {
       decision = planRecovery({ plan: job.plan, failed, configured: 'single-task', unreplayable });
     }
     const latest = await checkpointing.latestValid();
+    // Replay buffers reach back to the last completed checkpoint only: a task restored from an
+    // older one (the newest is corrupt) would miss records, so everything rolls back.
+    const newest = checkpointing.lastCompleted();
+    if (decision.strategy !== 'global' && newest !== undefined && (latest === undefined || latest.checkpointId < newest)) {
+      decision = {
+        ...planRecovery({ plan: job.plan, failed, configured: 'global', unreplayable: new Set() }),
+        reason: `checkpoint ${newest} cannot be restored, and replay reaches back only to it: every task restores checkpoint ${latest?.checkpointId ?? 'none'}`,
+      };
+    }
     job.logger.warn(
       { jobId: job.id, strategy: decision.strategy, tasks: decision.tasks, failed, why: decision.reason, checkpointId: latest?.checkpointId ?? null },
       `failover: ${decision.strategy} recovery of ${decision.tasks.length} task(s): ${decision.reason}`,
@@ -113,7 +122,7 @@ export class Recoveries {
     const handle = job.events.begin({ time: detected, strategy: decision.strategy, tasks: decision.tasks, reason: `${reason}; ${decision.reason}`, checkpointId: latest?.checkpointId ?? null, failed });
     job.restarts++;
     if (decision.strategy === 'global') {
-      await this.restartJob(reason, false, handle);
+      await this.restartJob(reason, false, handle, latest ?? null);
       return;
     }
     try {
@@ -127,20 +136,21 @@ export class Recoveries {
       await checkpointing.stop();
       const all = job.plan.tasks.map((t) => t.id);
       const globalHandle = job.events.begin({ time: Date.now(), strategy: 'global', tasks: all, reason: why, checkpointId: latest?.checkpointId ?? null, failed });
-      await this.restartJob(why, false, globalHandle);
+      await this.restartJob(why, false, globalHandle, latest ?? null);
     }
   }
 
   /**
    * Global restore: cancel what is left of the job, place every task again on the live workers
    * and deploy them restoring the latest valid complete checkpoint (ids continue). `handle`: the
-   * recovery event it completes once every task runs.
+   * recovery event it completes once every task runs; `chosen`: the checkpoint the recovery
+   * already chose (read again otherwise; null: none).
    */
-  async restartJob(reason: string, count = true, handle?: RecoveryEventHandle): Promise<void> {
+  async restartJob(reason: string, count = true, handle?: RecoveryEventHandle, chosen?: CheckpointMetadata | null): Promise<void> {
     const job = this.job;
     job.restarting = true;
     if (count) job.restarts++;
-    job.logger.warn({ jobId: job.id, job: job.name, reason, restart: job.restarts }, 'restarting the job from its latest checkpoint');
+    job.logger.warn({ jobId: job.id, job: job.name, reason, restart: job.restarts }, 'global restore: every task restarts from the latest checkpoint');
     const checkpointing = job.checkpointing!;
     checkpointing.current?.abort(reason);
     job.pushCancel();
@@ -167,7 +177,7 @@ export class Recoveries {
     job.attempt++;
     job.tasks.clear();
     for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: job.attempt, state: 'DEPLOYING' });
-    const latest = await checkpointing.latestValid();
+    const latest = chosen === undefined ? await checkpointing.latestValid() : (chosen ?? undefined);
     if (latest !== undefined) {
       try {
         job.restore = await checkpointing.restoreHandles(latest);
@@ -177,7 +187,10 @@ export class Recoveries {
         return;
       }
     }
-    job.logger.warn({ jobId: job.id, checkpointId: latest?.checkpointId ?? null, attempt: job.attempt }, latest === undefined ? 'no complete checkpoint: restarting from the start' : 'restoring checkpoint');
+    job.logger.warn(
+      { jobId: job.id, job: job.name, attempt: job.attempt, checkpointId: latest?.checkpointId ?? null },
+      latest === undefined ? 'restarting from the beginning (no complete checkpoint)' : 'restarting from a checkpoint',
+    );
     job.persist();
     checkpointing.renew();
     job.deployed = false;

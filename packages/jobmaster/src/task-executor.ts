@@ -32,6 +32,8 @@ export class JobTaskExecutor {
   private readonly latest = new Map<string, Task>();
   private readonly sourceVertices: ReadonlySet<string>;
   private idleWaiters: (() => void)[] = [];
+  /** The run of each task here, to wait for an old attempt's end. */
+  private readonly runs = new Map<Task, Promise<void>>();
 
   constructor(private readonly options: TaskExecutorOptions) {
     this.sourceVertices = new Set(options.plan.operators.filter((o) => o.kind === 'source').map((o) => o.vertexId));
@@ -51,7 +53,8 @@ export class JobTaskExecutor {
       this.ended.delete(task.id);
       this.tasks.set(task.id, task);
       this.latest.set(task.id, task);
-      void this.run(task);
+      const run = this.run(task).finally(() => this.runs.delete(task));
+      this.runs.set(task, run);
     }
   }
 
@@ -78,6 +81,22 @@ export class JobTaskExecutor {
       }
       if (this.tasks.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  /**
+   * Cancels the running attempts of these tasks and waits until they stopped: a new attempt that
+   * shares this process's state backend must not overlap an old one.
+   */
+  async retire(taskIds: readonly string[]): Promise<void> {
+    const stopping: Promise<void>[] = [];
+    for (const id of taskIds) {
+      const old = this.tasks.get(id);
+      if (old === undefined) continue;
+      old.cancel();
+      const run = this.runs.get(old);
+      if (run !== undefined) stopping.push(run);
+    }
+    await Promise.all(stopping);
   }
 
   /** Cancels running tasks (only `which.tasks`, only attempts below `which.before`), releases ended ones. */
