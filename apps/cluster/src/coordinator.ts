@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   CoreOptions,
   InsufficientSlotsError,
@@ -23,6 +23,8 @@ import { compactorFor, retainedCheckpoints } from 'mobius';
 import { SlotScheduler } from '@mobius/scheduler';
 import { ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
+import { readSavepointFolder } from './savepoint-folder.js';
+import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
 import { ControlChannelGateway } from './control-gateway.js';
 import { captureBundle, writeBundle } from './job-bundle.js';
 import { isLoopback, tokenMatches } from './token.js';
@@ -42,37 +44,6 @@ export interface CoordinatorOptions {
   /** A worker silent for this long is lost. Default 2000 ms. */
   readonly heartbeatTimeoutMs?: number;
   readonly logger: Logger;
-}
-
-/** A registered worker, as the coordinator keeps it. */
-export interface WorkerRecord {
-  readonly id: string;
-  readonly endpoint: string;
-  readonly slots: number;
-  readonly pid: number;
-  lastHeartbeat: number;
-  readonly registeredAt: number;
-  /** When the control connection was seen closing (ZeroMQ's socket monitor); cleared by a heartbeat. */
-  disconnectedAt?: number;
-  /** The task attempts the worker's last heartbeat reported running. */
-  running: readonly RunningAttempt[];
-}
-
-interface RunningAttempt {
-  readonly jobId: string;
-  readonly taskId: string;
-  readonly attempt: number;
-}
-
-/** How log lines and errors name a worker. */
-function describeWorker(worker: WorkerRecord): string {
-  return `worker ${worker.id} (pid ${worker.pid}, ${worker.endpoint})`;
-}
-
-/** A heartbeat names each task `jobId/taskId`. */
-function runningAttempt(m: TaskMetrics): RunningAttempt {
-  const slash = m.taskId.indexOf('/');
-  return { jobId: m.taskId.slice(0, slash), taskId: m.taskId.slice(slash + 1), attempt: m.attempt };
 }
 
 export class ClusterError extends MobiusError {
@@ -349,22 +320,6 @@ export class Coordinator {
     return { checkpointId: metadata.checkpointId, path: job.store!.checkpointDirectory(job.id, metadata.checkpointId) };
   }
 
-  /** Reads a savepoint folder (`<dir>/<job>/chk-<id>`) into restore handles. */
-  private async savepointAt(path: string): Promise<{ dir: string; handles: readonly string[] }> {
-    const folder = resolve(path);
-    const match = /^chk-(\d+)$/.exec(basename(folder));
-    if (match === null || !existsSync(join(folder, '_metadata.json'))) {
-      throw new ClusterError('INVALID_SAVEPOINT', `${path} is not a savepoint folder (expected <checkpoint dir>/<job>/chk-<id> with a _metadata.json)`, 400);
-    }
-    const dir = dirname(dirname(folder));
-    const store = new FsCheckpointStore({ directory: dir, logger: this.logger });
-    const all = await store.list(basename(dirname(folder)));
-    const metadata = all.find((m) => m.checkpointId === Number(match[1]));
-    if (metadata === undefined) throw new ClusterError('INVALID_SAVEPOINT', `${path}: its metadata is missing or corrupt`, 400);
-    // A savepoint is self-contained (full snapshots): its own task files are all it needs.
-    return { dir, handles: Object.values(metadata.tasks) };
-  }
-
   private checkHeartbeats(): void {
     const now = Date.now();
     for (const job of this.jobs.values()) if (job.resuming !== undefined && now > job.resuming.deadline) this.maybeResume(job, true);
@@ -393,7 +348,7 @@ export class Coordinator {
 
   /** Plans, places and deploys a job bundle. Throws ClusterError with an HTTP status on refusal. */
   async submit(bundle: string, requestedName?: string, fromSavepoint?: string, args: readonly string[] = []): Promise<ClusterJob> {
-    const restore = fromSavepoint === undefined ? undefined : await this.savepointAt(fromSavepoint);
+    const restore = fromSavepoint === undefined ? undefined : await readSavepointFolder(fromSavepoint, this.logger);
     const id = randomUUID();
     const dir = join(this.dataDir, 'jobs', id);
     const path = writeBundle(dir, bundle);
