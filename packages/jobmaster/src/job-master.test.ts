@@ -219,6 +219,20 @@ describe('JobMaster: recoveries', () => {
     expect(h.jm.recoveryEvents().map((e) => e.strategy)).toEqual(['single-task', 'single-task']);
   });
 
+  it('a newest checkpoint that cannot be restored makes the recovery global (replay reaches back only to it)', async () => {
+    const h = await harness();
+    const first = await h.jm.checkpointing!.current!.triggerCheckpoint();
+    const second = await h.jm.checkpointing!.current!.triggerCheckpoint();
+    // The newest checkpoint's metadata disappears (as if it were corrupt): latestValid is the first.
+    await h.jm.checkpointing!.store.discard('job-1', second.checkpointId);
+    h.gateway.fail('map#0');
+    await recovered(h, 1);
+    const [event] = h.jm.recoveryEvents();
+    expect(event.strategy).toBe('global');
+    expect(event.checkpointId).toBe(first.checkpointId);
+    expect(event.reason).toContain(`checkpoint ${second.checkpointId} cannot be restored`);
+  });
+
   it('fails the job once restart.max-attempts recoveries were used', async () => {
     const h = await harness({ 'restart.max-attempts': 1 });
     h.gateway.fail('map#0');
