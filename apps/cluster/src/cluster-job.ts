@@ -1,58 +1,37 @@
-import type { ExecutionPlan, JobState, TaskMetrics, TaskRunState } from '@mobius/interface';
-import { RecoveryEventLog, type CheckpointCoordinator, type FsCheckpointStore, type RecoveryEventHandle } from '@mobius/failover';
+import type { CheckpointStore, ExecutionPlan, JobState } from '@mobius/interface';
+import { RecoveryEventLog } from '@mobius/failover';
+import type { JobMaster, JobTask } from '@mobius/jobmaster';
 
 /** One task of a cluster job, as the coordinator sees it. */
-export interface ClusterTask {
-  readonly taskId: string;
-  workerId: string;
-  attempt: number;
-  state: TaskRunState;
-  error?: string;
-  metrics?: TaskMetrics;
-}
+export type ClusterTask = JobTask;
 
-/** A job on the cluster, as the coordinator keeps it. */
-export class ClusterJob {
-  state: JobState = 'CREATED';
+/** What a job shows: its job master's, or (before one is attached, e.g. in tests) its own. */
+interface JobView {
+  state: JobState;
   error: string | undefined;
-  readonly tasks = new Map<string, ClusterTask>();
-  readonly submitTime = Date.now();
+  attempt: number;
+  restarts: number;
   startTime: number | undefined;
   endTime: number | undefined;
-  /** Set once every worker accepted its deployment. */
-  deployed = false;
-  /** Highest attempt number given to any task (each recovery gives the tasks it restarts the next one). */
-  attempt = 0;
-  restarts = 0;
-  restarting = false;
-  /** Recoveries, one after another (a failure during one is handled after it). */
-  recovery: Promise<void> = Promise.resolve();
-  /** Every recovery, for GET /jobs/:id/events. */
-  readonly events = new RecoveryEventLog();
-  /** The recovery in progress: its event completes once each restarted task runs. */
-  pendingRecovery: { readonly handle: RecoveryEventHandle; readonly waiting: Map<string, number> } | undefined;
-  /**
-   * A recovery happened and no checkpoint has completed since: the restarted tasks may still be
-   * replaying, and their neighbours hold replay state that belongs to it. A failure in this
-   * window is recovered globally. Cleared by the next completed checkpoint.
-   */
-  settlingSince: number | undefined = undefined;
-  /** The last checkpoint completed by any of the job's checkpoint coordinators (one per recovery). */
-  lastCompletedCheckpoint: number | undefined = undefined;
-  checkpoints: CheckpointCoordinator | undefined;
-  store: FsCheckpointStore | undefined;
-  checkpointDir = '';
-  nextCheckpointId = 1;
-  /** Checkpoint ids below this are leased (persisted): a restarted coordinator continues after it. */
-  reservedCheckpointId = 0;
-  /** Set while a restarted coordinator waits for the workers to report the job's tasks. */
-  resuming: { readonly deadline: number; readonly reported: Set<string> } | undefined;
-  /** Background compactions of completed checkpoints, one after another. */
-  compaction: Promise<void> = Promise.resolve();
+  readonly tasks: Map<string, ClusterTask>;
+  readonly events: RecoveryEventLog;
+}
+
+/**
+ * A job on the cluster, as the coordinator keeps it: what only the cluster knows (the bundle,
+ * its arguments, the checkpoint folder, the take-back after a coordinator restart) around the
+ * job master that runs the job's life; the JSON the HTTP API serves.
+ */
+export class ClusterJob {
+  readonly submitTime = Date.now();
   /** The job's own arguments (process.argv.slice(2) in the job module). */
   args: readonly string[] = [];
-  /** What the first attempt restores from (a savepoint), if anything. */
-  restore: { readonly dir: string; readonly handles: readonly string[] } | undefined;
+  store: CheckpointStore | undefined;
+  checkpointDir = '';
+  /** Set while a restarted coordinator waits for the workers to report the job's tasks. */
+  resuming: { readonly deadline: number; readonly reported: Set<string> } | undefined;
+  private master: JobMaster | undefined;
+  private readonly own: JobView = { state: 'CREATED', error: undefined, attempt: 0, restarts: 0, startTime: undefined, endTime: undefined, tasks: new Map(), events: new RecoveryEventLog() };
   private readonly settledListeners: ((job: ClusterJob) => void)[] = [];
 
   constructor(
@@ -62,16 +41,71 @@ export class ClusterJob {
     readonly bundle: string,
   ) {}
 
+  /** The job master runs the job from now on. */
+  attach(master: JobMaster): void {
+    this.master = master;
+    master.onEnded(() => {
+      for (const l of this.settledListeners.splice(0)) l(this);
+    });
+  }
+
+  get jobMaster(): JobMaster | undefined {
+    return this.master;
+  }
+
+  private get view(): JobView {
+    return this.master ?? this.own;
+  }
+
+  get state(): JobState {
+    return this.view.state;
+  }
+  set state(state: JobState) {
+    this.view.state = state;
+  }
+  get error(): string | undefined {
+    return this.view.error;
+  }
+  get attempt(): number {
+    return this.view.attempt;
+  }
+  set attempt(attempt: number) {
+    this.view.attempt = attempt;
+  }
+  get restarts(): number {
+    return this.view.restarts;
+  }
+  set restarts(restarts: number) {
+    this.view.restarts = restarts;
+  }
+  get startTime(): number | undefined {
+    return this.view.startTime;
+  }
+  get endTime(): number | undefined {
+    return this.view.endTime;
+  }
+  get tasks(): Map<string, ClusterTask> {
+    return this.view.tasks;
+  }
+  /** Every recovery, for GET /jobs/:id/events. */
+  get events(): RecoveryEventLog {
+    return this.view.events;
+  }
+
   get terminal(): boolean {
     return this.state === 'FINISHED' || this.state === 'CANCELED' || this.state === 'FAILED';
   }
 
-  /** Moves to a terminal state once; later calls are ignored. Returns true if it moved. */
+  /** Moves a job without a job master to a terminal state once; later calls are ignored. Returns true if it moved. */
   settle(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): boolean {
     if (this.terminal) return false;
-    this.state = state;
-    this.error = error;
-    this.endTime = Date.now();
+    if (this.master !== undefined) {
+      this.master.endJob(state, error);
+      return true;
+    }
+    this.own.state = state;
+    this.own.error = error;
+    this.own.endTime = Date.now();
     for (const l of this.settledListeners.splice(0)) l(this);
     return true;
   }
@@ -92,7 +126,7 @@ export class ClusterJob {
       endTime: this.endTime ?? null,
       attempt: this.attempt,
       restarts: this.restarts,
-      lastCheckpoint: this.checkpoints?.stats().lastCompletedId ?? this.lastCompletedCheckpoint ?? null,
+      lastCheckpoint: this.master?.checkpointing?.lastCompleted() ?? null,
     };
   }
 

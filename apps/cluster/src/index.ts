@@ -1,5 +1,6 @@
 export { Coordinator, ClusterError } from './coordinator.js';
-export type { CoordinatorOptions, WorkerRecord } from './coordinator.js';
+export type { CoordinatorOptions } from './coordinator.js';
+export type { WorkerRecord } from './worker-record.js';
 export { Worker } from './worker.js';
 export { LocalFirstTransport } from './local-first-transport.js';
 export type { WorkerOptions } from './worker.js';

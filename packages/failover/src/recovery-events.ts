@@ -1,22 +1,7 @@
-import type { RecoveryStrategy } from './recovery-planner.js';
+import type { RecoveryEvent as InterfaceRecoveryEvent } from '@mobius/interface';
 
-/** One recovery, as the failover coordinator reports it (logs, HTTP API, dashboard). */
-export interface RecoveryEvent {
-  /** Epoch ms when the failure was detected. */
-  readonly time: number;
-  readonly kind: 'recovery' | 'recovery-failed';
-  readonly strategy: RecoveryStrategy;
-  /** Task ids rolled back. */
-  readonly tasks: readonly string[];
-  /** Why this strategy; for a failed recovery, why it failed. */
-  readonly reason: string;
-  /** Detection → recovered (every rolled-back task running again), or → given up for a failed one; null while in progress. */
-  readonly durationMs: number | null;
-  /** The checkpoint restored (null: from the start). */
-  readonly checkpointId: number | null;
-  /** The tasks that died. */
-  readonly failed: readonly string[];
-}
+/** One recovery, as the failover coordinator reports it (logs, HTTP API, dashboard, `job.events()`). */
+export type RecoveryEvent = InterfaceRecoveryEvent;
 
 /** What {@link RecoveryEventLog.begin} needs: the event without its outcome. */
 export type RecoveryEventStart = Omit<RecoveryEvent, 'durationMs' | 'kind'>;

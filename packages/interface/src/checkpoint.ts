@@ -21,6 +21,13 @@ export interface CheckpointStore {
   /** Completed checkpoints of a job, oldest first. */
   list(jobId: string): Promise<readonly CheckpointMetadata[]>;
   discard(jobId: string, checkpointId: number): Promise<void>;
+  /**
+   * The newest completed checkpoint whose task state verifies (a corrupt one is skipped with a
+   * warning): what a restore uses.
+   */
+  latestValid(jobId: string): Promise<CheckpointMetadata | undefined>;
+  /** Where one checkpoint lives, as shown to users (a folder for the filesystem store). */
+  checkpointDirectory(jobId: string, checkpointId: number): string;
   close(): Promise<void>;
 }
 

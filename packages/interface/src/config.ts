@@ -143,7 +143,7 @@ export const CoreOptions = {
     default: 'single-task',
     values: ['single-task', 'global'],
     scope: 'job',
-    doc: 'How a failure is recovered in cluster mode: `single-task` rolls back only the failed tasks (upstream tasks replay, downstream tasks de-duplicate, determinants make the rerun identical) and widens only when it must; `global` restores every task from the latest complete checkpoint. Embedded mode always restores globally.',
+    doc: 'How a failure is recovered, in both modes: `single-task` rolls back only the failed tasks (upstream tasks replay, downstream tasks de-duplicate, determinants make the rerun identical) and widens only when it must; `global` restores every task from the latest complete checkpoint.',
   }),
   FAILOVER_REPLAY_MAX_BYTES: configOption<number>({
     key: 'failover.replay.max-bytes',

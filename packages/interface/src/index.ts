@@ -75,7 +75,18 @@ export { murmur3 } from './murmur3.js';
 export { normalizeKey, hashKey, keyGroupOf, keyGroupRangeFor, taskIndexForKeyGroup } from './key-groups.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner } from './runner.js';
+export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner, RecoveryEvent } from './runner.js';
+export type {
+  RestoreHandles,
+  TaskToDeploy,
+  TaskDeploymentRequest,
+  CancelTasks,
+  RestartedTasks,
+  TaskGateway,
+  TaskStateUpdate,
+  TaskGatewayListener,
+} from './task-gateway.js';
+export type { JobRecord, JobStore } from './job-store.js';
 export type { WorkerInfo, TaskPlacement, Scheduler } from './scheduler.js';
 export { valueState, listState, mapState } from './keyed-state.js';
 export type {

@@ -1,5 +1,24 @@
 import type { LogicalGraph } from './graph.js';
 
+/** One recovery of a job, as `job.events()` and the cluster's `GET /jobs/:id/events` list it. */
+export interface RecoveryEvent {
+  /** Epoch ms when the failure was detected. */
+  readonly time: number;
+  readonly kind: 'recovery' | 'recovery-failed';
+  /** How far it rolled back: the failed tasks alone, a connected region, or the whole job. */
+  readonly strategy: 'single-task' | 'region' | 'global';
+  /** Task ids rolled back. */
+  readonly tasks: readonly string[];
+  /** Why this strategy; for a failed recovery, why it failed. */
+  readonly reason: string;
+  /** Detection → recovered (every rolled-back task running again), or → given up for a failed one; null while in progress. */
+  readonly durationMs: number | null;
+  /** The checkpoint restored (null: from the start). */
+  readonly checkpointId: number | null;
+  /** The tasks that died. */
+  readonly failed: readonly string[];
+}
+
 /** Job states, as in Flink: CREATED → RUNNING → FINISHED | CANCELED | FAILED. */
 export type JobState = 'CREATED' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
 
@@ -37,6 +56,8 @@ export interface JobHandle {
   cancel(): Promise<void>;
   /** Current counters of every task. */
   metrics(): readonly TaskMetrics[];
+  /** The job's recoveries, oldest first (in-progress ones have `durationMs` null). */
+  events(): readonly RecoveryEvent[];
 }
 
 export interface SubmitOptions {

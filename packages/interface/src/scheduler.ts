@@ -26,6 +26,11 @@ export interface Scheduler {
   place(jobId: string, plan: ExecutionPlan): readonly TaskPlacement[];
   /** Places one task again (after a failure), avoiding the excluded workers when possible. */
   replace(jobId: string, taskId: string, exclude?: readonly string[]): TaskPlacement;
+  /**
+   * Takes over a job's placements as they are (a restarted coordinator's job, whose tasks kept
+   * running): tasks with no worker (undefined) hold no slot until `replace`d.
+   */
+  adopt(jobId: string, plan: ExecutionPlan, placements: readonly { readonly taskId: string; readonly workerId: string | undefined }[]): void;
   /** Frees every slot a job holds. */
   release(jobId: string): void;
   placements(jobId: string): readonly TaskPlacement[];

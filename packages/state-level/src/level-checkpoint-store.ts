@@ -239,6 +239,11 @@ export class LevelCheckpointStore implements CheckpointStore {
     return latestValidCheckpoint(jobId, await this.scan(jobId), (metadata) => this.verifyTasks(metadata), this.logger);
   }
 
+  /** Where one checkpoint lives, as shown to users: the database folder and the checkpoint's key prefix. */
+  checkpointDirectory(jobId: string, checkpointId: number): string {
+    return `${this.directory}#${jobId}/chk-${checkpointId}`;
+  }
+
   /**
    * Test and repair hook: replaces the stored bytes (header included) of the task state a
    * handle names with `mutate(bytes)`. `bytes` is a copy; no checksum is recomputed, so a

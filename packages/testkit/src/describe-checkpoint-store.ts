@@ -232,6 +232,39 @@ export function describeCheckpointStore(name: string, factory: CheckpointStoreSu
     );
 
     it(
+      'latestValid is the newest completed checkpoint; undefined for a job without one',
+      async () => {
+        const s = await store();
+        const jobId = job('latest');
+        expect(await s.latestValid(jobId)).toBeUndefined();
+        const h1 = await s.writeTaskState(jobId, 1, 'task', Uint8Array.of(1));
+        await s.complete(meta(jobId, 1, { task: h1 }));
+        const h2 = await s.writeTaskState(jobId, 2, 'task', Uint8Array.of(2));
+        await s.complete(meta(jobId, 2, { task: h2 }));
+        // Written but never completed: not a checkpoint to restore.
+        await s.writeTaskState(jobId, 3, 'task', Uint8Array.of(3));
+        expect(await s.latestValid(jobId)).toEqual(meta(jobId, 2, { task: h2 }));
+        await s.discard(jobId, 2);
+        expect(await s.latestValid(jobId)).toEqual(meta(jobId, 1, { task: h1 }));
+      },
+      timeout,
+    );
+
+    it(
+      'checkpointDirectory names each checkpoint of each job apart',
+      async () => {
+        const s = await store();
+        const a = job('dir-a');
+        const b = job('dir-b');
+        const names = [s.checkpointDirectory(a, 1), s.checkpointDirectory(a, 2), s.checkpointDirectory(b, 1)];
+        for (const n of names) expect(typeof n === 'string' && n.length > 0).toBe(true);
+        expect(new Set(names).size).toBe(3);
+        expect(s.checkpointDirectory(a, 1)).toBe(s.checkpointDirectory(a, 1));
+      },
+      timeout,
+    );
+
+    it(
       'detects corrupt task state: readTaskState rejects with CHECKPOINT_CORRUPT',
       async (ctx) => {
         const corrupt = factory.corrupt;

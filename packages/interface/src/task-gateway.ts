@@ -1,0 +1,82 @@
+import type { Determinant } from './frame.js';
+import type { TaskRunState } from './control.js';
+import type { TaskMetrics } from './runner.js';
+
+/** Snapshots a deployment restores: the checkpoint store's location and the handles to read, oldest first. */
+export interface RestoreHandles {
+  readonly dir: string;
+  readonly handles: readonly string[];
+}
+
+/** One task to start on a worker. */
+export interface TaskToDeploy {
+  readonly taskId: string;
+  readonly attempt: number;
+  /** Single-task failover: the determinant log a downstream task kept of this task. */
+  readonly determinants?: readonly Determinant[];
+}
+
+/** A deployment of some of a job's tasks on one worker (the `deploy` control message). */
+export interface TaskDeploymentRequest {
+  readonly jobId: string;
+  readonly workerId: string;
+  readonly tasks: readonly TaskToDeploy[];
+  /** taskId → data endpoint of the worker running it, for every task of the job. */
+  readonly endpoints: Readonly<Record<string, string>>;
+  /** taskId → current attempt of every task of the job. */
+  readonly attempts: Readonly<Record<string, number>>;
+  readonly restore?: RestoreHandles;
+  /** Checkpoints up to this id were aborted or completed before this deployment: their barriers are stale. */
+  readonly staleCheckpointsThrough?: number;
+}
+
+/** Which tasks a cancel stops (the `cancel` control message). */
+export interface CancelTasks {
+  /** Only these tasks (default: every task of the job on the worker). */
+  readonly tasks?: readonly string[];
+  /** Per task id, only attempts below this one are cancelled. */
+  readonly before?: Readonly<Record<string, number>>;
+}
+
+/** Restarted tasks: their new attempt and endpoint (the `rewire` control message). */
+export type RestartedTasks = Readonly<Record<string, { readonly attempt: number; readonly endpoint: string }>>;
+
+/**
+ * How a job master reaches the task executors (Flink's TaskExecutorGateway): one call per
+ * control message of `control.ts`, addressed to a worker. The in-process gateway runs tasks in
+ * this process; the cluster's turns each call into a control message.
+ */
+export interface TaskGateway {
+  /** Starts tasks on a worker; rejects when the worker refuses or cannot be reached. */
+  deploy(request: TaskDeploymentRequest): Promise<void>;
+  cancel(jobId: string, workerId: string, which?: CancelTasks): void;
+  triggerCheckpoint(jobId: string, workerId: string, checkpointId: number, timestamp: number, savepoint: boolean): void;
+  notifyCheckpointComplete(jobId: string, workerId: string, checkpointId: number): void;
+  notifyCheckpointAborted(jobId: string, workerId: string, checkpointId: number): void;
+  /** Output channels of the job's tasks on the worker that cannot replay (their buffers dropped frames). */
+  replayStatus(jobId: string, workerId: string): Promise<readonly string[]>;
+  /** The determinant log the worker's tasks hold of upstream task `taskId`. */
+  determinantsOf(jobId: string, workerId: string, taskId: string): Promise<readonly Determinant[]>;
+  /** Every task of the job on the worker re-opens its channels to and from the restarted tasks. */
+  rewire(jobId: string, workerId: string, restarted: RestartedTasks): void;
+}
+
+/** A task's state change, as a worker reports it (the `task-state` control message). */
+export interface TaskStateUpdate {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly state: TaskRunState;
+  readonly error?: string;
+  readonly metrics?: TaskMetrics;
+  /** The worker that reported it. */
+  readonly workerId?: string;
+  /** The error object itself, when the task ran in this process (for JobFailedError's cause). */
+  readonly cause?: unknown;
+}
+
+/** What a gateway reports back to the job master of a job. */
+export interface TaskGatewayListener {
+  taskStateChanged(update: TaskStateUpdate): void;
+  acknowledgeCheckpoint(taskId: string, checkpointId: number, handle: string): void;
+  declineCheckpoint(taskId: string, checkpointId: number, reason: string): void;
+}
