@@ -21,14 +21,14 @@ export class InProcessChannel extends CreditReceiver<InProcessSender> {
    * opening another closes the earlier one, whose queued frames stay readable without credit.
    */
   connect(credits: number): InProcessSender {
+    const previous = this.session?.peer;
     const sender = this.newSender(credits);
     if (this.isClosed) {
       sender.closeLocally();
       return sender;
     }
-    const previous = this.session?.peer;
     this.begin(sender, 0, credits);
-    previous?.closeLocally();
+    if (previous !== sender) previous?.closeLocally();
     return sender;
   }
 

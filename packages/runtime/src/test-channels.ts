@@ -54,8 +54,10 @@ export class TestChannel extends InProcessChannel {
 }
 
 export class TestSender extends InProcessSender {
+  /** Prefer `channel.sender()`; a sender made directly still feeds the channel with its credits. */
   constructor(readonly ch: TestChannel) {
     super(ch, ch.capacity);
+    if (!ch.isClosed) ch.begin(this, 0, ch.capacity);
   }
   get closed(): boolean {
     return this.isClosed;
