@@ -92,7 +92,7 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
     return s !== undefined && s.outstanding >= s.capacity;
   }
 
-  /** Queues a frame of the current session and wakes the reader if the queue was empty. */
+  /** Queues a frame of the current session (without one, a stale frame: no credit to return) and wakes the reader if the queue was empty. */
   deliver(frame: Frame): void {
     if (this.ended) return;
     if (this.session !== undefined) this.session.outstanding++;
