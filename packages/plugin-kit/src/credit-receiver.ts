@@ -1,4 +1,4 @@
-import type { ChannelId, ChannelReceiver, Frame } from '@mobius/interface';
+import type { ChannelId, ChannelReceiver, Frame, Logger } from '@mobius/interface';
 import { FrameQueue } from './frame-queue.js';
 
 /**
@@ -67,6 +67,15 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
   /** True when both ends are known and announced different credits (the sender's bound the queue). */
   get creditsDisagree(): boolean {
     return this.session !== undefined && this.receiverCredits !== undefined && this.session.capacity !== this.receiverCredits;
+  }
+
+  /** Logs a warning when the two ends disagree on the credits: a configuration mistake, not an error. */
+  warnIfCreditsDisagree(logger: Logger): void {
+    if (!this.creditsDisagree) return;
+    logger.warn(
+      { channel: this.channel, receiverCredits: this.receiverCredits, senderCredits: this.session?.capacity },
+      'sender and receiver disagree on the credits of a channel; the sender’s value bounds the queue',
+    );
   }
 
   /** Starts a session for a sender; frames of the previous session become stale. */

@@ -246,7 +246,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
       ch = new InboundChannel(channel, this);
       this.inbound.set(channel, ch);
     }
-    if (ch.open(credits).creditsDisagree) this.warnCredits(ch);
+    ch.open(credits).warnIfCreditsDisagree(this.logger);
     return ch;
   }
 
@@ -395,7 +395,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     // the new session starts with full credits.
     ch.begin(Buffer.from(identity), epoch, credits);
     this.closedSessions.delete(sessionKey(identity, channel));
-    if (ch.creditsDisagree) this.warnCredits(ch);
+    ch.warnIfCreditsDisagree(this.logger);
   }
 
   private onData(identity: Buffer, channel: ChannelId, payload: Buffer): void {
@@ -441,13 +441,6 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
   private tick(): void {
     const now = Date.now();
     for (const peer of this.peers.values()) peer.tick(now);
-  }
-
-  private warnCredits(ch: InboundChannel): void {
-    this.logger.warn(
-      { channel: ch.channel, receiverCredits: ch.receiverCredits, senderCredits: ch.session?.capacity },
-      'sender and receiver disagree on the credits of a channel; the sender’s value bounds the queue',
-    );
   }
 
   private assertOpen(): void {
