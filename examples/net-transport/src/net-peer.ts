@@ -37,7 +37,7 @@ export class Peer {
   private closed = false;
 
   constructor(
-    private readonly host: PeerHost,
+    readonly host: PeerHost,
     readonly endpoint: string,
     private readonly address: { host: string; port: number },
   ) {
@@ -149,17 +149,16 @@ export class Peer {
 export class NetSender extends CreditSender {
   constructor(
     private readonly peer: Peer,
-    private readonly host: PeerHost,
     channel: ChannelId,
     capacity: number,
   ) {
-    super(channel, capacity, host.nextEpoch());
+    super(channel, capacity, peer.host.nextEpoch());
   }
 
   protected override transmit(frame: Frame): void {
     let message: Buffer;
     try {
-      message = encodeMessage(MSG_DATA, frame, this.host.settings.maxMessageBytes);
+      message = encodeMessage(MSG_DATA, frame, this.peer.host.settings.maxMessageBytes);
     } catch (e) {
       throw new TransportError('FRAME_MALFORMED', `channel ${this.channel}: cannot encode frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }

@@ -161,7 +161,7 @@ export class NetTransport implements Transport, CreditReceiverHost<Inbound>, Pee
       peer = new Peer(this, targetEndpoint, target);
       this.peers.set(targetEndpoint, peer);
     }
-    const sender = new NetSender(peer, this, channel, credits);
+    const sender = new NetSender(peer, channel, credits);
     peer.open(sender);
     return sender;
   }
@@ -169,9 +169,7 @@ export class NetTransport implements Transport, CreditReceiverHost<Inbound>, Pee
   openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {
     this.assertOpen();
     const ch = this.inboundChannel(channel).open(channelCredits(channel, options, this.settings.maxCredits));
-    if (ch.creditsDisagree) {
-      this.logger.warn({ channel, receiverCredits: ch.receiverCredits, senderCredits: ch.session?.capacity }, 'sender and receiver disagree on the credits of a channel; the sender’s value bounds the queue');
-    }
+    ch.warnIfCreditsDisagree(this.logger);
     return ch;
   }
 

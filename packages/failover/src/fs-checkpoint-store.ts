@@ -49,7 +49,6 @@ function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-
 /** Fsyncs a folder so that renames and new entries in it are durable. Not possible on every platform. */
 async function fsyncDirectory(path: string): Promise<void> {
   let fh: FileHandle | undefined;

@@ -130,5 +130,9 @@ describe('CreditReceiver', () => {
     expect(rx.creditsDisagree).toBe(false);
     rx.open(8);
     expect(rx.creditsDisagree).toBe(true);
+    const warnings: object[] = [];
+    const logger = { debug() {}, info() {}, warn: (obj: object) => void warnings.push(obj), error() {}, child: () => logger };
+    rx.warnIfCreditsDisagree(logger);
+    expect(warnings).toEqual([{ channel: 'c', receiverCredits: 8, senderCredits: 4 }]);
   });
 });

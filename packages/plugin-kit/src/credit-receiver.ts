@@ -1,4 +1,4 @@
-import type { ChannelId, ChannelReceiver, Frame } from '@mobius/interface';
+import type { ChannelId, ChannelReceiver, Frame, Logger } from '@mobius/interface';
 import { FrameQueue } from './frame-queue.js';
 
 /**
@@ -69,6 +69,15 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
     return this.session !== undefined && this.receiverCredits !== undefined && this.session.capacity !== this.receiverCredits;
   }
 
+  /** Logs a warning when the two ends disagree on the credits: a configuration mistake, not an error. */
+  warnIfCreditsDisagree(logger: Logger): void {
+    if (!this.creditsDisagree) return;
+    logger.warn(
+      { channel: this.channel, receiverCredits: this.receiverCredits, senderCredits: this.session?.capacity },
+      'sender and receiver disagree on the credits of a channel; the sender’s value bounds the queue',
+    );
+  }
+
   /** Starts a session for a sender; frames of the previous session become stale. */
   begin(peer: P, epoch: number, capacity: number): CreditSession<P> {
     this.detach();
@@ -92,7 +101,7 @@ export class CreditReceiver<P = unknown> implements ChannelReceiver {
     return s !== undefined && s.outstanding >= s.capacity;
   }
 
-  /** Queues a frame of the current session and wakes the reader if the queue was empty. */
+  /** Queues a frame of the current session (without one, a stale frame: no credit to return) and wakes the reader if the queue was empty. */
   deliver(frame: Frame): void {
     if (this.ended) return;
     if (this.session !== undefined) this.session.outstanding++;

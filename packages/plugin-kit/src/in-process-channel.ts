@@ -17,18 +17,17 @@ export class InProcessChannel extends CreditReceiver<InProcessSender> {
   }
 
   /**
-   * Opens the sending end with `credits`. A channel has one live sender, as over a network:
-   * opening another closes the earlier one, whose queued frames stay readable without credit.
+   * The sending end, made with `credits` on first use. In one process a channel has a single
+   * sending end, shared by whoever opens it: a task attempt that replaces another (a restart)
+   * gets the same end and the same credits, so an attempt still winding down can neither
+   * fail on a closed sender nor push the queue past its credits.
    */
   connect(credits: number): InProcessSender {
+    const current = this.session?.peer;
+    if (current !== undefined && !current.isClosed) return current;
     const sender = this.newSender(credits);
-    if (this.isClosed) {
-      sender.closeLocally();
-      return sender;
-    }
-    const previous = this.session?.peer;
-    this.begin(sender, 0, credits);
-    previous?.closeLocally();
+    if (this.isClosed) sender.closeLocally();
+    else this.begin(sender, 0, credits);
     return sender;
   }
 
@@ -56,7 +55,12 @@ export class InProcessSender extends CreditSender {
     this.target.deliver(frame);
   }
 
-  /** Frames already sent stay readable: the receiver owns the queue. */
+  /**
+   * Does nothing: the sending end is shared (see `connect`), and frames already sent stay
+   * readable. It closes with the receiving end.
+   */
+  override close(): void {}
+
   protected override onClosed(): void {
     if (this.target.session?.peer === this) this.target.detach();
   }

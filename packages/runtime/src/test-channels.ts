@@ -43,7 +43,7 @@ export class TestChannel extends InProcessChannel {
     return frame;
   }
 
-  /** A sender with the channel's capacity; it replaces any earlier sender of the channel. */
+  /** The channel's sending end (one per channel, made on first use with the channel's capacity). */
   sender(): TestSender {
     return this.connect(this.capacity) as TestSender;
   }
@@ -54,11 +54,16 @@ export class TestChannel extends InProcessChannel {
 }
 
 export class TestSender extends InProcessSender {
+  /** Prefer `channel.sender()`; a sender made directly still feeds the channel with its credits. */
   constructor(readonly ch: TestChannel) {
     super(ch, ch.capacity);
+    if (!ch.isClosed) ch.begin(this, 0, ch.capacity);
   }
-  get closed(): boolean {
-    return this.isClosed;
+  /** Whether `close()` was called; the end itself stays usable, as the in-process sender's close does nothing. */
+  closed = false;
+
+  override close(): void {
+    this.closed = true;
   }
 }
 

@@ -3,7 +3,8 @@ import { collectFrames, sendWhenWritable, waitFor } from '@mobius/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCurveKeyPair } from './curve.js';
 import { recordingLogger } from './test-support/raw.js';
-import { ZmqTransport, type ZmqTransportOptions } from './zmq-transport.js';
+import type { ZmqTransportOptions } from './zmq-options.js';
+import { ZmqTransport } from './zmq-transport.js';
 
 const open: ZmqTransport[] = [];
 

@@ -1,5 +1,5 @@
 export { ZmqTransport, createZmqTransport } from './zmq-transport.js';
-export type { ZmqTransportOptions, ZmqTransportStats, CurveOptions } from './zmq-transport.js';
+export type { ZmqTransportOptions, ZmqTransportStats, CurveOptions } from './zmq-options.js';
 export { MsgpackCodec } from './msgpack-codec.js';
 export type { MsgpackCodecOptions } from './msgpack-codec.js';
 export { ZmqControlServer, ZmqControlClient } from './control.js';

@@ -3,7 +3,8 @@ import { collectFrames, sendWhenWritable, waitFor, within } from '@mobius/testki
 import { afterEach, describe, expect, it } from 'vitest';
 import { MsgpackCodec } from './msgpack-codec.js';
 import { RawPeer, recordingLogger, sendRawDealer, sendRawTcp, u32pair } from './test-support/raw.js';
-import { ZmqTransport, createZmqTransport, type ZmqTransportOptions } from './zmq-transport.js';
+import type { ZmqTransportOptions } from './zmq-options.js';
+import { ZmqTransport, createZmqTransport } from './zmq-transport.js';
 
 const open: ZmqTransport[] = [];
 const raws: RawPeer[] = [];

@@ -1,3 +1,6 @@
+// Over 400 lines because it is one class: the ROUTER (receiving) side of the protocol, the
+// transport's lifecycle and the kit's credit host are one state machine over one socket. The
+// DEALER (sending) side is in outbound.ts, the options in zmq-options.ts.
 import { randomUUID } from 'node:crypto';
 import {
   TransportError,
@@ -17,6 +20,7 @@ import { InboundChannel } from './inbound.js';
 import { MsgpackCodec } from './msgpack-codec.js';
 import { Peer, ZmqSender, type PeerHost } from './outbound.js';
 import { SendQueue } from './send-queue.js';
+import { positive, type CurveOptions, type ZmqTransportOptions, type ZmqTransportStats } from './zmq-options.js';
 import {
   MSG_CLOSE,
   MSG_CREDIT,
@@ -34,56 +38,6 @@ import {
   u32,
   u32Pair,
 } from './wire.js';
-
-/** CURVE keys (Z85 strings, as made by {@link generateCurveKeyPair}). */
-export interface CurveOptions {
-  /** This process's public key. */
-  readonly publicKey: string;
-  /** This process's secret key: the ROUTER serves with it, the DEALERs authenticate with it. */
-  readonly secretKey: string;
-  /** Public key of the transports this one sends to. Default: `publicKey` (one key pair for the cluster). */
-  readonly serverPublicKey?: string;
-}
-
-/** Options of {@link ZmqTransport}. */
-export interface ZmqTransportOptions {
-  /** Interface to bind. Default `127.0.0.1`. */
-  readonly host?: string;
-  /** TCP port to bind. Default 0: an ephemeral port, read it from `endpoint` after `start()`. */
-  readonly port?: number;
-  /** Full endpoint to bind (`tcp://host:port` or `ipc:///path`); overrides `host` and `port`. */
-  readonly endpoint?: string;
-  /** Host written into `endpoint` when bound to a wildcard address (`0.0.0.0`, `*`). Default `127.0.0.1`. */
-  readonly advertiseHost?: string;
-  /** Frame codec. Default {@link MsgpackCodec}. */
-  readonly codec?: Codec;
-  /** Structured logger. Default: silent. */
-  readonly logger?: Logger;
-  /** Encrypts and authenticates the server side of every connection (CurveZMQ). */
-  readonly curve?: CurveOptions;
-  /** A target endpoint that answers nothing for this long is reported `peer-lost`. Default 2000. */
-  readonly peerTimeoutMs?: number;
-  /** Longest time `close()` waits for sent frames to reach their peers. Default 2000. */
-  readonly closeTimeoutMs?: number;
-  /** Largest message accepted from the network, in bytes; bigger ones drop the connection. Default 256 MiB. */
-  readonly maxMessageBytes?: number;
-  /** Largest credit count a sender may announce (bounds what an unopened channel may hold). Default 65536. */
-  readonly maxCredits?: number;
-}
-
-/** Counters of one transport since it started. */
-export interface ZmqTransportStats {
-  /** DATA frames accepted into receive queues. */
-  readonly framesIn: number;
-  /** DATA frames handed to the network. */
-  readonly framesOut: number;
-  /** Bytes of every message received (all parts, routing id included). */
-  readonly bytesIn: number;
-  /** Bytes of every message queued for sending. */
-  readonly bytesOut: number;
-  /** Messages dropped because they were malformed, truncated, out of protocol or beyond credits. */
-  readonly malformed: number;
-}
 
 const MAX_CLOSED_SESSIONS = 4096;
 const MAX_UNOPENED_CHANNELS = 65_536;
@@ -246,7 +200,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
       ch = new InboundChannel(channel, this);
       this.inbound.set(channel, ch);
     }
-    if (ch.open(credits).creditsDisagree) this.warnCredits(ch);
+    ch.open(credits).warnIfCreditsDisagree(this.logger);
     return ch;
   }
 
@@ -395,7 +349,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     // the new session starts with full credits.
     ch.begin(Buffer.from(identity), epoch, credits);
     this.closedSessions.delete(sessionKey(identity, channel));
-    if (ch.creditsDisagree) this.warnCredits(ch);
+    ch.warnIfCreditsDisagree(this.logger);
   }
 
   private onData(identity: Buffer, channel: ChannelId, payload: Buffer): void {
@@ -443,13 +397,6 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     for (const peer of this.peers.values()) peer.tick(now);
   }
 
-  private warnCredits(ch: InboundChannel): void {
-    this.logger.warn(
-      { channel: ch.channel, receiverCredits: ch.receiverCredits, senderCredits: ch.session?.capacity },
-      'sender and receiver disagree on the credits of a channel; the sender’s value bounds the queue',
-    );
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new TransportError('TRANSPORT_CLOSED', `zeromq transport ${this.endpoint} is closed`);
     if (!this.started) throw new TransportError('TRANSPORT_FAILED', `zeromq transport ${this.endpoint} is not started: call start() first`);
@@ -463,13 +410,6 @@ export function createZmqTransport(options: ZmqTransportOptions = {}): ZmqTransp
 
 function sessionKey(identity: Buffer, channel: ChannelId): string {
   return `${identity.toString('latin1')}\0${channel}`;
-}
-
-function positive(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TransportError('TRANSPORT_FAILED', `${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
 }
 
 function isEphemeral(address: string): boolean {
