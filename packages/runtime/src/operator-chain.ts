@@ -235,14 +235,14 @@ export class OperatorChain {
     }
   }
 
+  /** Checkpoint `checkpointId` will never complete: backends must not build on it; functions may drop what they staged for it. */
   notifyCheckpointAborted(checkpointId: number): void {
     for (const state of this.states.values()) state.notifyCheckpointAborted?.(checkpointId);
     for (const op of this.operators) {
-      try {
-        void Promise.resolve(op.notifyCheckpointAborted(checkpointId)).catch((e: unknown) => this.init.logger.warn({ err: e, checkpointId }, 'abort hook failed'));
-      } catch (e) {
-        this.init.logger.warn({ err: e, operator: op.identity.operatorName, checkpointId }, 'abort hook failed');
-      }
+      // A function's abort hook is advisory (the next checkpoint supersedes it): its failure is logged, not fatal.
+      Promise.resolve()
+        .then(() => op.notifyCheckpointAborted(checkpointId))
+        .catch((e: unknown) => this.init.logger.warn({ err: e, operator: op.identity.operatorName, checkpointId }, 'abort hook failed'));
     }
   }
 

@@ -5,6 +5,7 @@ import {
   getOperatorConfig,
   type Barrier,
   type CheckpointListener,
+  type ConfigOption,
   type Determinant,
   type ExecutionPlan,
   type LogicalGraph,
@@ -116,7 +117,8 @@ export class Task implements SourceHost {
     this.planTask = planTask;
     this.vertex = plan.vertices.find((v) => v.id === planTask.vertexId)!;
     const headConfig = graph.nodes.find((n) => n.id === this.vertex.operatorIds[0])?.config ?? {};
-    const headOption = <T extends number>(o: typeof CoreOptions.BATCH_SIZE): T => getOperatorConfig(headConfig, plan.config, o) as T;
+    // Channel and batching options of the task are those of its head operator.
+    const headOption = (o: ConfigOption<number>): number => getOperatorConfig(headConfig, plan.config, o);
     this.logger = services.logger.child({ jobId: deployment.jobId, taskId, vertex: this.vertex.name, attempt: deployment.attempt });
     const batchSize = headOption(CoreOptions.BATCH_SIZE);
     const inputCredits = headOption(CoreOptions.CHANNEL_CREDITS);

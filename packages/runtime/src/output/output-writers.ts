@@ -95,6 +95,8 @@ export class OutputWriters {
       return new CustomWriter(channels, callable<PartitionFn<unknown>>(partition.partitioner, 'partition'), `operator "${target.name}" (${target.id})`);
     }
     if (channels.length === 1) return new SingleChannelWriter(channels[0]);
+    // Every channel of the edge removed at a barrier (see ChannelReconfiguration): records go nowhere.
+    if (channels.length === 0) return new BroadcastWriter(channels);
     switch (edge.partition) {
       case 'key':
         return new KeyGroupWriter(channels, partition.keySelector as KeySelector<unknown>, this.init.plan.maxParallelism);

@@ -1,11 +1,11 @@
 import type { StateKey } from '@mobius/interface';
-import { keyGroupOf } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
 import { KeyContext } from '../state/key-context.js';
 import { stateKeyGroupOf } from '../state/operator-state.js';
 import { TimerService, type TimeDomain } from './timer-service.js';
 
 const MAX = 128;
+const keyGroupOf = (key: StateKey, max: number): number => stateKeyGroupOf(max)(key);
 
 function service(): { timers: TimerService; keys: KeyContext; fired: [StateKey, number, TimeDomain][] } {
   const keys = new KeyContext('op');
