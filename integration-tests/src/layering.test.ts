@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cruise, type ICruiseResult, type IViolation } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
@@ -37,9 +37,25 @@ async function violations(root: string): Promise<IViolation[]> {
 
 const show = (v: IViolation): string => `${v.rule.name}: ${v.from} -> ${v.to}`;
 
+/** The folder (`packages/x`, `apps/y`, `examples/z`) a repository path belongs to. */
+const folderOf = (path: string): string => path.split('/').slice(0, 2).join('/');
+
+interface Manifest {
+  readonly name: string;
+  readonly dependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+  readonly devDependencies?: Record<string, string>;
+}
+const manifest = (folder: string): Manifest => JSON.parse(readFileSync(join(repoRoot, folder, 'package.json'), 'utf8')) as Manifest;
+
+// Shared by the tests below: one cruise of the repository (a few seconds on a loaded machine).
+let repository: Promise<ICruiseResult> | undefined;
+const cruiseRepository = (): Promise<ICruiseResult> => (repository ??= cruiseSources(repoRoot));
+const isTest = (path: string): boolean => /\.test\.[cm]?[jt]s$|\/test-[a-z-]+\.[cm]?[jt]s$|\/test-fixtures\//.test(path);
+
 describe('imports follow the README map (dependency-cruiser over the sources)', () => {
   it('finds no violation in the repository, having seen its workspace imports', async () => {
-    const result = await cruiseSources(repoRoot);
+    const result = await cruiseRepository();
     expect(result.summary.violations.map(show)).toEqual([]);
     // The cruise did resolve workspace imports (else the rules would have nothing to check).
     const edges = new Set(result.modules.flatMap((m) => m.dependencies.map((d) => `${m.source.split('/').slice(0, 2).join('/')} -> ${d.resolved.split('/').slice(0, 2).join('/')}`)));
@@ -47,6 +63,26 @@ describe('imports follow the README map (dependency-cruiser over the sources)', 
     expect(edges).toContain('packages/runtime -> packages/interface');
     expect(edges).toContain('packages/state-level -> packages/interface');
     expect(edges).not.toContain('apps/cluster -> apps/embedded');
+  });
+
+  it("declares every workspace package it imports: code in dependencies (or peers), tests also in devDependencies", async () => {
+    const result = await cruiseRepository();
+    const undeclared = new Set<string>();
+    for (const m of result.modules) {
+      if (!/^(?:packages|apps|examples)\/[^/]+\/(?:src|test-fixtures)\//.test(m.source)) continue;
+      const own = manifest(folderOf(m.source));
+      const declared = { ...own.dependencies, ...own.peerDependencies, ...(isTest(m.source) ? own.devDependencies : {}) };
+      for (const d of m.dependencies) {
+        if (!/^(?:packages|apps)\/[^/]+\//.test(d.resolved) || folderOf(d.resolved) === folderOf(m.source)) continue;
+        const name = manifest(folderOf(d.resolved)).name;
+        if (!(name in declared)) undeclared.add(`${m.source} imports ${name}, which ${own.name} does not declare`);
+      }
+    }
+    // For example, the runtime imports key-group hashing from the interface, not the planner,
+    // and only its tests build plans (planner is a devDependency).
+    expect([...undeclared]).toEqual([]);
+    expect(manifest('packages/runtime').dependencies).not.toHaveProperty('@mobius/planner');
+    expect(manifest('apps/cluster').dependencies).not.toHaveProperty('mobius');
   });
 
   it('flags each kind of violation in a fixture that breaks every rule once', async () => {
