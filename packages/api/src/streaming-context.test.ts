@@ -33,6 +33,7 @@ class CapturingRunner implements JobRunner {
       result: async () => result,
       cancel: async () => {},
       metrics: () => [],
+      events: () => [],
     };
   }
 }
@@ -383,7 +384,7 @@ describe('submit', () => {
     const failure = new Error('task died');
     const runner: JobRunner = {
       async submit(_graph, options) {
-        return { id: 'x', name: options.name, state: 'FAILED', result: () => Promise.reject(failure), cancel: async () => {}, metrics: () => [] };
+        return { id: 'x', name: options.name, state: 'FAILED', result: () => Promise.reject(failure), cancel: async () => {}, metrics: () => [], events: () => [] };
       },
     };
     const ctx = withRunner(runner);
