@@ -36,7 +36,7 @@ describe('Task.reconfigure: channels added and removed at a barrier', () => {
     const a = open(fromA);
     const b = open(fromB);
     const c = open(fromC);
-    const send = (s: ReturnType<typeof open>, f: Frame): void => void expect(s.trySend(f)).toBe(true);
+    const send = (s: ReturnType<typeof open>, f: Frame): void => void expect(s.trySend({ ...f, channel: s.channel })).toBe(true);
     const barrier = { checkpointId: 1, timestamp: 0, type: 'checkpoint' as const };
 
     send(a, makeFrame(fromA.id, 'data', 0, ['a0', 'a1']));

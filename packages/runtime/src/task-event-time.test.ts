@@ -93,7 +93,7 @@ describe('a task in event time: watermarks through the gate, timers of a registe
     expect(inputs).toHaveLength(2);
     const [fromA, fromB] = inputs[0].sourceTask.startsWith('a') ? inputs : [inputs[1], inputs[0]];
     const open = (attempt: number, c: (typeof inputs)[number]) => transport.openSender(`job-1/0.${attempt}/${c.id}`, transport.endpoint, { credits: 64 });
-    const send = (s: ReturnType<typeof open>, f: Frame): void => void expect(s.trySend(f)).toBe(true);
+    const send = (s: ReturnType<typeof open>, f: Frame): void => void expect(s.trySend({ ...f, channel: s.channel })).toBe(true);
     const waitFor = async (n: number): Promise<void> => {
       while (out.length < n) {
         arrived.next = deferred();
@@ -161,9 +161,9 @@ describe('a task in event time: watermarks through the gate, timers of a registe
     const task = new Task({ jobId: 'job-1', plan, graph: g, taskId, attempt: 0 }, services);
     const running = task.run();
     const senders = inputs.map((c) => transport.openSender(`job-1/0.0/${c.id}`, transport.endpoint, { credits: 8 }));
-    senders[0].trySend(makeFrame(inputs[0].id, 'data', 0, [{ k: 'z', t: 100 }]));
-    senders[0].trySend(makeFrame(inputs[0].id, 'end', 1, null));
-    senders[1].trySend(makeFrame(inputs[1].id, 'end', 0, null));
+    senders[0].trySend(makeFrame(senders[0].channel, 'data', 0, [{ k: 'z', t: 100 }]));
+    senders[0].trySend(makeFrame(senders[0].channel, 'end', 1, null));
+    senders[1].trySend(makeFrame(senders[1].channel, 'end', 0, null));
     await running;
     expect(out).toEqual([{ key: 'z', time: 100, count: 1, watermark: -Infinity }]);
   });
