@@ -1,5 +1,7 @@
 import {
+  CoreOptions,
   MobiusError,
+  getConfig,
   type CancelTasks,
   type CheckpointListener,
   type CheckpointStore,
@@ -51,7 +53,9 @@ export class InProcessGateway implements TaskGateway {
         stateBackend,
         logger,
         checkpoints: store === undefined ? undefined : this.checkpointListener(store),
-        replay: store !== undefined,
+        // Replay buffers serve single-task recovery only; a global restore re-runs every task.
+        replay: store !== undefined && getConfig(options.plan.config, CoreOptions.FAILOVER_STRATEGY) === 'single-task',
+        replayRunAhead: false,
       },
       report: (update) => this.listener?.taskStateChanged({ ...update, workerId: 'local' }),
     });

@@ -74,6 +74,14 @@ export interface TaskServices {
    * with checkpointing on. Default false (embedded mode restores globally and needs neither).
    */
   readonly replay?: boolean;
+  /**
+   * With replay: a channel whose downstream task is slow (or silently gone, as a killed worker
+   * is on a network transport) keeps taking output beyond its credit, up to half its replay
+   * buffer, so the task keeps feeding its other channels. Default true. A transport that reports
+   * a closed receiver at once (in-process) sets it false: frames then queue beyond credit only
+   * while the receiver is closed, and a barrier never waits behind megabytes of run-ahead.
+   */
+  readonly replayRunAhead?: boolean;
 }
 
 export type TaskState = 'CREATED' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
@@ -143,6 +151,7 @@ export class Task implements SourceHost {
       ids,
       outputs: this.outputs,
       replayBytes: this.replayBytes,
+      replayRunAhead: services.replayRunAhead !== false,
     });
     const pending = new PendingWrites();
     let loop: TaskLoopContext | undefined;

@@ -1,6 +1,7 @@
 import type { ChannelSender, Frame } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { channelPair, rejection, settle, track, type TestChannel, type TestReceiver } from '../test-channels.js';
+import { ReplayBuffer } from '../failover/replay-buffer.js';
 import { ChannelOutput } from './channel-output.js';
 import { TaskOutputs } from './task-outputs.js';
 
@@ -237,5 +238,28 @@ describe('TaskOutputs', () => {
     expect(outputs.channels).toEqual(outs);
     outputs.closeAll();
     expect(pairs.every((p) => p.sender.closed)).toBe(true);
+  });
+});
+
+describe('ChannelOutput with a replay buffer: run-ahead beyond credit', () => {
+  function replayOutput(runAhead: boolean): { out: ChannelOutput; outputs: TaskOutputs } {
+    const { sender } = channelPair('r', 1);
+    const outputs = new TaskOutputs();
+    const out = outputs.add(new ChannelOutput('r', sender, 1, outputs, new ReplayBuffer(1 << 20), runAhead));
+    return { out, outputs };
+  }
+
+  it('by default keeps taking output while a slow receiver holds its credit, up to half the buffer', () => {
+    const { out, outputs } = replayOutput(true);
+    push(out, 0, 3); // one frame sent, two wait for credit
+    expect(out.queuedFrames).toBe(2);
+    expect(outputs.blocked).toBe(0);
+  });
+
+  it('without run-ahead stops the task as soon as a frame waits for credit', () => {
+    const { out, outputs } = replayOutput(false);
+    push(out, 0, 2);
+    expect(out.queuedFrames).toBe(1);
+    expect(outputs.blocked).toBe(1);
   });
 });

@@ -42,6 +42,8 @@ export class ChannelOutput {
     private readonly owner: TaskOutputs,
     /** What was sent since the last completed checkpoint (single-task failover); null: no replay. */
     readonly replay: ReplayBuffer | null = null,
+    /** Queue beyond credit while the receiver is merely slow (see TaskServices.replayRunAhead). */
+    private readonly runAhead = true,
   ) {
     this.limitBytes = replay === null ? 0 : Math.floor(replay.maxBytes / 2);
   }
@@ -57,7 +59,8 @@ export class ChannelOutput {
   }
 
   private updateOver(): void {
-    const over = this.limitBytes === 0 ? this.queuedFrames > 0 : this.queuedBytes > this.limitBytes;
+    const limit = this.runAhead || this.detached ? this.limitBytes : 0;
+    const over = limit === 0 ? this.queuedFrames > 0 : this.queuedBytes > limit;
     if (over === this.over) return;
     this.over = over;
     this.owner.setBlocked(over);

@@ -31,6 +31,8 @@ export interface OutputWritersInit {
   readonly outputs: TaskOutputs;
   /** Bytes of each output channel's replay buffer; negative: no replay. */
   readonly replayBytes: number;
+  /** See TaskServices.replayRunAhead. */
+  readonly replayRunAhead: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export class OutputWriters {
         batchSize,
         outputs,
         replayBytes < 0 ? null : new ReplayBuffer(replayBytes),
+        this.init.replayRunAhead,
       ),
     );
   }
