@@ -1,5 +1,7 @@
 import {
+  CoreOptions,
   PlanError,
+  getConfig,
   defaultConfig,
   keyGroupRangeFor,
   type ConfigValue,
@@ -44,8 +46,8 @@ function resolvePartition(edge: LogicalEdge, sourceP: number, targetP: number, t
 export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan {
   const order = validateGraph(graph);
   const config: Record<string, ConfigValue> = { ...defaultConfig(), ...graph.config };
-  const maxParallelism = config['job.max-parallelism'] as number;
-  const defaultParallelism = config['parallelism.default'] as number;
+  const maxParallelism = getConfig(config, CoreOptions.MAX_PARALLELISM);
+  const defaultParallelism = getConfig(config, CoreOptions.PARALLELISM_DEFAULT);
 
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const inputsOf = new Map<string, LogicalEdge[]>(graph.nodes.map((n) => [n.id, []]));
