@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: this is one script, a sequence of measurement parts that share their
+// setup (builds, corpus, processes) and run as one process so their numbers come from the same run.
+//
 // Cluster word count against its physical limit, in one run:
 //   1. Mobius cluster    a coordinator and 2 worker processes (apps/cluster/dist/cli.js, loopback,
 //                        ephemeral ports, a random token) run the seed word count at parallelism 2,

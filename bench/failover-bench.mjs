@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: this is one script, a sequence of measurement parts that share their
+// setup (builds, corpus, processes) and run as one process so their numbers come from the same run.
+//
 // Failover: single-task against global recovery, on the same job and the same machine.
 //
 // For each `failover.strategy` (single-task, then global; the order alternates between rounds) a

@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: this is one script, a sequence of measurement parts that share their
+// setup (builds, corpus, processes) and run as one process so their numbers come from the same run.
+//
 // Checkpoints and state backends, in one run:
 //   1. checkpoint cost: the embedded word count (50 MiB corpus, p=1, memory backend, counting
 //      sink) with 'checkpoint.interval.ms' 1000 against the same job without checkpoints;
