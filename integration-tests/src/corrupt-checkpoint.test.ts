@@ -195,9 +195,9 @@ describe("'state.backend' 'level' with checkpoints and a restart (embedded)", ()
   let tmp: ReturnType<typeof tempDir> | undefined;
   afterAll(() => tmp?.remove());
   const jobIds: string[] = [];
-  // The LevelDB working copies go to <tmp>/mobius-state/<jobId>: remove ours.
+  // The LevelDB working copies go to <tmp>/mobius-state/<pid>/<jobId> (this process runs the jobs): remove ours.
   afterAll(() => {
-    for (const id of jobIds) rmSync(join(tmpdir(), 'mobius-state', id), { recursive: true, force: true });
+    for (const id of jobIds) rmSync(join(tmpdir(), 'mobius-state', String(process.pid), id), { recursive: true, force: true });
   });
 
   it('one injected failure after a committed checkpoint: restored from LevelDB snapshots, exactly-once FileSink output', async () => {

@@ -3,4 +3,4 @@ export type { LevelStateBackendOptions, LevelStateSnapshot, LevelStateStats } fr
 export { LevelCheckpointStore } from './level-checkpoint-store.js';
 export type { LevelCheckpointStoreOptions } from './level-checkpoint-store.js';
 export { compactLevelSnapshots } from './compact-snapshots.js';
-export { levelStateBackendFactory, LevelOptions } from './level-state-backend-factory.js';
+export { levelStateBackendFactory, levelStateRoot, LevelOptions } from './level-state-backend-factory.js';

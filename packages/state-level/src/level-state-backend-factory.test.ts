@@ -41,7 +41,7 @@ describe('levelStateBackendFactory', () => {
     const compacted = registry.compactor(config())!([full]) as StateSnapshot;
     expect(compacted.checkpointId).toBe(1);
     expect([...compacted.groups.keys()].sort()).toEqual([...full.groups.keys()].sort());
-    const folder = join(tmpdir(), 'mobius-state', jobId);
+    const folder = join(tmpdir(), 'mobius-state', String(process.pid), jobId);
     expect(existsSync(folder)).toBe(true);
     registry.dispose(config(), jobId);
     expect(existsSync(folder)).toBe(false);

@@ -17,8 +17,16 @@ export const LevelOptions = {
   }),
 } as const;
 
-/** Where the factory's backends keep task databases: `<tmp>/mobius-state/<jobId>/...`. */
-const LEVEL_ROOT = join(tmpdir(), 'mobius-state');
+/**
+ * Where the factory's backends keep task databases: `<tmp>/mobius-state/<pid>/<jobId>/...`, one
+ * folder per process. Workers on one machine share the temp dir: with a shared folder a worker
+ * ending its part of a job deleted the databases another worker's new attempts had just opened
+ * there (a global restore moves tasks between workers), and two attempts of one task opened the
+ * same database.
+ */
+export function levelStateRoot(pid: number = process.pid): string {
+  return join(tmpdir(), 'mobius-state', String(pid));
+}
 
 /** Incremental snapshots: at most this many deltas follow a full one. */
 const MAX_INCREMENTAL_CHAIN = 10;
@@ -33,12 +41,12 @@ export const levelStateBackendFactory: StateBackendFactory = {
   options: Object.values(LevelOptions),
   create: (config) =>
     new LevelStateBackend({
-      directory: LEVEL_ROOT,
+      directory: levelStateRoot(),
       cacheEntries: getConfig(config, LevelOptions.CACHE_ENTRIES),
       incremental: true,
       maxIncrementalChain: MAX_INCREMENTAL_CHAIN,
     }),
   minRetainedCheckpoints: () => MAX_INCREMENTAL_CHAIN + 1,
   compact: (chain) => compactLevelSnapshots(chain),
-  dispose: (jobId) => rmSync(join(LEVEL_ROOT, jobId), { recursive: true, force: true }),
+  dispose: (jobId) => rmSync(join(levelStateRoot(), jobId), { recursive: true, force: true }),
 };
