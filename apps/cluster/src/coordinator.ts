@@ -1,6 +1,6 @@
 // The coordinator process: worker registration, fencing, heartbeats and liveness, and the
 // routing of control messages to one JobMaster per job (which owns everything else of a job).
-// Slightly over 400 lines because registration, fencing and take-back share the worker table.
+// Why this file is long: registration, fencing and take-back share the worker table.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

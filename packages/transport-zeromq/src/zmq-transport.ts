@@ -1,4 +1,4 @@
-// Over 400 lines because it is one class: the ROUTER (receiving) side of the protocol, the
+// Why this file is long: it is one class: the ROUTER (receiving) side of the protocol, the
 // transport's lifecycle and the kit's credit host are one state machine over one socket. The
 // DEALER (sending) side is in outbound.ts, the options in zmq-options.ts.
 import { randomUUID } from 'node:crypto';
