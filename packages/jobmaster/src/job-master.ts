@@ -62,6 +62,19 @@ export interface JobMasterOptions {
   readonly slotWaitMs?: number;
 }
 
+/** Why a deployment failed: a refusal fails the job, anything else (unreachable, timed out) may restart it. */
+interface DeployFailure {
+  readonly refused: boolean;
+  readonly reason: string;
+  readonly cause: unknown;
+}
+
+function deployFailure(workerId: string, e: unknown): DeployFailure {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof MobiusError && e.code === 'DEPLOY_REFUSED') return { refused: true, reason: `worker ${workerId} refused the job: ${message}`, cause: e.cause ?? e };
+  return { refused: false, reason: `deploying to worker ${workerId} failed: ${message}`, cause: e };
+}
+
 /** A job's end, for the app: its state and, for a failed job, why. */
 export interface JobEnd {
   readonly state: 'FINISHED' | 'CANCELED' | 'FAILED';
@@ -187,27 +200,42 @@ export class JobMaster implements TaskGatewayListener {
     }
     this.state = 'RUNNING';
     this.startTime ??= Date.now();
-    const refusals = await Promise.all(
-      [...byWorker].map(async ([workerId, tasks]) => {
-        try {
-          await this.gateway.deploy({ jobId: this.id, workerId, tasks, endpoints, attempts, restore: this.restore, staleCheckpointsThrough });
-          return undefined;
-        } catch (e) {
-          const message = e instanceof Error ? e.message : String(e);
-          if (e instanceof MobiusError && e.code === 'DEPLOY_REFUSED') return { refused: true, reason: `worker ${workerId} refused the job: ${message}`, cause: e.cause ?? e };
-          return { refused: false, reason: `deploying to worker ${workerId} failed: ${message}`, cause: e };
-        }
-      }),
-    );
-    const refusal = refusals.find((r) => r !== undefined);
-    if (refusal !== undefined) {
-      this.failureCause = refusal.cause;
-      this.failJob(refusal.reason, !refusal.refused);
+    const failure = await this.deployAll(byWorker, endpoints, attempts, staleCheckpointsThrough);
+    if (failure !== undefined) {
+      this.failureCause = failure.cause;
+      // All or nothing: what the other workers started (and what a slow worker may still
+      // start, which the attempt fence refuses) stops now, not when a re-registration fences it.
+      this.logger.warn({ jobId: this.id, attempts, reason: failure.reason }, 'deployment failed: cancelling every task it started');
+      this.pushCancel();
+      // A cancel that came during the deployment fenced it: the job ends as the user asked.
+      if (this.cancelling) this.endJob('CANCELED');
+      else this.failJob(failure.reason, !failure.refused);
       return;
     }
     this.deployed = true;
     this.checkpointing?.current?.start();
     this.maybeFinish();
+  }
+
+  /** Sends each worker its tasks; resolves when all took them, or at the first failure (not waiting for the others). */
+  private deployAll(
+    byWorker: ReadonlyMap<string, { taskId: string; attempt: number }[]>,
+    endpoints: Record<string, string>,
+    attempts: Record<string, number>,
+    staleCheckpointsThrough: number | undefined,
+  ): Promise<DeployFailure | undefined> {
+    return new Promise((resolve) => {
+      let left = byWorker.size;
+      if (left === 0) resolve(undefined);
+      for (const [workerId, tasks] of byWorker) {
+        this.gateway.deploy({ jobId: this.id, workerId, tasks, endpoints, attempts, restore: this.restore, staleCheckpointsThrough }).then(
+          () => {
+            if (--left === 0) resolve(undefined);
+          },
+          (e: unknown) => resolve(deployFailure(workerId, e)), // the first failure settles it; later ones are moot
+        );
+      }
+    });
   }
 
   taskStateChanged(update: TaskStateUpdate): void {
@@ -352,8 +380,15 @@ export class JobMaster implements TaskGatewayListener {
     return workers;
   }
 
+  /**
+   * Cancels every task of the job, fenced by attempt: each worker cancels attempts up to the
+   * current ones and refuses a deployment of them that arrives late (e.g. one still importing
+   * the job when its deployment timed out).
+   */
   pushCancel(): void {
-    for (const w of this.workersOf()) this.gateway.cancel(this.id, w);
+    const before: Record<string, number> = {};
+    for (const t of this.tasks.values()) before[t.taskId] = t.attempt + 1;
+    for (const w of this.workersOf()) this.gateway.cancel(this.id, w, { before });
   }
 
   maybeFinish(): void {
@@ -366,12 +401,17 @@ export class JobMaster implements TaskGatewayListener {
   /** Fails the job, or restores it globally when it may still restart (restartable and checkpointed). */
   failJob(error: string, restartable = true): void {
     if (this.terminal || this.restarting) return;
-    if (restartable && this.recoverable && !this.cancelling && this.restartStrategy.canRestart(this.restarts)) {
-      void this.recoveries.restartJob(error);
-      return;
+    let why = error;
+    if (restartable && this.recoverable && !this.cancelling) {
+      const verdict = this.restartStrategy.jobFailed();
+      if (verdict.restart) {
+        void this.recoveries.restartJob(error, verdict.delayMs);
+        return;
+      }
+      why = `${error} (${verdict.reason})`;
     }
     this.pushCancel();
-    this.endJob('FAILED', error);
+    this.endJob('FAILED', why);
   }
 
   endJob(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {
