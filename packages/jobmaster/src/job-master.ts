@@ -19,6 +19,7 @@ import {
 } from '@mobius/interface';
 import { RecoveryEventLog } from '@mobius/failover';
 import { JobCheckpointing, type StateCompactor } from './checkpointing.js';
+import { deployAll } from './deployment.js';
 import { Recoveries } from './recovery.js';
 import { RestartStrategy } from './restart-strategy.js';
 
@@ -60,19 +61,6 @@ export interface JobMasterOptions {
   readonly restore?: RestoreHandles;
   /** How long a recovery waits for workers with free slots before it gives up or widens. Default 0. */
   readonly slotWaitMs?: number;
-}
-
-/** Why a deployment failed: a refusal fails the job, anything else (unreachable, timed out) may restart it. */
-interface DeployFailure {
-  readonly refused: boolean;
-  readonly reason: string;
-  readonly cause: unknown;
-}
-
-function deployFailure(workerId: string, e: unknown): DeployFailure {
-  const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof MobiusError && e.code === 'DEPLOY_REFUSED') return { refused: true, reason: `worker ${workerId} refused the job: ${message}`, cause: e.cause ?? e };
-  return { refused: false, reason: `deploying to worker ${workerId} failed: ${message}`, cause: e };
 }
 
 /** A job's end, for the app: its state and, for a failed job, why. */
@@ -200,7 +188,7 @@ export class JobMaster implements TaskGatewayListener {
     }
     this.state = 'RUNNING';
     this.startTime ??= Date.now();
-    const failure = await this.deployAll(byWorker, endpoints, attempts, staleCheckpointsThrough);
+    const failure = await deployAll(this.gateway, byWorker, { jobId: this.id, endpoints, attempts, restore: this.restore, staleCheckpointsThrough });
     if (failure !== undefined) {
       this.failureCause = failure.cause;
       // All or nothing: what the other workers started (and what a slow worker may still
@@ -215,27 +203,6 @@ export class JobMaster implements TaskGatewayListener {
     this.deployed = true;
     this.checkpointing?.current?.start();
     this.maybeFinish();
-  }
-
-  /** Sends each worker its tasks; resolves when all took them, or at the first failure (not waiting for the others). */
-  private deployAll(
-    byWorker: ReadonlyMap<string, { taskId: string; attempt: number }[]>,
-    endpoints: Record<string, string>,
-    attempts: Record<string, number>,
-    staleCheckpointsThrough: number | undefined,
-  ): Promise<DeployFailure | undefined> {
-    return new Promise((resolve) => {
-      let left = byWorker.size;
-      if (left === 0) resolve(undefined);
-      for (const [workerId, tasks] of byWorker) {
-        this.gateway.deploy({ jobId: this.id, workerId, tasks, endpoints, attempts, restore: this.restore, staleCheckpointsThrough }).then(
-          () => {
-            if (--left === 0) resolve(undefined);
-          },
-          (e: unknown) => resolve(deployFailure(workerId, e)), // the first failure settles it; later ones are moot
-        );
-      }
-    });
   }
 
   taskStateChanged(update: TaskStateUpdate): void {
