@@ -335,13 +335,19 @@ describe('JobMaster: a deployment is all or nothing', () => {
   it('a deployment that times out: every task already started is cancelled, the late one is fenced, and the job restarts per strategy', async () => {
     const h = await harness({}, {
       script: (g) => {
+        // The sink's worker times out while the other deployment is still unanswered.
         g.unreachable.add('sink#0');
+        for (const id of ALL) if (id !== 'sink#0') g.hold.add(id);
       },
     });
-    // Recoverable (checkpointed): a global restore deploys attempt 1 of every task.
-    await h.until(() => [...h.jm.tasks.values()].every((t) => t.attempt === 1 && t.state === 'RUNNING'));
+    // The cancel goes out at once, not after the other worker answered.
+    await h.until(() => cancelsOf(h).length > 0);
     const firstCancel = cancelsOf(h)[0];
     expect(firstCancel.before).toEqual(Object.fromEntries(ALL.map((id) => [id, 1])));
+    h.gateway.hold.clear();
+    h.gateway.releaseHeld();
+    // Recoverable (checkpointed): a global restore deploys attempt 1 of every task; the late attempt 0 never starts.
+    await h.until(() => [...h.jm.tasks.values()].every((t) => t.attempt === 1 && t.state === 'RUNNING'));
     expect([...h.gateway.running.values()].every((r) => r.attempt === 1)).toBe(true);
     expect(h.gateway.running.size).toBe(ALL.length);
     expect(h.logger.entries.some((e) => e.msg === 'deployment failed: cancelling every task it started' && String(e.obj.reason).includes('timed out'))).toBe(true);
