@@ -21,6 +21,7 @@ import { RecoveryEventLog } from '@mobius/failover';
 import { JobCheckpointing, type StateCompactor } from './checkpointing.js';
 import { deployAll } from './deployment.js';
 import { Recoveries } from './recovery.js';
+import type { RestartDecision } from './restart-backoff.js';
 import { RestartStrategy } from './restart-strategy.js';
 
 /** One task of the job, as the job master sees it. */
@@ -191,8 +192,7 @@ export class JobMaster implements TaskGatewayListener {
     const failure = await deployAll(this.gateway, byWorker, { jobId: this.id, endpoints, attempts, restore: this.restore, staleCheckpointsThrough });
     if (failure !== undefined) {
       this.failureCause = failure.cause;
-      // All or nothing: what the other workers started (and what a slow worker may still
-      // start, which the attempt fence refuses) stops now, not when a re-registration fences it.
+      // All or nothing: what was started stops now (a slow worker's late start is fenced).
       this.logger.warn({ jobId: this.id, attempts, reason: failure.reason }, 'deployment failed: cancelling every task it started');
       this.pushCancel();
       // A cancel that came during the deployment fenced it: the job ends as the user asked.
@@ -347,11 +347,7 @@ export class JobMaster implements TaskGatewayListener {
     return workers;
   }
 
-  /**
-   * Cancels every task of the job, fenced by attempt: each worker cancels attempts up to the
-   * current ones and refuses a deployment of them that arrives late (e.g. one still importing
-   * the job when its deployment timed out).
-   */
+  /** Cancels every task of the job, fenced by attempt: a worker also refuses a late deployment of these attempts. */
   pushCancel(): void {
     const before: Record<string, number> = {};
     for (const t of this.tasks.values()) before[t.taskId] = t.attempt + 1;
@@ -368,17 +364,20 @@ export class JobMaster implements TaskGatewayListener {
   /** Fails the job, or restores it globally when it may still restart (restartable and checkpointed). */
   failJob(error: string, restartable = true): void {
     if (this.terminal || this.restarting) return;
-    let why = error;
     if (restartable && this.recoverable && !this.cancelling) {
       const verdict = this.restartStrategy.jobFailed();
-      if (verdict.restart) {
-        void this.recoveries.restartJob(error, verdict.delayMs);
-        return;
-      }
-      why = `${error} (${verdict.reason})`;
+      if (verdict.restart) void this.recoveries.restartJob(error, verdict.delayMs);
+      else this.failRefused(error, verdict);
+      return;
     }
     this.pushCancel();
-    this.endJob('FAILED', why);
+    this.endJob('FAILED', error);
+  }
+
+  /** The restart strategy refused to recover `error`: the job fails, saying why. */
+  failRefused(error: string, verdict: RestartDecision): void {
+    this.pushCancel();
+    this.endJob('FAILED', `${error} (${verdict.reason})`);
   }
 
   endJob(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {

@@ -117,8 +117,7 @@ export class Recoveries {
     // A global restore is a failure of the job; a single-task or region recovery one of each failed task.
     const verdict = decision.strategy === 'global' ? job.restartStrategy.jobFailed() : job.restartStrategy.tasksFailed(failed);
     if (!verdict.restart) {
-      job.pushCancel();
-      job.endJob('FAILED', `${reason} (${verdict.reason})`);
+      job.failRefused(reason, verdict);
       return;
     }
     if (decision.strategy !== 'global') {
@@ -151,8 +150,7 @@ export class Recoveries {
       await checkpointing.stop();
       const globalVerdict = job.restartStrategy.jobFailed();
       if (!globalVerdict.restart) {
-        job.pushCancel();
-        job.endJob('FAILED', `${why} (${globalVerdict.reason})`);
+        job.failRefused(why, globalVerdict);
         return;
       }
       const all = job.plan.tasks.map((t) => t.id);
