@@ -362,6 +362,7 @@ async function runOnce(strategy, round, corpus, tryNo = 1) {
   const options = {
     'checkpoint.interval.ms': CHECKPOINT_MS,
     'checkpoint.dir': join(dir, 'ckpt'),
+    'restart.strategy': 'fixed-delay',
     'restart.max-attempts': RESTART_MAX_ATTEMPTS,
     'restart.delay.ms': RESTART_DELAY_MS,
     'failover.strategy': strategy,
@@ -615,6 +616,7 @@ async function main() {
     metricsEveryMs: HEARTBEAT_MS / 4,
     'checkpoint.interval.ms': CHECKPOINT_MS,
     'restart.delay.ms': RESTART_DELAY_MS,
+    'restart.strategy': 'fixed-delay',
     'restart.max-attempts': RESTART_MAX_ATTEMPTS,
     'runtime.linger.ms': LINGER_MS,
     pace: { lines: PACE_LINES, everyMs: PACE_MS },

@@ -50,7 +50,7 @@ describe('exactly-once on the cluster: checkpoints, a killed worker, a global re
         const out = join(tmp.dir, `out-kill-${backend}`);
         const file = writeJob(
           'eo.ts',
-          job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'restart.delay.ms': 100, 'state.backend': backend, 'failover.strategy': 'global' }),
+          job(corpus, out, { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'restart.strategy': 'fixed-delay', 'restart.delay.ms': 100, 'state.backend': backend, 'failover.strategy': 'global' }),
         );
         const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
         expect(submit.code).toBe(0);

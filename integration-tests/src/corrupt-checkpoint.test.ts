@@ -129,6 +129,7 @@ describe('a corrupt checkpoint is detected and the previous one is restored (emb
       .option('checkpoint.interval.ms', 50)
       .option('checkpoint.retained', 10)
       .option('checkpoint.dir', checkpoints)
+      .option('restart.strategy', 'fixed-delay')
       .option('restart.delay.ms', 10)
       .build();
     ctx
@@ -218,6 +219,7 @@ describe("'state.backend' 'level' with checkpoints and a restart (embedded)", ()
       .option('state.level.cache-entries', 5000)
       .option('checkpoint.interval.ms', 50)
       .option('checkpoint.dir', join(tmp.dir, 'checkpoints'))
+      .option('restart.strategy', 'fixed-delay')
       .option('restart.delay.ms', 10)
       .build();
     ctx

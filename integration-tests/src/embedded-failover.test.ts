@@ -40,6 +40,7 @@ describe('embedded failover (job master with the in-process gateway)', () => {
       .option('parallelism.default', 2)
       .option('checkpoint.interval.ms', 100)
       .option('checkpoint.dir', join(tmp.dir, `checkpoints-${name}`))
+      .option('restart.strategy', 'fixed-delay')
       .option('restart.delay.ms', 10)
       .option('failover.strategy', strategy)
       .build();

@@ -37,6 +37,7 @@ describe('exactly-once with checkpoints, FileSink and a global restart (embedded
       .option('parallelism.default', 2)
       .option('checkpoint.interval.ms', 50)
       .option('checkpoint.dir', join(tmp.dir, 'checkpoints'))
+      .option('restart.strategy', 'fixed-delay')
       .option('restart.delay.ms', 10)
       .build();
     ctx

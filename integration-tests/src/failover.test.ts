@@ -24,7 +24,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
   async function startJob(name: string, pace: { lines: number; everyMs: number }, extra: Record<string, string | number> = {}) {
     const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
     const out = join(tmp.dir, `out-${name}`);
-    const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), 'restart.max-attempts': 20, 'restart.delay.ms': 50, ...extra };
+    const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), 'restart.strategy': 'fixed-delay', 'restart.max-attempts': 20, 'restart.delay.ms': 50, ...extra };
     const file = writeJob(`${name}.ts`, pacedWordCountJob(corpus, out, options, pace));
     const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
     expect(submit.stderr).toBe('');
@@ -187,7 +187,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
     const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
     try {
       const out = join(tmp.dir, 'out-task-error');
-      const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-task-error'), 'restart.delay.ms': 50 };
+      const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-task-error'), 'restart.strategy': 'fixed-delay', 'restart.delay.ms': 50 };
       const file = writeJob('task-error.ts', pacedWordCountJob(corpus, out, options, { lines: 40, everyMs: 10 }, 60_000));
       const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
       expect(submit.code).toBe(0);
@@ -219,7 +219,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
       let api = new Api(url, token);
       await api.waitForWorkers(4);
       const out = join(tmp.dir, 'out-coordinator');
-      const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-coordinator'), 'restart.max-attempts': 20, 'restart.delay.ms': 50 };
+      const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-coordinator'), 'restart.strategy': 'fixed-delay', 'restart.max-attempts': 20, 'restart.delay.ms': 50 };
       const file = writeJob('coordinator.ts', pacedWordCountJob(corpus, out, options, { lines: 12, everyMs: 10 }));
       const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', url, '--token', token]);
       expect(submit.code).toBe(0);

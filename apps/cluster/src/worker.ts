@@ -12,6 +12,7 @@ import { ZmqControlClient } from '@mobius/transport-zeromq';
 import { createDataTransport } from './data-transports.js';
 import { captureBundle, writeBundle } from '@mobius/job-loader';
 import { LocalFirstTransport } from './local-first-transport.js';
+import { AttemptFences } from '@mobius/jobmaster';
 
 export interface WorkerOptions {
   /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */
@@ -51,6 +52,8 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly jobs = new Map<string, DeployedJob>();
   private readonly graphs = new Map<string, LogicalGraph>();
+  /** Attempts cancelled per job: a deployment of one that completes late (a slow import) starts nothing. */
+  private readonly fences = new AttemptFences();
   /** Checkpoint stores by folder (a shared mount on a real cluster). */
   private readonly stores = new Map<string, FsCheckpointStore>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'mobius-worker-'));
@@ -124,6 +127,7 @@ export class Worker {
   }
 
   private async deploy(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<void> {
+    this.fences.check(message.jobId, message.tasks);
     let job = this.jobs.get(message.jobId);
     const cached = this.graphs.get(message.jobId);
     if (job === undefined && cached !== undefined) {
@@ -151,6 +155,15 @@ export class Worker {
     job.endpoints = { ...job.endpoints, ...message.endpoints };
     const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
     const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
+    // The job master may have cancelled this attempt while the job was imported or its snapshots read.
+    if (this.fences.fencedThrough(message.jobId) >= 0) {
+      try {
+        this.fences.check(message.jobId, message.tasks);
+      } catch (e) {
+        if (this.jobs.get(message.jobId) === job && job.tasks.size === 0 && job.ended.size === 0) this.jobs.delete(message.jobId);
+        throw e;
+      }
+    }
     // The job's old tasks may have ended (and dropped the job) while the snapshots were read.
     if (this.jobs.get(message.jobId) !== job) this.jobs.set(message.jobId, job);
     const services = {
@@ -292,6 +305,8 @@ export class Worker {
     }
     if (message.type !== 'cancel') return;
     const job = this.jobs.get(message.jobId);
+    // Remembered even for a job not here yet: its deployment may still be on its way.
+    this.fences.cancelled(message.jobId, message, job === undefined ? [] : [...job.tasks.values(), ...job.ended.values()].map((t) => t.metrics().attempt));
     if (job === undefined) return;
     const only = message.tasks === undefined ? undefined : new Set(message.tasks);
     const before = message.before;

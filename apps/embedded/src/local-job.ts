@@ -23,8 +23,8 @@ import { compactorFor, disposeJobState, retainedCheckpoints } from './state-back
 /**
  * A job running in this process: the job master of `@mobius/jobmaster` with the in-process
  * gateway, every task on one memory transport. With `checkpoint.interval.ms` > 0 a failed task
- * is recovered as in a cluster (`failover.strategy`: single-task by default, or global) up to
- * `restart.max-attempts` times.
+ * is recovered as in a cluster (`failover.strategy`: single-task by default, or global) as
+ * `restart.strategy` allows.
  */
 export class LocalJob implements JobHandle {
   private readonly transport = new MemoryTransport();

@@ -1,7 +1,11 @@
 export { JobMaster } from './job-master.js';
 export type { JobMasterOptions, JobCheckpointOptions, JobTask, JobEnd } from './job-master.js';
 export type { StateCompactor } from './checkpointing.js';
-export { RestartStrategy } from './restart-strategy.js';
+export { RestartStrategy, systemRestartClock } from './restart-strategy.js';
+export type { RestartStrategyName, RestartClock } from './restart-strategy.js';
+export { FixedDelayBackoff, ExponentialDelayBackoff, FailureRateBackoff } from './restart-backoff.js';
+export type { FailureBackoff, RestartDecision, ExponentialDelayOptions } from './restart-backoff.js';
+export { AttemptFences } from './attempt-fences.js';
 export { FsJobStore, MemoryJobStore } from './job-store.js';
 export { InProcessGateway } from './in-process-gateway.js';
 export type { InProcessGatewayOptions } from './in-process-gateway.js';

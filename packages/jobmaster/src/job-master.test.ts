@@ -26,7 +26,13 @@ interface Harness {
   until(cond: () => boolean): Promise<void>;
 }
 
-async function harness(config: ConfigMap = {}, options: { checkpoints?: boolean } = {}): Promise<Harness> {
+interface HarnessOptions {
+  readonly checkpoints?: boolean;
+  /** Scripts the gateway before the job starts; the harness then does not wait for RUNNING tasks. */
+  readonly script?: (gateway: FakeGateway) => void;
+}
+
+async function harness(config: ConfigMap = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'mobius-jm-'));
   dirs.push(dir);
   const store = new FsCheckpointStore({ directory: dir });
@@ -36,7 +42,7 @@ async function harness(config: ConfigMap = {}, options: { checkpoints?: boolean 
   const logger = new RecordingLogger();
   const gateway = new FakeGateway('job-1', store);
   const jobStore = new MemoryJobStore();
-  const plan = testPlan({ 'checkpoint.interval.ms': 60_000, 'checkpoint.timeout.ms': 10_000, 'restart.delay.ms': 0, ...config });
+  const plan = testPlan({ 'checkpoint.interval.ms': 60_000, 'checkpoint.timeout.ms': 10_000, 'restart.delay.ms': 0, 'restart.exponential.initial-backoff.ms': 0, ...config });
   const jm = new JobMaster({
     jobId: 'job-1',
     name: 'test',
@@ -53,8 +59,9 @@ async function harness(config: ConfigMap = {}, options: { checkpoints?: boolean 
   const until = async (cond: () => boolean): Promise<void> => {
     while (!cond()) await Promise.race([logger.next('', logger.entries.length), gateway.changed()]);
   };
+  options.script?.(gateway);
   await jm.start();
-  await until(() => [...jm.tasks.values()].every((t) => t.state === 'RUNNING'));
+  if (options.script === undefined) await until(() => [...jm.tasks.values()].every((t) => t.state === 'RUNNING'));
   return { jm, gateway, logger, scheduler, jobStore, ended, until };
 }
 
@@ -233,15 +240,18 @@ describe('JobMaster: recoveries', () => {
     expect(event.reason).toContain(`checkpoint ${second.checkpointId} cannot be restored`);
   });
 
-  it('fails the job once restart.max-attempts recoveries were used', async () => {
-    const h = await harness({ 'restart.max-attempts': 1 });
+  it('fixed-delay: fails the job once a task used restart.max-attempts recoveries (other tasks count apart)', async () => {
+    const h = await harness({ 'restart.strategy': 'fixed-delay', 'restart.max-attempts': 1 });
     h.gateway.fail('map#0');
     await recovered(h, 1);
+    await h.jm.checkpointing!.current!.triggerCheckpoint();
+    h.gateway.fail('map#1');
+    await recovered(h, 2);
     await h.jm.checkpointing!.current!.triggerCheckpoint();
     h.gateway.fail('map#1', 'map#1 broke');
     const end = await h.ended;
     expect(end.state).toBe('FAILED');
-    expect(end.error).toBe('map#1 broke (restart.max-attempts 1 reached)');
+    expect(end.error).toBe('map#1 broke (restart.max-attempts 1 reached for task map#1)');
     expect(h.jm.state).toBe('FAILED');
     expect(h.jobStore.load('job-1')!.state).toBe('FAILED');
   });
@@ -278,5 +288,68 @@ describe('JobMaster: recoveries', () => {
     expect(event.strategy).toBe('single-task');
     expect([...event.failed].sort()).toEqual([...onW1].sort());
     expect(h.gateway.calls.filter((c) => c.op === 'rewire').map((c) => c.workerId).sort()).toEqual(['w2', 'w3']);
+  });
+
+  it('exponential-delay (the default): no lifetime cap, and a single-task recovery waits the failed task\'s backoff', async () => {
+    const h = await harness({ 'restart.exponential.initial-backoff.ms': 150, 'restart.exponential.jitter-factor': 0 });
+    for (let i = 1; i <= 5; i++) {
+      await h.jm.checkpointing!.current!.triggerCheckpoint();
+      const failedAt = Date.now();
+      h.gateway.fail(i % 2 === 0 ? 'map#0' : 'map#1');
+      await recovered(h, i);
+      // map#1's third failure waits 150 × 1.5 × 1.5 ms; each first one at least 150 ms.
+      expect(Date.now() - failedAt).toBeGreaterThanOrEqual(i === 5 ? 330 : 145);
+    }
+    expect(h.jm.recoveryEvents().map((e) => e.strategy)).toEqual(Array(5).fill('single-task'));
+    expect(h.jm.state).toBe('RUNNING');
+    expect(h.jm.restarts).toBe(5);
+  });
+});
+
+describe('JobMaster: a deployment is all or nothing', () => {
+  const cancelsOf = (h: Harness): { workerId: string; before?: Readonly<Record<string, number>> }[] =>
+    h.gateway.calls.flatMap((c) => (c.op === 'cancel' ? [{ workerId: c.workerId, before: c.which?.before }] : []));
+
+  it('a worker refusing its tasks: the tasks started on the other worker are cancelled at once, fenced by attempt, and the job fails', async () => {
+    const h = await harness({}, {
+      script: (g) => {
+        // The sink's worker refuses; the other deployments stay unanswered (held) meanwhile.
+        g.refuse.add('sink#0');
+        for (const id of ALL) if (id !== 'sink#0') g.hold.add(id);
+      },
+    });
+    const end = await h.ended;
+    expect(end.state).toBe('FAILED');
+    expect(end.error).toMatch(/refused the job/);
+    // The cancel went out before the held deployment answered, to every worker of the job.
+    const cancels = cancelsOf(h);
+    expect(new Set(cancels.map((c) => c.workerId))).toEqual(new Set(['w1', 'w2']));
+    for (const c of cancels) expect(c.before).toEqual(Object.fromEntries(ALL.map((id) => [id, 1])));
+    // The held deployment completing late starts nothing: the worker's fence refuses it.
+    h.gateway.releaseHeld();
+    await h.until(() => h.logger.count('deployment failed') > 0);
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    expect(h.gateway.running.size).toBe(0);
+  });
+
+  it('a deployment that times out: every task already started is cancelled, the late one is fenced, and the job restarts per strategy', async () => {
+    const h = await harness({}, {
+      script: (g) => {
+        // The sink's worker times out while the other deployment is still unanswered.
+        g.unreachable.add('sink#0');
+        for (const id of ALL) if (id !== 'sink#0') g.hold.add(id);
+      },
+    });
+    // The cancel goes out at once, not after the other worker answered.
+    await h.until(() => cancelsOf(h).length > 0);
+    const firstCancel = cancelsOf(h)[0];
+    expect(firstCancel.before).toEqual(Object.fromEntries(ALL.map((id) => [id, 1])));
+    h.gateway.hold.clear();
+    h.gateway.releaseHeld();
+    // Recoverable (checkpointed): a global restore deploys attempt 1 of every task; the late attempt 0 never starts.
+    await h.until(() => [...h.jm.tasks.values()].every((t) => t.attempt === 1 && t.state === 'RUNNING'));
+    expect([...h.gateway.running.values()].every((r) => r.attempt === 1)).toBe(true);
+    expect(h.gateway.running.size).toBe(ALL.length);
+    expect(h.logger.entries.some((e) => e.msg === 'deployment failed: cancelling every task it started' && String(e.obj.reason).includes('timed out'))).toBe(true);
   });
 });

@@ -19,7 +19,9 @@ import {
 } from '@mobius/interface';
 import { RecoveryEventLog } from '@mobius/failover';
 import { JobCheckpointing, type StateCompactor } from './checkpointing.js';
+import { deployAll } from './deployment.js';
 import { Recoveries } from './recovery.js';
+import type { RestartDecision } from './restart-backoff.js';
 import { RestartStrategy } from './restart-strategy.js';
 
 /** One task of the job, as the job master sees it. */
@@ -187,22 +189,15 @@ export class JobMaster implements TaskGatewayListener {
     }
     this.state = 'RUNNING';
     this.startTime ??= Date.now();
-    const refusals = await Promise.all(
-      [...byWorker].map(async ([workerId, tasks]) => {
-        try {
-          await this.gateway.deploy({ jobId: this.id, workerId, tasks, endpoints, attempts, restore: this.restore, staleCheckpointsThrough });
-          return undefined;
-        } catch (e) {
-          const message = e instanceof Error ? e.message : String(e);
-          if (e instanceof MobiusError && e.code === 'DEPLOY_REFUSED') return { refused: true, reason: `worker ${workerId} refused the job: ${message}`, cause: e.cause ?? e };
-          return { refused: false, reason: `deploying to worker ${workerId} failed: ${message}`, cause: e };
-        }
-      }),
-    );
-    const refusal = refusals.find((r) => r !== undefined);
-    if (refusal !== undefined) {
-      this.failureCause = refusal.cause;
-      this.failJob(refusal.reason, !refusal.refused);
+    const failure = await deployAll(this.gateway, byWorker, { jobId: this.id, endpoints, attempts, restore: this.restore, staleCheckpointsThrough });
+    if (failure !== undefined) {
+      this.failureCause = failure.cause;
+      // All or nothing: what was started stops now (a slow worker's late start is fenced).
+      this.logger.warn({ jobId: this.id, attempts, reason: failure.reason }, 'deployment failed: cancelling every task it started');
+      this.pushCancel();
+      // A cancel that came during the deployment fenced it: the job ends as the user asked.
+      if (this.cancelling) this.endJob('CANCELED');
+      else this.failJob(failure.reason, !failure.refused);
       return;
     }
     this.deployed = true;
@@ -352,8 +347,11 @@ export class JobMaster implements TaskGatewayListener {
     return workers;
   }
 
+  /** Cancels every task of the job, fenced by attempt: a worker also refuses a late deployment of these attempts. */
   pushCancel(): void {
-    for (const w of this.workersOf()) this.gateway.cancel(this.id, w);
+    const before: Record<string, number> = {};
+    for (const t of this.tasks.values()) before[t.taskId] = t.attempt + 1;
+    for (const w of this.workersOf()) this.gateway.cancel(this.id, w, { before });
   }
 
   maybeFinish(): void {
@@ -366,12 +364,20 @@ export class JobMaster implements TaskGatewayListener {
   /** Fails the job, or restores it globally when it may still restart (restartable and checkpointed). */
   failJob(error: string, restartable = true): void {
     if (this.terminal || this.restarting) return;
-    if (restartable && this.recoverable && !this.cancelling && this.restartStrategy.canRestart(this.restarts)) {
-      void this.recoveries.restartJob(error);
+    if (restartable && this.recoverable && !this.cancelling) {
+      const verdict = this.restartStrategy.jobFailed();
+      if (verdict.restart) void this.recoveries.restartJob(error, verdict.delayMs);
+      else this.failRefused(error, verdict);
       return;
     }
     this.pushCancel();
     this.endJob('FAILED', error);
+  }
+
+  /** The restart strategy refused to recover `error`: the job fails, saying why. */
+  failRefused(error: string, verdict: RestartDecision): void {
+    this.pushCancel();
+    this.endJob('FAILED', `${error} (${verdict.reason})`);
   }
 
   endJob(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {

@@ -73,11 +73,6 @@ export class Recoveries {
     if (job.terminal || job.cancelling) return;
     const failed = failedIds.filter((id) => job.tasks.has(id));
     if (failed.length === 0) return;
-    if (!job.restartStrategy.canRestart(job.restarts)) {
-      job.pushCancel();
-      job.endJob('FAILED', `${reason} (restart.max-attempts ${job.restartStrategy.maxAttempts} reached)`);
-      return;
-    }
     const configured = getConfig(job.plan.config, CoreOptions.FAILOVER_STRATEGY);
     const again = this.pending !== undefined && failed.some((id) => this.pending!.waiting.has(id));
     const unsettled = !again && this.settlingSince !== undefined;
@@ -119,34 +114,59 @@ export class Recoveries {
       { jobId: job.id, strategy: decision.strategy, tasks: decision.tasks, failed, why: decision.reason, checkpointId: latest?.checkpointId ?? null },
       `failover: ${decision.strategy} recovery of ${decision.tasks.length} task(s): ${decision.reason}`,
     );
+    // A global restore is a failure of the job; a single-task or region recovery one of each failed task.
+    const verdict = decision.strategy === 'global' ? job.restartStrategy.jobFailed() : job.restartStrategy.tasksFailed(failed);
+    if (!verdict.restart) {
+      job.failRefused(reason, verdict);
+      return;
+    }
+    if (decision.strategy !== 'global') {
+      await job.restartStrategy.wait(verdict.delayMs);
+      if (job.terminal || job.cancelling) return;
+    }
     const handle = job.events.begin({ time: detected, strategy: decision.strategy, tasks: decision.tasks, reason: `${reason}; ${decision.reason}`, checkpointId: latest?.checkpointId ?? null, failed });
     job.restarts++;
     if (decision.strategy === 'global') {
-      await this.restartJob(reason, false, handle, latest ?? null);
+      await this.restartJob(reason, verdict.delayMs, false, handle, latest ?? null);
       return;
     }
     try {
       await this.rollBack(decision, failed, latest, handle);
     } catch (e) {
+      if (job.cancelling || job.terminal) {
+        // The cancel fenced the new attempts: they never start, so they count as cancelled.
+        for (const id of decision.tasks) {
+          const t = job.tasks.get(id);
+          if (t !== undefined && t.state === 'DEPLOYING') t.state = 'CANCELED';
+        }
+        job.maybeFinish();
+        return;
+      }
       // A deployment went wrong (e.g. the chosen worker died too): fall back to a global restore.
       const why = `the ${decision.strategy} recovery failed (${e instanceof Error ? e.message : String(e)}): restoring globally`;
       job.logger.warn({ jobId: job.id, err: e }, why);
       (this.pending as PendingRecovery | undefined)?.handle.fail(why);
       this.pending = undefined;
       await checkpointing.stop();
+      const globalVerdict = job.restartStrategy.jobFailed();
+      if (!globalVerdict.restart) {
+        job.failRefused(why, globalVerdict);
+        return;
+      }
       const all = job.plan.tasks.map((t) => t.id);
       const globalHandle = job.events.begin({ time: Date.now(), strategy: 'global', tasks: all, reason: why, checkpointId: latest?.checkpointId ?? null, failed });
-      await this.restartJob(why, false, globalHandle, latest ?? null);
+      await this.restartJob(why, globalVerdict.delayMs, false, globalHandle, latest ?? null);
     }
   }
 
   /**
-   * Global restore: cancel what is left of the job, place every task again on the live workers
-   * and deploy them restoring the latest valid complete checkpoint (ids continue). `handle`: the
+   * Global restore: cancel what is left of the job, wait `delayMs` (the restart strategy's
+   * answer), place every task again on the live workers and deploy them restoring the latest
+   * valid complete checkpoint (ids continue). `handle`: the
    * recovery event it completes once every task runs; `chosen`: the checkpoint the recovery
    * already chose (read again otherwise; null: none).
    */
-  async restartJob(reason: string, count = true, handle?: RecoveryEventHandle, chosen?: CheckpointMetadata | null): Promise<void> {
+  async restartJob(reason: string, delayMs: number, count = true, handle?: RecoveryEventHandle, chosen?: CheckpointMetadata | null): Promise<void> {
     const job = this.job;
     job.restarting = true;
     if (count) job.restarts++;
@@ -155,7 +175,7 @@ export class Recoveries {
     checkpointing.current?.abort(reason);
     job.pushCancel();
     await checkpointing.stop();
-    await job.restartStrategy.delay();
+    await job.restartStrategy.wait(delayMs);
     try {
       job.scheduler.release(job.id);
     } catch {

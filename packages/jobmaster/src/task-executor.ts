@@ -1,5 +1,6 @@
 import { longestDeterminants, type CancelTasks, type Determinant, type ExecutionPlan, type LogicalGraph, type RestartedTasks, type TaskMetrics, type TaskSnapshot, type TaskStateUpdate, type TaskToDeploy } from '@mobius/interface';
 import { Task, type TaskServices } from '@mobius/runtime';
+import { AttemptFences } from './attempt-fences.js';
 
 /** What deploying tasks needs beyond the tasks themselves (the rest of a TaskDeploymentRequest, snapshots read). */
 export interface ExecutorDeployment {
@@ -34,14 +35,17 @@ export class JobTaskExecutor {
   private idleWaiters: (() => void)[] = [];
   /** The run of each task here, to wait for an old attempt's end. */
   private readonly runs = new Map<Task, Promise<void>>();
+  /** Attempts cancelled here: a deployment of one that arrives late is refused. */
+  private readonly fences = new AttemptFences();
 
   constructor(private readonly options: TaskExecutorOptions) {
     this.sourceVertices = new Set(options.plan.operators.filter((o) => o.kind === 'source').map((o) => o.vertexId));
   }
 
-  /** Creates and runs the tasks; throws (before running any) when one cannot be built. */
+  /** Creates and runs the tasks; throws (before running any) when one cannot be built or its attempt was cancelled. */
   deploy(tasks: readonly TaskToDeploy[], d: ExecutorDeployment): void {
     const { jobId, plan, graph, services } = this.options;
+    this.fences.check(jobId, tasks);
     const created = tasks.map(
       ({ taskId, attempt, determinants }) =>
         new Task({ jobId, plan, graph, taskId, attempt, restore: d.restore, attempts: d.attempts, determinants, staleCheckpointsThrough: d.staleCheckpointsThrough }, services),
@@ -101,6 +105,7 @@ export class JobTaskExecutor {
 
   /** Cancels running tasks (only `which.tasks`, only attempts below `which.before`), releases ended ones. */
   cancel(which: CancelTasks = {}): void {
+    this.fences.cancelled(this.options.jobId, which, this.all().map((t) => t.metrics().attempt));
     const only = which.tasks === undefined ? undefined : new Set(which.tasks);
     const before = which.before;
     const hit = (t: Task): boolean => (only === undefined || only.has(t.id)) && (before?.[t.id] === undefined || t.metrics().attempt < before[t.id]);

@@ -19,6 +19,7 @@ import {
   type TaskRunState,
 } from '@mobius/interface';
 import { encodeTaskSnapshot } from '@mobius/runtime';
+import { AttemptFences } from './attempt-fences.js';
 
 /** source p=2 → map p=2 (rebalance) → sink p=1: every channel as the planner would build it. */
 export function testPlan(config: ConfigMap): ExecutionPlan {
@@ -118,6 +119,8 @@ export class FakeGateway implements TaskGateway {
   readonly running = new Map<string, { workerId: string; attempt: number }>();
   /** The next deployment of each of these task ids is refused. */
   readonly refuse = new Set<string>();
+  /** The next deployment of each of these task ids fails as an unreachable worker's (a timeout). */
+  readonly unreachable = new Set<string>();
   /** Deployments of these task ids stay unanswered until `releaseHeld()`. */
   readonly hold = new Set<string>();
   private held: (() => void)[] = [];
@@ -150,17 +153,33 @@ export class FakeGateway implements TaskGateway {
     this.touched();
     const refused = request.tasks.filter((t) => this.refuse.delete(t.taskId));
     if (refused.length > 0) throw new MobiusError('DEPLOY_REFUSED', `refused ${refused.map((t) => t.taskId).join(', ')}`);
+    const lost = request.tasks.filter((t) => this.unreachable.delete(t.taskId));
+    if (lost.length > 0) throw new Error(`deploying to worker ${request.workerId} timed out after 30000 ms`);
     if (request.tasks.some((t) => this.hold.has(t.taskId))) await new Promise<void>((resolve) => this.held.push(resolve));
+    // As a worker does: a deployment whose attempts were cancelled meanwhile starts nothing.
+    this.fences(request.workerId).check(request.jobId, request.tasks);
     for (const t of request.tasks) this.running.set(t.taskId, { workerId: request.workerId, attempt: t.attempt });
     for (const t of request.tasks) if (!this.quiet.has(t.taskId)) queueMicrotask(() => this.report(t.taskId, t.attempt, 'RUNNING'));
+  }
+
+  private readonly fencesByWorker = new Map<string, AttemptFences>();
+
+  fences(workerId: string): AttemptFences {
+    let f = this.fencesByWorker.get(workerId);
+    if (f === undefined) {
+      f = new AttemptFences();
+      this.fencesByWorker.set(workerId, f);
+    }
+    return f;
   }
 
   releaseHeld(): void {
     for (const r of this.held.splice(0)) r();
   }
 
-  cancel(_jobId: string, workerId: string, which?: CancelTasks): void {
+  cancel(jobId: string, workerId: string, which?: CancelTasks): void {
     this.calls.push({ op: 'cancel', workerId, which });
+    this.fences(workerId).cancelled(jobId, which, [...this.running.values()].filter((r) => r.workerId === workerId).map((r) => r.attempt));
     for (const [taskId, r] of [...this.running]) {
       if (r.workerId !== workerId || (which?.tasks !== undefined && !which.tasks.includes(taskId))) continue;
       if (which?.before?.[taskId] !== undefined && r.attempt >= which.before[taskId]) continue;

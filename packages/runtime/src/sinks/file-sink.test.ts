@@ -78,6 +78,19 @@ describe('FileSink (two-phase commit)', () => {
     expect(visible(dir)).toEqual(['part-0-1.jsonl']);
   });
 
+  it('a cancel or failure aborts the in-progress file and keeps the pending ones', () => {
+    const dir = fresh();
+    const sink = new FileSink<string>({ dir, bufferLines: 1 });
+    sink.open(ctx(0, 2));
+    sink.sink('a');
+    sink.snapshotState(4);
+    sink.sink('b'); // written through to the in-progress file
+    expect(hidden(dir)).toEqual(['.part-0-2-2.inprogress', '.part-0-4.pending']);
+    sink.close();
+    expect(hidden(dir)).toEqual(['.part-0-4.pending']);
+    expect(visible(dir)).toEqual([]);
+  });
+
   it('a restore only touches its own task index', () => {
     const dir = fresh();
     const other = new FileSink<string>({ dir });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeContext, TwoPhaseCommitSinkFunction } from '@mobius/interface';
 
@@ -127,9 +127,17 @@ export class FileSink<T = unknown> implements TwoPhaseCommitSinkFunction<T> {
     if (part !== undefined) renameSync(part, join(this.dir, `${this.prefix}-${this.taskIndex}-end.jsonl`));
   }
 
-  /** Cancel or failure: the open file stays hidden (a restore deletes it). */
+  /**
+   * Cancel or failure: the open in-progress file is aborted (deleted). Its records came after
+   * the last barrier, so no checkpoint covers them and any new attempt writes them again; left
+   * behind, it would outlive a job that ends here (e.g. a deployment that failed). Pending files
+   * stay: they belong to checkpoints and a restore commits them.
+   */
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      rmSync(this.inProgress, { force: true });
+    }
     this.fd = undefined;
     this.lines = [];
   }
