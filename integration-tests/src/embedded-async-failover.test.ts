@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSink, StreamingContext, type MapFunction, type RuntimeContext } from 'mobius';
+import type { MapFunction, RuntimeContext } from 'mobius';
 import { exactlyOnceViolations, type Pair } from './checkpoint-helpers.js';
+import { hasCommittedFiles, runFailoverWordCount } from './embedded-failover-job.js';
 import { readText, referenceCounts, repoRoot, tempDir } from './helpers.js';
 
 /**
@@ -21,7 +21,7 @@ class AsyncFailOnce implements MapFunction<string, Promise<Pair>> {
   async map(word: string): Promise<Pair> {
     const n = ++this.seen;
     for (let i = n % 3; i > 0; i--) await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.failing && n % 500 === 0 && existsSync(this.outDir) && readdirSync(this.outDir).some((f) => f.endsWith('.jsonl'))) {
+    if (this.failing && n % 500 === 0 && hasCommittedFiles(this.outDir)) {
       this.failing = false;
       throw new Error('injected async failure after a committed checkpoint');
     }
@@ -36,27 +36,8 @@ describe('embedded failover of an async map (calls in flight at every barrier)',
   execFileSync(process.execPath, [join(repoRoot, 'examples/word-count/make-corpus.mjs'), corpusPath, String(1_500_000), '29']);
   const reference = referenceCounts(readText(corpusPath));
 
-  async function runJob(name: string, strategy: 'single-task' | 'global', ordered: boolean) {
-    const out = join(tmp.dir, `out-${name}`);
-    const ctx = StreamingContext.builder()
-      .option('parallelism.default', 2)
-      .option('checkpoint.interval.ms', 100)
-      .option('checkpoint.dir', join(tmp.dir, `checkpoints-${name}`))
-      .option('restart.delay.ms', 10)
-      .option('failover.strategy', strategy)
-      .build();
-    ctx
-      .readTextFile(corpusPath)
-      .flatMap((line: string) => line.split(/\s+/).filter((w) => w.length > 0))
-      .asyncMap(new AsyncFailOnce(out), { ordered, capacity: 64 })
-      .keyBy((p) => p[0])
-      .reduce((a, b): Pair => [a[0], a[1] + b[1]])
-      .filter((p) => !p[0].includes('ray')) // as referenceCounts does
-      .sink(new FileSink<Pair>({ dir: out }));
-    const job = await ctx.submit(name);
-    const result = await job.result();
-    return { out, job, result };
-  }
+  const runJob = (name: string, strategy: 'single-task' | 'global', ordered: boolean) =>
+    runFailoverWordCount(tmp.dir, corpusPath, name, strategy, (words, out) => words.asyncMap(new AsyncFailOnce(out), { ordered, capacity: 64 }));
 
   it('the rejected call fails its task, which recovers single-task; the FileSink output is exact', async () => {
     const { out, job, result } = await runJob('single', 'single-task', true);
