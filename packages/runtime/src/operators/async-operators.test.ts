@@ -2,7 +2,8 @@ import { TaskFailedError } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { deferred, rejection, settle, type Deferred } from '../test-channels.js';
 import { DEFAULT_ASYNC_SETTINGS, type AsyncSettings } from './async-calls.js';
-import type { AsyncFunctionOperator } from './async-function-operator.js';
+import { asyncSettingsOf, type AsyncFunctionOperator } from './async-function-operator.js';
+import type { OperatorFactoryContext } from './operator-registry.js';
 import { FilterOperator } from './filter-operator.js';
 import { FlatMapOperator } from './flat-map-operator.js';
 import { MapOperator } from './map-operator.js';
@@ -251,5 +252,24 @@ describe('async filter, flatMap and sink', () => {
     await settling;
     expect(calls.started).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(calls.maxInFlight).toBe(3);
+  });
+});
+
+describe('asyncSettingsOf', () => {
+  const ctx = (own: Record<string, unknown>, job: Record<string, unknown>, logsDeterminants: boolean) =>
+    ({ node: { config: own }, jobConfig: job, logsDeterminants }) as unknown as OperatorFactoryContext;
+
+  it("takes the operator's runtime.async.* options, else the job's, else the defaults", () => {
+    expect(asyncSettingsOf(ctx({}, {}, false))).toEqual({ capacity: 100, ordered: true, timeoutMs: 0, settleWithBatch: false });
+    expect(asyncSettingsOf(ctx({ 'runtime.async.capacity': 5 }, { 'runtime.async.capacity': 9, 'runtime.async.ordered': false, 'runtime.async.timeout.ms': 30 }, false))).toEqual({
+      capacity: 5,
+      ordered: false,
+      timeoutMs: 30,
+      settleWithBatch: false,
+    });
+  });
+
+  it('keeps results in order when the task logs determinants (single-task failover replays the same output order)', () => {
+    expect(asyncSettingsOf(ctx({ 'runtime.async.ordered': false }, {}, true)).ordered).toBe(true);
   });
 });
