@@ -1,4 +1,6 @@
 import { CoreOptions, MobiusError, type TaskFailedError } from '@mobius/interface';
+import type { StateKey } from '@mobius/interface';
+import type { KeyContext } from '../state/key-context.js';
 import { operatorFailure, type OperatorIdentity } from './operator.js';
 import type { DrainableCalls, PendingWrites } from './pending-writes.js';
 
@@ -27,6 +29,8 @@ export const DEFAULT_ASYNC_SETTINGS: AsyncSettings = {
 /** The operator whose calls an AsyncCalls runs. */
 export interface AsyncHost {
   readonly identity: OperatorIdentity;
+  /** The current key, on a keyed stream: a call started later runs in its record's key. */
+  readonly keys: KeyContext | undefined;
   /** Calls the user's function on `record`; returns its value (a thenable or a plain value). */
   call(record: unknown): unknown;
   /** Emits the result of one call (a map's value, a filter's record, a flatMap's iterable). */
@@ -51,6 +55,8 @@ const WATERMARK = 4;
 
 class Entry {
   value: unknown = undefined;
+  /** The record's key (keyed operators): a call started after later records came runs in it. */
+  key: StateKey | undefined = undefined;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
@@ -126,13 +132,6 @@ export class AsyncCalls implements DrainableCalls {
     return this.head < this.queue.length;
   }
 
-  /** Calls started and not completed. */
-  get inFlight(): number {
-    let n = 0;
-    for (let i = this.head; i < this.next; i++) if (this.queue[i].state === RUNNING) n++;
-    return n;
-  }
-
   /** The first call, made by the operator's synchronous path, returned `thenable`: it becomes the first call in flight. */
   begin(record: unknown, thenable: PromiseLike<unknown>): void {
     const e = new Entry(record, RUNNING, this.watermarksQueued);
@@ -147,7 +146,10 @@ export class AsyncCalls implements DrainableCalls {
   push(record: unknown): void {
     if (this.failure !== undefined) throw this.failure;
     this.compact();
-    this.queue.push(new Entry(record, WAITING, this.watermarksQueued));
+    const e = new Entry(record, WAITING, this.watermarksQueued);
+    const keys = this.host.keys;
+    if (keys !== undefined) e.key = keys.currentKey;
+    this.queue.push(e);
     this.waiting++;
     this.pump();
     this.afterInput();
@@ -213,12 +215,17 @@ export class AsyncCalls implements DrainableCalls {
     e.state = RUNNING;
     this.waiting--;
     this.held++;
+    const keys = this.host.keys;
+    const current = keys?.currentKey;
+    if (keys !== undefined) keys.currentKey = e.key;
     let result: unknown;
     try {
       result = this.host.call(e.record);
     } catch (err) {
       this.fail(err);
       return;
+    } finally {
+      if (keys !== undefined) keys.currentKey = current;
     }
     this.track(e, result);
   }

@@ -9,6 +9,7 @@ import { FlatMapOperator } from './flat-map-operator.js';
 import { MapOperator } from './map-operator.js';
 import { PendingWrites } from './pending-writes.js';
 import { SinkOperator } from './sink-operator.js';
+import { KeyContext } from '../state/key-context.js';
 import { id } from './test-operators.js';
 
 /** Records and watermarks in the order they left the operator. */
@@ -127,6 +128,34 @@ describe('async map', () => {
     expect(roomFree).toBe(true);
     expect(out.records).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(calls.maxInFlight).toBe(4);
+  });
+
+  it("on a keyed stream, a call started after later records came runs in its own record's key", async () => {
+    const keys = new KeyContext('map');
+    const seen: [unknown, unknown][] = [];
+    const op = new MapOperator(
+      id('map-1'),
+      async (x: string) => {
+        seen.push([x, keys.key()]); // what a keyed state handle reads before the first await
+        await settle();
+        return x;
+      },
+      settings({ capacity: 1 }),
+      new PendingWrites(),
+    );
+    op.keys = keys;
+    op.setOutput(new Out());
+    for (const x of ['a', 'b', 'c']) {
+      keys.currentKey = `key-${x}`; // as KeyedOperator sets it before each record
+      op.collect(x);
+    }
+    await op.finish();
+    expect(seen).toEqual([
+      ['a', 'key-a'],
+      ['b', 'key-b'],
+      ['c', 'key-c'],
+    ]);
+    expect(keys.currentKey).toBe('key-c');
   });
 
   it('keeps a watermark behind the records before it (ordered)', async () => {
