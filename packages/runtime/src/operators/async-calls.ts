@@ -61,7 +61,7 @@ class Entry {
 
   constructor(
     /** The input record (a watermark entry: the watermark). */
-    readonly record: unknown,
+    public record: unknown,
     public state: number,
     /** Watermarks queued before this entry: results never leave across one. */
     readonly segment: number,
@@ -164,7 +164,11 @@ export class AsyncCalls implements DrainableCalls {
       this.host.forwardWatermark(watermark);
       return;
     }
-    this.queue.push(new Entry(watermark, WATERMARK, this.watermarksQueued++));
+    // A watermark right behind another replaces it: no record lies between them, so the queue
+    // holds at most one watermark per record while a slow call holds the head.
+    const last = this.queue[this.queue.length - 1];
+    if (last.state === WATERMARK) last.record = watermark;
+    else this.queue.push(new Entry(watermark, WATERMARK, this.watermarksQueued++));
   }
 
   drain(): Promise<void> {

@@ -176,6 +176,19 @@ describe('async map', () => {
     expect(out.items.at(-1)).toBe('wm 20');
   });
 
+  it('coalesces watermarks that queue behind a slow call with no record between them', async () => {
+    const calls = new Calls<string>();
+    const { op, out } = wire(new MapOperator(id('map-1'), calls.fn, settings({}), new PendingWrites()));
+    op.collect('a');
+    for (let wm = 1; wm <= 1000; wm++) op.processWatermark(wm);
+    op.collect('b');
+    op.processWatermark(2000);
+    calls.resolve('b', 'B');
+    calls.resolve('a', 'A');
+    await settle();
+    expect(out.items).toEqual(['A', 'wm 1000', 'B', 'wm 2000']);
+  });
+
   it('unordered: results leave as they complete, but never across a watermark', async () => {
     const calls = new Calls<string>();
     const { op, out } = wire(new MapOperator(id('map-1'), calls.fn, settings({ ordered: false }), new PendingWrites()));

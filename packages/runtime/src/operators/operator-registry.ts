@@ -22,7 +22,10 @@ export interface OperatorFactoryContext {
    * `onTimer` of the operator in the timer's key, and are checkpointed with the task.
    */
   timers(): TimerService;
-  /** Promises of async writes made while one input batch is processed (the task awaits them per batch). */
+  /**
+   * What the task awaits for its operators: promises between input batches (async sink writes,
+   * an async operator at capacity) and the async operators it drains at barriers and at the end.
+   */
   readonly pending: PendingWrites;
   /** The job's options (an operator's own are in `node.config`). */
   readonly jobConfig: ConfigMap;
