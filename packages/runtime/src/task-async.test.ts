@@ -44,6 +44,60 @@ describe('Task: async functions', () => {
     }
   });
 
+  it('an async map chained to a run() source keeps order and its capacity', async () => {
+    const out: unknown[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const source = {
+      async run(ctx: SourceContext<number>) {
+        for (let i = 0; i < 200; i++) await ctx.collect(i);
+      },
+    };
+    const g = pipeline(
+      [
+        userSource('source-0', source),
+        node('map-1', 'map', {
+          config: { 'runtime.async.capacity': 5 },
+          fn: async (x: number) => {
+            maxInFlight = Math.max(maxInFlight, ++inFlight);
+            const v = await slowly(x, x + 0.5);
+            inFlight--;
+            return v;
+          },
+        }),
+        node('sink-2', 'sink', { chaining: false, fn: (x: unknown) => void out.push(x) }),
+      ],
+      { 'runtime.batch.size': 16 },
+    );
+    await runAll(deploy(g));
+    expect(out).toEqual(range(200).map((x) => x + 0.5));
+    expect(maxInFlight).toBe(5);
+  });
+
+  it('a cancel ends a task whose async calls never settle', async () => {
+    const full = deferred();
+    let started = 0;
+    const g = pipeline([
+      collection('source-0', range(10)),
+      node('map-1', 'map', {
+        chaining: false,
+        config: { 'runtime.async.capacity': 2 },
+        fn: () => {
+          if (++started === 2) full.resolve();
+          return new Promise(() => undefined);
+        },
+      }),
+      node('sink-2', 'sink', { fn: () => undefined }),
+    ]);
+    const job = deploy(g);
+    const runs = job.tasks.map((t) => t.run());
+    await full.promise;
+    for (const t of job.tasks) t.cancel();
+    await Promise.all(runs);
+    expect(job.tasks.find((t) => t.vertex.operatorIds[0] === 'map-1')!.state).toBe('CANCELED');
+    expect(started).toBe(2);
+  });
+
   it('async flatMap and filter are awaited: no Promise goes downstream, no record is kept by a truthy Promise', async () => {
     const out: unknown[] = [];
     const g = pipeline([
