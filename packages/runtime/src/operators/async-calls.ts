@@ -57,6 +57,8 @@ class Entry {
   value: unknown = undefined;
   /** The record's key (keyed operators): a call started after later records came runs in it. */
   key: StateKey | undefined = undefined;
+  /** Settled with the call (`settleWithBatch`): what the task awaits with its input batch. */
+  write: Deferred | undefined = undefined;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
@@ -182,10 +184,10 @@ export class AsyncCalls implements DrainableCalls {
   close(reason?: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    this.clearTimers();
+    const why = reason ?? new MobiusError('TASK_CANCELLED', `operator "${this.host.identity.operatorName}": the task ended with async calls in flight`);
+    this.release(why);
     this.queue = [];
     this.head = this.next = 0;
-    const why = reason ?? new MobiusError('TASK_CANCELLED', `operator "${this.host.identity.operatorName}": the task ended with async calls in flight`);
     this.room?.reject(why);
     this.idle?.reject(why);
     this.room = this.idle = null;
@@ -241,19 +243,16 @@ export class AsyncCalls implements DrainableCalls {
     }
     const { timeoutMs } = this.settings;
     if (timeoutMs > 0) e.timer = setTimeout(() => this.timeout(e), timeoutMs);
-    const settled = Promise.resolve(result).then(
+    if (this.settings.settleWithBatch) {
+      // Resolved when the call completes, rejected when the operator fails or the task ends,
+      // so the task's wait on its batch never outlives the task.
+      e.write = deferred();
+      this.pending.promises.push(e.write.promise);
+    }
+    Promise.resolve(result).then(
       (v) => this.complete(e, v),
       (err: unknown) => this.fail(err),
     );
-    if (this.settings.settleWithBatch) {
-      const write = settled.then(() => {
-        if (this.failure !== undefined) throw this.failure;
-      });
-      // The task awaits it with its batch, possibly after it rejected: a failing call fails the
-      // task rather than being reported as an unhandled rejection.
-      write.catch(() => undefined);
-      this.pending.promises.push(write);
-    }
   }
 
   private complete(e: Entry, value: unknown): void {
@@ -262,6 +261,7 @@ export class AsyncCalls implements DrainableCalls {
     e.timer = undefined;
     e.value = value;
     e.state = DONE;
+    e.write?.resolve();
     try {
       this.emitReady(e);
     } catch (err) {
@@ -334,18 +334,20 @@ export class AsyncCalls implements DrainableCalls {
     if (this.failure !== undefined || this.closed) return;
     const failure = operatorFailure(this.host.identity, err);
     this.failure = failure;
-    this.clearTimers();
+    this.release(failure);
     this.room?.reject(failure);
     this.idle?.reject(failure);
     this.room = this.idle = null;
     this.pending.onFailure(failure);
   }
 
-  private clearTimers(): void {
+  /** Calls in flight will not count any more: their timers stop, their batch writes reject with `why`. */
+  private release(why: unknown): void {
     for (let i = this.head; i < this.next && i < this.queue.length; i++) {
       const e = this.queue[i];
       if (e.timer !== undefined) clearTimeout(e.timer);
       e.timer = undefined;
+      e.write?.reject(why);
     }
   }
 
