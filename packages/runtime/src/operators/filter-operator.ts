@@ -24,13 +24,15 @@ export class FilterOperator extends AsyncFunctionOperator {
     let keep: unknown;
     try {
       keep = this.fn(record);
+      if (!keep) return;
+      if (!isThenable(keep)) {
+        this.out.collect(record);
+        return;
+      }
     } catch (e) {
       throw operatorFailure(this.identity, e);
     }
-    if (keep) {
-      if (isThenable(keep)) this.toAsync(record, keep);
-      else this.out.collect(record);
-    }
+    this.toAsync(record, keep);
   }
 
   call(record: unknown): unknown {

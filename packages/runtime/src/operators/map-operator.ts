@@ -24,11 +24,14 @@ export class MapOperator extends AsyncFunctionOperator {
     let value: unknown;
     try {
       value = this.fn(record);
+      if (!isThenable(value)) {
+        this.out.collect(value);
+        return;
+      }
     } catch (e) {
       throw operatorFailure(this.identity, e);
     }
-    if (isThenable(value)) this.toAsync(record, value);
-    else this.out.collect(value);
+    this.toAsync(record, value);
   }
 
   call(record: unknown): unknown {
