@@ -249,10 +249,13 @@ export class AsyncCalls implements DrainableCalls {
       e.write = deferred();
       this.pending.promises.push(e.write.promise);
     }
-    Promise.resolve(result).then(
-      (v) => this.complete(e, v),
-      (err: unknown) => this.fail(err),
-    );
+    Promise.resolve(result)
+      .then(
+        (v) => this.complete(e, v),
+        (err: unknown) => this.fail(err),
+      )
+      // Nothing awaits this chain: whatever goes wrong in it fails the operator, never the process.
+      .catch((err: unknown) => this.fail(err));
   }
 
   private complete(e: Entry, value: unknown): void {
