@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSink, StreamingContext, type MapFunction, type RuntimeContext } from 'mobius';
+import type { MapFunction, RuntimeContext } from 'mobius';
 import { exactlyOnceViolations, type Pair } from './checkpoint-helpers.js';
+import { hasCommittedFiles, runFailoverWordCount } from './embedded-failover-job.js';
 import { readText, referenceCounts, repoRoot, tempDir } from './helpers.js';
 
 /**
@@ -18,7 +19,7 @@ class FailOnceInSubtaskZero implements MapFunction<string, Pair> {
     this.failing = ctx.attempt === 0 && ctx.taskIndex === 0;
   }
   map(word: string): Pair {
-    if (this.failing && ++this.seen % 500 === 0 && existsSync(this.outDir) && readdirSync(this.outDir).some((f) => f.endsWith('.jsonl'))) {
+    if (this.failing && ++this.seen % 500 === 0 && hasCommittedFiles(this.outDir)) {
       this.failing = false;
       throw new Error('injected failure after a committed checkpoint');
     }
@@ -34,28 +35,8 @@ describe('embedded failover (job master with the in-process gateway)', () => {
   execFileSync(process.execPath, [join(repoRoot, 'examples/word-count/make-corpus.mjs'), corpusPath, String(6_000_000), '23']);
   const reference = referenceCounts(readText(corpusPath));
 
-  async function runJob(name: string, strategy: 'single-task' | 'global') {
-    const out = join(tmp.dir, `out-${name}`);
-    const ctx = StreamingContext.builder()
-      .option('parallelism.default', 2)
-      .option('checkpoint.interval.ms', 100)
-      .option('checkpoint.dir', join(tmp.dir, `checkpoints-${name}`))
-      .option('restart.strategy', 'fixed-delay')
-      .option('restart.delay.ms', 10)
-      .option('failover.strategy', strategy)
-      .build();
-    ctx
-      .readTextFile(corpusPath)
-      .flatMap((line: string) => line.split(/\s+/).filter((w) => w.length > 0))
-      .map(new FailOnceInSubtaskZero(out))
-      .keyBy((p) => p[0])
-      .reduce((a, b): Pair => [a[0], a[1] + b[1]])
-      .filter((p) => !p[0].includes('ray')) // as referenceCounts does
-      .sink(new FileSink<Pair>({ dir: out }));
-    const job = await ctx.submit(name);
-    const result = await job.result();
-    return { out, job, result };
-  }
+  const runJob = (name: string, strategy: 'single-task' | 'global') =>
+    runFailoverWordCount(tmp.dir, corpusPath, name, strategy, (words, out) => words.map(new FailOnceInSubtaskZero(out)));
 
   it('a task error recovers single-task: only the failed task restarts, the FileSink output is exact', async () => {
     const { out, job, result } = await runJob('single', 'single-task');

@@ -17,6 +17,7 @@ import {
   type SinkFn,
   type SinkFunction,
 } from '@mobius/interface';
+import { asyncMapConfig, type AsyncMapOptions } from './async-map-options.js';
 import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
 
 const DEFAULT_PARTITION: PartitionSpec = { kind: 'forward', explicit: false };
@@ -99,10 +100,26 @@ export class DataStream<T> extends OperatorHandle {
     return node;
   }
 
-  /** One output per input. */
-  map<O>(fn: MapFn<T, O> | MapFunction<T, O>): DataStream<O> {
+  /**
+   * One output per input. A function that returns a promise is awaited: results leave in input
+   * order, at most `runtime.async.capacity` calls in flight per task (see asyncMap).
+   */
+  map<O>(fn: MapFn<T, O | PromiseLike<O>> | MapFunction<T, O | PromiseLike<O>>): DataStream<O> {
     checkFunction(fn, 'map', 'map');
     return new DataStream<O>(this.graph, this.connect('map', 'map', fn));
+  }
+
+  /**
+   * A map over an async function (Flink's AsyncDataStream): `{ ordered: false }` lets results
+   * leave as they complete, `capacity` bounds the calls in flight per task, `timeoutMs` fails the
+   * task on a call that takes longer. Results before a checkpoint barrier always leave before it.
+   */
+  asyncMap<O>(fn: MapFn<T, O | PromiseLike<O>> | MapFunction<T, O | PromiseLike<O>>, options: AsyncMapOptions = {}): DataStream<O> {
+    checkFunction(fn, 'map', 'map');
+    const config = asyncMapConfig(options);
+    const stream = new DataStream<O>(this.graph, this.connect('map', 'asyncMap', fn));
+    for (const [key, value] of Object.entries(config)) stream.withConfig(key, value);
+    return stream;
   }
 
   /** Zero or more outputs per input: return an iterable, or emit through the collector. */
@@ -191,10 +208,22 @@ export class KeyedStream<T, K = unknown> {
     return this.keyed<T>('reduce', fn);
   }
 
-  /** A map whose tasks each receive the records of their own keys. */
-  map<O>(fn: MapFn<T, O> | MapFunction<T, O>): DataStream<O> {
+  /** A map whose tasks each receive the records of their own keys (a promise is awaited, as DataStream.map). */
+  map<O>(fn: MapFn<T, O | PromiseLike<O>> | MapFunction<T, O | PromiseLike<O>>): DataStream<O> {
     checkFunction(fn, 'map', 'map');
     return this.keyed<O>('map', fn);
+  }
+
+  /**
+   * DataStream.asyncMap on the records of each task's own keys. Keyed state is the current key's
+   * only until the function's first `await`: read and write it before.
+   */
+  asyncMap<O>(fn: MapFn<T, O | PromiseLike<O>> | MapFunction<T, O | PromiseLike<O>>, options: AsyncMapOptions = {}): DataStream<O> {
+    checkFunction(fn, 'map', 'map');
+    const config = asyncMapConfig(options);
+    const stream = this.keyed<O>('map', fn).name('asyncMap');
+    for (const [key, value] of Object.entries(config)) stream.withConfig(key, value);
+    return stream;
   }
 
   flatMap<O>(fn: FlatMapFn<T, O> | FlatMapFunction<T, O>): DataStream<O> {

@@ -1,5 +1,6 @@
 export { StreamingContext, StreamingContextBuilder } from './streaming-context.js';
 export { DataStream, KeyedStream, StreamSink } from './data-stream.js';
+export type { AsyncMapOptions } from './async-map-options.js';
 export { setDefaultRunner, getDefaultRunner, setRunnerOverride } from './runner-registry.js';
 export type {
   RuntimeContext,

@@ -64,15 +64,19 @@ export interface MapFunction<I, O> extends RichFunction {
   map(value: I): O;
 }
 
-/** Returns an iterable of outputs, or emits them through the collector and returns nothing. */
-export type FlatMapFn<I, O> = (value: I, out: Collector<O>) => Iterable<O> | void;
+/**
+ * Returns an iterable of outputs, or emits them through the collector and returns nothing. An
+ * async function returns a promise of its iterable (awaited in input order; see the runtime README).
+ */
+export type FlatMapFn<I, O> = (value: I, out: Collector<O>) => Iterable<O> | void | PromiseLike<Iterable<O> | void>;
 export interface FlatMapFunction<I, O> extends RichFunction {
-  flatMap(value: I, out: Collector<O>): Iterable<O> | void;
+  flatMap(value: I, out: Collector<O>): Iterable<O> | void | PromiseLike<Iterable<O> | void>;
 }
 
-export type FilterFn<T> = (value: T) => boolean;
+/** Keeps a record when true; an async function's promise is awaited (never taken as true). */
+export type FilterFn<T> = (value: T) => boolean | PromiseLike<boolean>;
 export interface FilterFunction<T> extends RichFunction {
-  filter(value: T): boolean;
+  filter(value: T): boolean | PromiseLike<boolean>;
 }
 
 /** Extracts the key of a record. Keys are hashed over a canonical encoding (see the planner). */

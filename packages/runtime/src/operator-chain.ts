@@ -80,6 +80,8 @@ export class OperatorChain {
       state: () => this.stateOf(node),
       timers: () => this.timersOf(node, keys),
       pending: this.init.pending,
+      jobConfig: plan.config,
+      logsDeterminants: this.init.clock !== undefined,
       batchSize: this.init.batchSize,
     };
     const op = operatorFactory(node.kind)(ctx);

@@ -113,6 +113,9 @@ export class Task implements SourceHost {
   private readonly sourceContext: TaskSourceContext | undefined;
   private readonly sourceLoop: SourceLoop | undefined;
   private readonly logger: Logger;
+  private readonly pending = new PendingWrites();
+  /** An async call failed outside the task's loop: the task stopped, and run() rejects with this. */
+  private asyncFailure: TaskFailedError | undefined = undefined;
 
   constructor(
     private readonly deployment: TaskDeployment,
@@ -153,7 +156,7 @@ export class Task implements SourceHost {
       replayBytes: this.replayBytes,
       replayRunAhead: services.replayRunAhead !== false,
     });
-    const pending = new PendingWrites();
+    const pending = this.pending;
     let loop: TaskLoopContext | undefined;
     const restoring = new Set<string>();
     for (const s of deployment.restore ?? []) for (const opId of Object.keys(s.operators)) restoring.add(opId);
@@ -187,7 +190,8 @@ export class Task implements SourceHost {
       log: this.log,
       listener: services.checkpoints,
       source,
-      settleWrites: () => this.loop.settleWrites(),
+      // Async calls in flight are drained before the barrier goes out: a snapshot never holds one.
+      settleWrites: () => pending.settleAll(),
     });
     this.reconfiguration = new ChannelReconfiguration({
       plan,
@@ -216,6 +220,8 @@ export class Task implements SourceHost {
       afterBarrier: (barrier: Barrier) => this.reconfiguration.applyAt(barrier),
       decline: (checkpointId, reason) => services.checkpoints?.decline(taskId, checkpointId, reason),
     });
+    pending.onOutput = () => this.loop.armLinger();
+    pending.onFailure = (failure) => this.failFromAsync(failure);
     this.rewiring = new TaskRewiring({
       taskId,
       transport: services.transport,
@@ -247,12 +253,14 @@ export class Task implements SourceHost {
       if (this.log !== undefined) this.log.active = true;
       if (this.sourceLoop !== undefined) await this.sourceLoop.run(this.sourceContext!);
       else await runInputs(this.loop);
+      if (this.asyncFailure !== undefined) throw this.asyncFailure;
       if (!this.cancelled) {
-        // End of input: every event-time timer fires (as if the watermark reached +Infinity),
-        // then functions with a finish() hook (two-phase-commit sinks) commit what is left.
+        // End of input: async calls complete, every event-time timer fires (as if the watermark
+        // reached +Infinity), then functions with a finish() hook (two-phase-commit sinks) commit what is left.
+        await this.pending.settleAll();
         chain.endOfInputTimers();
-        await this.loop.settleWrites();
-        await chain.finish(() => this.loop.settleWrites());
+        await this.pending.settleAll();
+        await chain.finish(() => this.pending.settleAll());
         this.loop.stopTimers();
         this.outputs.endAll();
         await this.outputs.whenDrained();
@@ -263,12 +271,12 @@ export class Task implements SourceHost {
     } catch (error) {
       // Errors while being cancelled belong to the cancel (e.g. writing to a channel whose
       // cancelled downstream task already closed it), as in Flink: the task ends CANCELED.
-      if (this.cancelled) {
+      if (this.cancelled && this.asyncFailure === undefined) {
         this.state = 'CANCELED';
         return;
       }
       this.state = 'FAILED';
-      const failure = operatorFailure(chain.head.identity, error);
+      const failure = this.asyncFailure ?? operatorFailure(chain.head.identity, error);
       this.logger.error({ err: failure, operator: failure.operatorName, taskIndex: failure.taskIndex }, 'task failed');
       throw failure;
     } finally {
@@ -363,7 +371,15 @@ export class Task implements SourceHost {
     if (this.cancelled) return;
     this.cancelled = true;
     this.outputs.stop();
+    this.pending.abort();
     this.gate.wake();
+  }
+
+  /** An async call failed while the loop waited elsewhere (for input): the task stops now and fails with it. */
+  private failFromAsync(failure: TaskFailedError): void {
+    if (this.cancelled || this.state !== 'RUNNING') return;
+    this.asyncFailure = failure;
+    this.cancel();
   }
 
   metrics(): TaskMetrics {

@@ -1,8 +1,8 @@
-import { MobiusError, type LogicalNode, type SourceFunction, type TaskStateBackend } from '@mobius/interface';
+import { MobiusError, type ConfigMap, type LogicalNode, type SourceFunction, type TaskStateBackend } from '@mobius/interface';
 import type { KeyContext } from '../state/key-context.js';
 import type { TimerService } from '../timers/timer-service.js';
 import type { OperatorIdentity } from './operator.js';
-import type { PendingWrites } from './sink-operator.js';
+import type { PendingWrites } from './pending-writes.js';
 import type { StreamOperator } from './stream-operator.js';
 
 /** What a task gives an operator factory. */
@@ -22,8 +22,18 @@ export interface OperatorFactoryContext {
    * `onTimer` of the operator in the timer's key, and are checkpointed with the task.
    */
   timers(): TimerService;
-  /** Promises of async writes made while one input batch is processed (the task awaits them per batch). */
+  /**
+   * What the task awaits for its operators: promises between input batches (async sink writes,
+   * an async operator at capacity) and the async operators it drains at barriers and at the end.
+   */
   readonly pending: PendingWrites;
+  /** The job's options (an operator's own are in `node.config`). */
+  readonly jobConfig: ConfigMap;
+  /**
+   * True when the task logs its determinants (single-task failover): its output must be the same
+   * when it is regenerated, so an operator may not emit in an order the log does not record.
+   */
+  readonly logsDeterminants: boolean;
   /** The task's output batch size, e.g. for sources that read in batches. */
   readonly batchSize: number;
 }
