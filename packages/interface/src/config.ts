@@ -172,7 +172,7 @@ export const CoreOptions = {
   RESTART_EXPONENTIAL_INITIAL_BACKOFF_MS: configOption<number>({
     key: 'restart.exponential.initial-backoff.ms',
     type: 'integer',
-    default: 1000,
+    default: 100,
     min: 0,
     scope: 'job',
     doc: '`exponential-delay`: delay before the first recovery (and the first after a reset).',

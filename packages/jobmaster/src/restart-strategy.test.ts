@@ -36,9 +36,9 @@ describe('RestartStrategy: exponential-delay (the default)', () => {
     expect(delays.every((d) => d <= 1000)).toBe(true);
   });
 
-  it('uses the documented defaults: 1 s, times 1.5, at most 60 s', () => {
+  it('uses the documented defaults: 100 ms, times 1.5, at most 60 s', () => {
     const { s } = strategy(exponential);
-    expect([s.jobFailed().delayMs, s.jobFailed().delayMs, s.jobFailed().delayMs]).toEqual([1000, 1500, 2250]);
+    expect([s.jobFailed().delayMs, s.jobFailed().delayMs, s.jobFailed().delayMs]).toEqual([100, 150, 225]);
   });
 
   it('resets to the initial backoff after running the threshold since the last recovery, not before', () => {
