@@ -8,7 +8,7 @@ import { jobArgv } from './job-argv.js';
 import './register-default-runner.js';
 
 const USAGE = `Usage:
-  mobius run <job.ts|job.js> [--] [args...]  run a job in this process (embedded mode)
+  mobius run <job.ts|job.js> [args...]     run a job in this process (embedded mode)
   mobius explain <job.ts|job.js> [--format text|mermaid|all] [-- args...]
                                            print the execution plan without running it; the job
                                            sees the same process.argv as under run
