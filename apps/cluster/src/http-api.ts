@@ -8,10 +8,7 @@ import { DEFAULT_MAX_BODY_BYTES, excerpt, parseJson, readBody } from './http-bod
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
-  // A refused body may still be arriving: close the connection once the answer is out.
-  if (status === 413) headers.connection = 'close';
-  res.writeHead(status, headers);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

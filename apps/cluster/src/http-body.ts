@@ -15,6 +15,23 @@ export function excerpt(text: string): string {
   return JSON.stringify(cut);
 }
 
+/**
+ * How much of a refused body is read and dropped so that the client, still sending, gets to read
+ * the 413 (a connection closed under a sending client is an EPIPE there, not an answer). Past it
+ * the connection is closed.
+ */
+const DISCARD_BYTES = 64 * 1024 * 1024;
+
+/** Reads and drops the rest of a refused body, up to DISCARD_BYTES; never holds a byte of it. */
+function discardRest(req: IncomingMessage): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function tooLarge(limit: number): ClusterError {
   return new ClusterError('BODY_TOO_LARGE', `the request body is larger than http.max-body-bytes (${limit} bytes); raise it with mobius-cluster coordinator --http-max-body-bytes`, 413);
 }
@@ -26,7 +43,10 @@ function tooLarge(limit: number): ClusterError {
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  if (declared !== undefined && Number(declared) > limit) {
+    discardRest(req);
+    return Promise.reject(tooLarge(limit));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -35,9 +55,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       if (size > limit) {
         req.off('data', onData);
         chunks.length = 0;
-        // Keep draining (and dropping) what the client still sends, so it reads the 413; the
-        // connection is closed once the answer is out.
-        req.resume();
+        discardRest(req);
         reject(tooLarge(limit));
         return;
       }

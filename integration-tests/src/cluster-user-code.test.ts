@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCounts, type JobDetails } from './cluster-helpers.js';
+import { referenceCounts, tempDir } from './helpers.js';
+import { heartbeatsSince, lostWorkerLines, startLimitedCluster } from './user-code-cluster.js';
+
+type Cluster = Awaited<ReturnType<typeof startLimitedCluster>>;
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+const PLAN_TIMEOUT_MS = 8000;
+const MAX_BODY = 4 * 1024 * 1024;
+
+/** A job module (plain ESM: a bundle as `mobius-cluster submit` sends it): a word count whose source emits a few lines every 100 ms, so it runs while other jobs are submitted. */
+function pacedCountJob(input: string, outDir: string): string {
+  return `
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { StreamingContext } from 'mobius';
+
+class PacedLines {
+  lines = [];
+  offset = 0;
+  init(parallelism, index) {
+    this.lines = readFileSync(${JSON.stringify(input)}, 'utf8').split('\\n').filter((_, i) => i % parallelism === index);
+  }
+  async fetch(ctx) {
+    if (this.offset >= this.lines.length) return ctx.end();
+    const end = Math.min(this.lines.length, this.offset + 4);
+    for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+class CountsFile {
+  counts = new Map();
+  path = '';
+  open(ctx) {
+    this.path = ${JSON.stringify(outDir)} + '/part-' + ctx.taskIndex + '-' + ctx.attempt;
+  }
+  sink(pair) {
+    if ((this.counts.get(pair[0]) ?? 0) < pair[1]) this.counts.set(pair[0], pair[1]);
+  }
+  close() {
+    mkdirSync(${JSON.stringify(outDir)}, { recursive: true });
+    writeFileSync(this.path, [...this.counts].map(([w, c]) => w + '\\t' + c).join('\\n'));
+  }
+}
+
+const ctx = StreamingContext.builder().option('parallelism.default', 2).build();
+ctx
+  .source(new PacedLines())
+  .flatMap((line) => line.split(/\\s+/).filter((w) => w.length > 0))
+  .map((w) => [w, 1])
+  .keyBy((p) => p[0])
+  .reduce((a, b) => [a[0], a[1] + b[1]])
+  .filter((p) => !p[0].includes('ray'))
+  .sink(new CountsFile());
+await ctx.execute('paced_count');
+`;
+}
+
+const BAD_JOBS = {
+  exits: `process.stderr.write('usage: job <input>: no input given\\n');\nprocess.exit(2);\n`,
+  hangs: `await new Promise(() => undefined);\n`,
+  loops: `let n = 0;\nfor (;;) n++;\n`,
+  allocates: `const keep = [];\nfor (let i = 0; i < 1_000_000; i++) keep.push(new Array(1000).fill(i));\nconsole.log(keep.length);\n`,
+  throws: `throw new Error('the job refuses: ' + process.argv.slice(2).join(' '));\n`,
+};
+
+describe('user code never runs in the coordinator', { timeout: 240_000 }, () => {
+  const tmp = tempDir('mobius-user-code-');
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startLimitedCluster(['--plan-timeout-ms', String(PLAN_TIMEOUT_MS), '--plan-max-heap-mb', '128', '--http-max-body-bytes', String(MAX_BODY)]);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    tmp.remove();
+  });
+
+  it('an exit, a hang, an endless loop, a 200 MB allocation and a throw each fail their own submission while another job runs to exact results', async () => {
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'array', 'epsilon'];
+    const lines = Array.from({ length: 400 }, (_, i) => Array.from({ length: 1 + (i % 5) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' '));
+    const input = tmp.file('input.txt', lines.join('\n'));
+    const out = join(tmp.dir, 'out');
+    const good = await cluster.api.call<{ id: string }>('POST', '/jobs', { bundle: pacedCountJob(input, out) });
+    expect(good.status).toBe(201);
+
+    const submit = async (name: keyof typeof BAD_JOBS) => {
+      const res = await cluster.api.call<ErrorBody>('POST', '/jobs', { bundle: BAD_JOBS[name], args: ['--bad'] });
+      // Each answer comes while the good job is still running (it is paced over several seconds).
+      const state = (await cluster.api.call<JobDetails>('GET', `/jobs/${good.body.id}`)).body.state;
+      return { ...res, goodState: state };
+    };
+    const started = Date.now();
+    const [exits, hangs, loops, allocates, throws] = await Promise.all((Object.keys(BAD_JOBS) as (keyof typeof BAD_JOBS)[]).map(submit));
+
+    expect(exits.status).toBe(400);
+    expect(exits.body.error.code).toBe('JOB_EXITED');
+    expect(exits.body.error.message).toContain('exited with code 2');
+    expect(exits.body.error.message).toContain('usage: job <input>: no input given');
+    expect(exits.goodState).toBe('RUNNING');
+
+    for (const timedOut of [hangs, loops]) {
+      expect(timedOut.status).toBe(400);
+      expect(timedOut.body.error.code).toBe('PLAN_TIMEOUT');
+      expect(timedOut.body.error.message).toContain(`job.plan.timeout.ms (${PLAN_TIMEOUT_MS} ms)`);
+    }
+    // Planned concurrently: both timed out within one limit of each other, not one after the other.
+    expect(Date.now() - started).toBeLessThan(2 * PLAN_TIMEOUT_MS + 20_000);
+
+    expect(allocates.status).toBe(400);
+    expect(allocates.body.error.code).toBe('JOB_EXITED');
+    expect(allocates.body.error.message).toMatch(/heap out of memory|Allocation failed/i);
+
+    expect(throws.status).toBe(400);
+    expect(throws.body.error.code).toBe('INVALID_JOB');
+    expect(throws.body.error.message).toContain('the job refuses: --bad');
+
+    const done = await cluster.api.waitForJob(good.body.id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 120_000);
+    expect(done.state).toBe('FINISHED');
+    expect(readCounts(out)).toEqual(referenceCounts(lines.join('\n')));
+
+    // Nothing else happened to the cluster: the coordinator lives, no worker was declared lost.
+    expect(cluster.coordinator.child.exitCode).toBeNull();
+    expect(lostWorkerLines(cluster.coordinator)).toEqual([]);
+    await heartbeatsSince(cluster.api, cluster.registered.map((w) => w.id), Date.now() - 1000);
+    expect((await cluster.api.call<unknown[]>('GET', '/jobs')).body).toHaveLength(1);
+  });
+
+  it('heartbeats keep flowing while a large valid bundle is submitted; an oversize body is a 413 that echoes nothing', async () => {
+    const blob = 'mobius-large-bundle-'.repeat(Math.floor((3 * 1024 * 1024) / 20));
+    const source = `import { StreamingContext } from 'mobius';\nconst blob = ${JSON.stringify(blob)};\nconst ctx = StreamingContext.builder().build();\nctx.fromValues(blob.length).map((n) => n).sink(() => undefined);\nawait ctx.execute('large_bundle');\n`;
+    const bundle = source;
+    expect(bundle.length).toBeGreaterThan(3 * 1024 * 1024);
+    const before = Date.now();
+    const large = await cluster.api.call<{ id: string }>('POST', '/jobs', { bundle });
+    expect(large.status).toBe(201);
+    await heartbeatsSince(cluster.api, cluster.registered.map((w) => w.id), before);
+    expect((await cluster.api.waitForJob(large.body.id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 120_000)).state).toBe('FINISHED');
+
+    const marker = 'DO-NOT-ECHO-';
+    const huge = JSON.stringify({ bundle: marker.repeat(Math.ceil((50 * 1024 * 1024) / marker.length)) });
+    const res = await fetch(new URL('/jobs', cluster.url), { method: 'POST', headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' }, body: huge });
+    const text = await res.text();
+    expect(res.status).toBe(413);
+    expect(text).not.toContain(marker);
+    expect(text.length).toBeLessThan(500);
+    expect((JSON.parse(text) as ErrorBody).error.code).toBe('BODY_TOO_LARGE');
+
+    expect(lostWorkerLines(cluster.coordinator)).toEqual([]);
+    await heartbeatsSince(cluster.api, cluster.registered.map((w) => w.id), Date.now() - 1000);
+  });
+});
+
