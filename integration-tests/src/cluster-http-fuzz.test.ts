@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '@mobius/testkit';
 import { lostWorkerLines, startLimitedCluster } from './user-code-cluster.js';
 
 type Cluster = Awaited<ReturnType<typeof startLimitedCluster>>;
@@ -8,18 +9,6 @@ const BUDGET_MS = 4000;
 const MAX_BODY = 256 * 1024;
 /** Sent inside bodies; an answer must never carry it whole (errors echo at most a short excerpt). */
 const MARKER = '<<fuzz marker: this text must never come back whole in an answer 0123456789>>';
-
-/** A small seeded generator (mulberry32), so a failure names a seed that replays it. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fuzzCase(rand: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCounts, type JobDetails } from './cluster-helpers.js';
-import { referenceCounts, tempDir } from './helpers.js';
+import { exactlyOnceViolations } from './checkpoint-helpers.js';
+import { clusterCli, writeJob, type JobDetails } from './cluster-helpers.js';
+import { pacedWordCountJob } from './failover-helpers.js';
+import { referenceCounts, run, tempDir } from './helpers.js';
 import { heartbeatsSince, lostWorkerLines, startLimitedCluster } from './user-code-cluster.js';
 
 type Cluster = Awaited<ReturnType<typeof startLimitedCluster>>;
@@ -12,54 +14,7 @@ interface ErrorBody {
 const PLAN_TIMEOUT_MS = 8000;
 const MAX_BODY = 4 * 1024 * 1024;
 
-/** A job module (plain ESM: a bundle as `mobius-cluster submit` sends it): a word count whose source emits a few lines every 100 ms, so it runs while other jobs are submitted. */
-function pacedCountJob(input: string, outDir: string): string {
-  return `
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { StreamingContext } from 'mobius';
-
-class PacedLines {
-  lines = [];
-  offset = 0;
-  init(parallelism, index) {
-    this.lines = readFileSync(${JSON.stringify(input)}, 'utf8').split('\\n').filter((_, i) => i % parallelism === index);
-  }
-  async fetch(ctx) {
-    if (this.offset >= this.lines.length) return ctx.end();
-    const end = Math.min(this.lines.length, this.offset + 4);
-    for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-class CountsFile {
-  counts = new Map();
-  path = '';
-  open(ctx) {
-    this.path = ${JSON.stringify(outDir)} + '/part-' + ctx.taskIndex + '-' + ctx.attempt;
-  }
-  sink(pair) {
-    if ((this.counts.get(pair[0]) ?? 0) < pair[1]) this.counts.set(pair[0], pair[1]);
-  }
-  close() {
-    mkdirSync(${JSON.stringify(outDir)}, { recursive: true });
-    writeFileSync(this.path, [...this.counts].map(([w, c]) => w + '\\t' + c).join('\\n'));
-  }
-}
-
-const ctx = StreamingContext.builder().option('parallelism.default', 2).build();
-ctx
-  .source(new PacedLines())
-  .flatMap((line) => line.split(/\\s+/).filter((w) => w.length > 0))
-  .map((w) => [w, 1])
-  .keyBy((p) => p[0])
-  .reduce((a, b) => [a[0], a[1] + b[1]])
-  .filter((p) => !p[0].includes('ray'))
-  .sink(new CountsFile());
-await ctx.execute('paced_count');
-`;
-}
-
+/** Job bundles (plain ESM, as `submit` sends them) whose code fails while the module is imported. */
 const BAD_JOBS = {
   exits: `process.stderr.write('usage: job <input>: no input given\\n');\nprocess.exit(2);\n`,
   hangs: `await new Promise(() => undefined);\n`,
@@ -85,8 +40,12 @@ describe('user code never runs in the coordinator', { timeout: 240_000 }, () => 
     const lines = Array.from({ length: 400 }, (_, i) => Array.from({ length: 1 + (i % 5) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' '));
     const input = tmp.file('input.txt', lines.join('\n'));
     const out = join(tmp.dir, 'out');
-    const good = await cluster.api.call<{ id: string }>('POST', '/jobs', { bundle: pacedCountJob(input, out) });
-    expect(good.status).toBe(201);
+    // Submitted as a user would (the CLI bundles it); paced, so it runs while the others are planned.
+    const options = { 'checkpoint.interval.ms': 300, 'checkpoint.dir': join(tmp.dir, 'ckpt') };
+    const submitted = await run(process.execPath, [clusterCli, 'submit', writeJob('paced.ts', pacedWordCountJob(input, out, options, { lines: 2, everyMs: 50 })), '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
+    expect(submitted.stderr).toBe('');
+    expect(submitted.code).toBe(0);
+    const good = { body: { id: submitted.stdout.trim() } };
 
     const submit = async (name: keyof typeof BAD_JOBS) => {
       const res = await cluster.api.call<ErrorBody>('POST', '/jobs', { bundle: BAD_JOBS[name], args: ['--bad'] });
@@ -121,7 +80,7 @@ describe('user code never runs in the coordinator', { timeout: 240_000 }, () => 
 
     const done = await cluster.api.waitForJob(good.body.id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 120_000);
     expect(done.state).toBe('FINISHED');
-    expect(readCounts(out)).toEqual(referenceCounts(lines.join('\n')));
+    expect(exactlyOnceViolations(out, referenceCounts(lines.join('\n')))).toEqual([]);
 
     // Nothing else happened to the cluster: the coordinator lives, no worker was declared lost.
     expect(cluster.coordinator.child.exitCode).toBeNull();
