@@ -81,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
       const args = parseArgs(rest);
       checkFlags(args, command, ['host', 'port', 'http-port', 'data-dir', 'token', 'token-file', 'heartbeat-timeout-ms', ...PLANNING_FLAGS, 'http-max-body-bytes']);
       const host = stringFlag(args, 'host') ?? '127.0.0.1';
+      const maxBodyBytes = intFlag(args, 'http-max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1);
       const logger = createLogger('mobius-coordinator');
       const coordinator = new Coordinator({
         host,
@@ -93,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
         logger,
       });
       await coordinator.start();
-      const http = createHttpApi(coordinator, logger, { maxBodyBytes: intFlag(args, 'http-max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1) });
+      const http = createHttpApi(coordinator, logger, { maxBodyBytes });
       const port = await listen(http, host, intFlag(args, 'http-port', 8081));
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       onSignals(async () => {

@@ -75,16 +75,17 @@ export class JobPlanner {
    * and returns the graph it submitted (functions left behind: they run on workers).
    */
   async plan(path: string, args: readonly string[] = []): Promise<CapturedJob> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queueLimit) throw new PlanQueueFullError(this.queueLimit);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.running++;
+    if (this.running < this.concurrency) this.running++;
+    else if (this.waiting.length >= this.queueLimit) throw new PlanQueueFullError(this.queueLimit);
+    // A finished plan hands its slot straight to the next waiting one (running stays counted),
+    // so a plan arriving in between cannot take it and exceed `concurrency`.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
     try {
       return await this.planInChild({ path, args: [...args] });
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.running--;
     }
   }
 
