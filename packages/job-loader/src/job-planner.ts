@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MobiusError } from '@mobius/interface';
 import type { CapturedJob } from './load-job.js';
-import { JobExitedError, PlanQueueFullError, PlanTimeoutError } from './plan-errors.js';
-import type { PlanReply, PlanRequest } from './plan-protocol.js';
-import { fromPortableJob } from './portable-graph.js';
+import { PlanQueueFullError } from './plan-errors.js';
+import type { PlanRequest } from './plan-protocol.js';
+import { PlanningChild, type PlanningChildLimits } from './planning-child.js';
 
 export interface JobPlannerOptions {
   /** `job.plan.timeout.ms`: a job that has not submitted within this is killed. Default 30000. */
@@ -23,23 +19,6 @@ export interface JobPlannerOptions {
 
 export const PLANNER_DEFAULTS = { timeoutMs: 30_000, maxHeapMb: 512, concurrency: 4, queueLimit: 32, stderrTailBytes: 4096 } as const;
 
-const require = createRequire(import.meta.url);
-
-/** The child's entry beside this file: built (`.js`/`.cjs`), or the source under vitest (through tsx). */
-function childCommand(): string[] {
-  const built = fileURLToPath(new URL(import.meta.url.endsWith('.cjs') ? './plan-child.cjs' : './plan-child.js', import.meta.url));
-  if (existsSync(built)) return [built];
-  return ['--import', pathToFileURL(require.resolve('tsx/esm')).href, fileURLToPath(new URL('./plan-child.ts', import.meta.url))];
-}
-
-/** The environment the job sees: this process's, without the cluster's secrets. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.MOBIUS_TOKEN;
-  delete env.MOBIUS_TOKEN_FILE;
-  return env;
-}
-
 /**
  * Plans job bundles in child processes, so a job's own code (which runs when its module is
  * imported) never runs in the caller's process: an exit, a crash, a hang, an endless loop or an
@@ -51,10 +30,12 @@ export class JobPlanner {
   readonly maxHeapMb: number;
   readonly concurrency: number;
   readonly queueLimit: number;
-  private readonly stderrTailBytes: number;
+  private readonly limits: PlanningChildLimits;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Set<PlanningChild>();
+  private spare: PlanningChild | undefined;
+  private closed = false;
 
   constructor(options: JobPlannerOptions = {}) {
     this.timeoutMs = positive('timeoutMs', options.timeoutMs ?? PLANNER_DEFAULTS.timeoutMs);
@@ -62,7 +43,8 @@ export class JobPlanner {
     this.concurrency = positive('concurrency', options.concurrency ?? PLANNER_DEFAULTS.concurrency);
     this.queueLimit = options.queueLimit ?? PLANNER_DEFAULTS.queueLimit;
     if (!Number.isInteger(this.queueLimit) || this.queueLimit < 0) throw new MobiusError('CONFIG_INVALID_VALUE', `JobPlanner queueLimit must be an integer of at least 0, got ${String(this.queueLimit)}`);
-    this.stderrTailBytes = positive('stderrTailBytes', options.stderrTailBytes ?? PLANNER_DEFAULTS.stderrTailBytes);
+    const stderrTailBytes = positive('stderrTailBytes', options.stderrTailBytes ?? PLANNER_DEFAULTS.stderrTailBytes);
+    this.limits = { timeoutMs: this.timeoutMs, maxHeapMb: this.maxHeapMb, stderrTailBytes };
   }
 
   /** Plans running now, and plans waiting for a child. */
@@ -89,57 +71,29 @@ export class JobPlanner {
     }
   }
 
-  /** Kills every planning child (their plans fail); for shutdown. */
+  /** Kills every planning child (their plans fail) and starts no spare any more; for shutdown. */
   close(): void {
-    for (const child of this.children) child.kill('SIGKILL');
+    this.closed = true;
+    this.spare?.kill();
+    this.spare = undefined;
+    for (const child of this.children) child.kill();
   }
 
-  private planInChild(request: PlanRequest): Promise<CapturedJob> {
-    return new Promise<CapturedJob>((resolve, reject) => {
-      const child = spawn(process.execPath, [`--max-old-space-size=${this.maxHeapMb}`, ...childCommand()], {
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        serialization: 'advanced',
-        env: childEnv(),
-      });
-      this.children.add(child);
-      let stderr = '';
-      let settled = false;
-      const settle = (error: Error | undefined, job?: CapturedJob): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        // The child's job is done either way; whatever the job left running must not go on.
-        child.kill('SIGKILL');
-        if (error !== undefined) reject(error);
-        else resolve(job!);
-      };
-      const timer = setTimeout(() => settle(new PlanTimeoutError(this.timeoutMs)), this.timeoutMs);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (chunk: string) => {
-        stderr += chunk;
-        if (stderr.length > 2 * this.stderrTailBytes) stderr = stderr.slice(-this.stderrTailBytes);
-      });
-      child.on('message', (reply: PlanReply) => {
-        if (reply?.type === 'planned') {
-          try {
-            settle(undefined, fromPortableJob(reply.job));
-          } catch (e) {
-            settle(new MobiusError('INVALID_JOB', `the planning process sent a graph that cannot be read: ${(e as Error).message}`));
-          }
-        } else if (reply?.type === 'failed') settle(new MobiusError(String(reply.code), String(reply.message)));
-      });
-      child.on('error', (e) => settle(new MobiusError('PLAN_FAILED', `could not start the planning process: ${e.message}`)));
-      child.on('exit', (code, signal) => {
-        this.children.delete(child);
-        // stderr may still hold bytes after 'exit': wait for the pipe to close before reporting.
-        const report = (): void => settle(new JobExitedError(code, signal, stderr.slice(-this.stderrTailBytes).trimEnd()));
-        if (child.stderr!.closed) report();
-        else child.stderr!.once('close', report);
-      });
-      child.send(request, (e) => {
-        if (e !== null) settle(new MobiusError('PLAN_FAILED', `could not reach the planning process: ${e.message}`));
-      });
-    });
+  /** The child ready for the next plan (started ahead), replaced by a fresh one once taken. */
+  private takeChild(): PlanningChild {
+    const ready = this.spare !== undefined && this.spare.usable ? this.spare : new PlanningChild(this.limits);
+    this.spare = this.closed ? undefined : new PlanningChild(this.limits);
+    return ready;
+  }
+
+  private async planInChild(request: PlanRequest): Promise<CapturedJob> {
+    const child = this.takeChild();
+    this.children.add(child);
+    try {
+      return await child.run(request);
+    } finally {
+      this.children.delete(child);
+    }
   }
 }
 

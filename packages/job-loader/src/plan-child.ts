@@ -1,7 +1,7 @@
 // The planning child's entry: imports one job bundle in planning mode and hands its graph back
 // over IPC, so user code runs here and never in the process that asked (the coordinator).
 import { MobiusError } from '@mobius/interface';
-import { captureBundle } from './job-bundle.js';
+import { captureBundle } from './capture-bundle.js';
 import { toPortableJob } from './portable-graph.js';
 import type { PlanReply, PlanRequest } from './plan-protocol.js';
 
@@ -17,10 +17,15 @@ function failed(e: unknown): PlanReply {
   return { type: 'failed', code, message: message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length} characters)` : message };
 }
 
+// The module every bundle imports (mobius), loaded while this child waits for its job; a failure
+// here is left for the job's own import to report.
+const preload = process.argv[2];
+const ready: Promise<unknown> = preload === undefined ? Promise.resolve() : import(preload).catch(() => undefined);
+
 // The listener also keeps this process alive while the job's top-level await waits, so a job
 // that never submits is a timeout, not an exit.
 process.on('message', (request: PlanRequest) => {
-  captureBundle(request.path, request.args).then(
+  ready.then(() => captureBundle(request.path, request.args)).then(
     (job) => {
       try {
         reply({ type: 'planned', job: toPortableJob(job) });
