@@ -291,6 +291,7 @@ export class Coordinator {
    * reports within the grace period are recovered like failed tasks.
    */
   private async resumeJobs(): Promise<void> {
+    this.planner.warm();
     for (const id of this.jobStore.list()) {
       try {
         const record: JobRecord = this.jobStore.load(id)!;

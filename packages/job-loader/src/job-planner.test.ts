@@ -1,4 +1,6 @@
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MobiusError } from '@mobius/interface';
 import { captureJob } from './load-job.js';
@@ -100,5 +102,13 @@ describe('JobPlanner', { timeout: 60_000 }, () => {
     });
     planner.close();
     await second;
+  });
+
+  it('a process that used a planner ends on its own: the spare child started ahead holds nothing open', () => {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+    const r = spawnSync(process.execPath, ['--import', tsx, fixture('plan-and-leave.ts')], { encoding: 'utf8', timeout: 50_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toBe('planned keyed:left\n');
+    expect(r.status).toBe(0);
   });
 });

@@ -79,6 +79,11 @@ export class JobPlanner {
     for (const child of this.children) child.kill();
   }
 
+  /** Starts the child for the next plan now, so the first plan does not wait for a process start. */
+  warm(): void {
+    if (!this.closed && (this.spare === undefined || !this.spare.usable)) this.spare = new PlanningChild(this.limits);
+  }
+
   /** The child ready for the next plan (started ahead), replaced by a fresh one once taken. */
   private takeChild(): PlanningChild {
     const ready = this.spare !== undefined && this.spare.usable ? this.spare : new PlanningChild(this.limits);
