@@ -35,7 +35,8 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger, options:
   const server = createServer((req, res) => {
     void route(req, res).catch((e: unknown) => {
       const status = e instanceof ClusterError ? e.status : 500;
-      if (status >= 500) logger.error({ err: e, method: req.method, url: req.url?.slice(0, 200) }, 'http request failed');
+      // 503 is a known state (a full planning queue, logged where it is decided), not a fault.
+      if (status >= 500 && status !== 503) logger.error({ err: e, method: req.method, url: req.url?.slice(0, 200) }, 'http request failed');
       else if (status === 413) logger.warn({ method: req.method, url: req.url?.slice(0, 200), remote: req.socket.remoteAddress, contentLength: req.headers['content-length'] }, 'http request body refused: over http.max-body-bytes');
       if (res.headersSent) {
         res.destroy();
