@@ -48,10 +48,11 @@ describe('user code never runs in the coordinator', { timeout: 240_000 }, () => 
     const good = { body: { id: submitted.stdout.trim() } };
 
     const submit = async (name: keyof typeof BAD_JOBS) => {
+      const sent = Date.now();
       const res = await cluster.api.call<ErrorBody>('POST', '/jobs', { bundle: BAD_JOBS[name], args: ['--bad'] });
       // Each answer comes while the good job is still running (it is paced over several seconds).
       const state = (await cluster.api.call<JobDetails>('GET', `/jobs/${good.body.id}`)).body.state;
-      return { ...res, goodState: state };
+      return { ...res, goodState: state, elapsed: Date.now() - sent };
     };
     const started = Date.now();
     const [exits, hangs, loops, allocates, throws] = await Promise.all((Object.keys(BAD_JOBS) as (keyof typeof BAD_JOBS)[]).map(submit));
@@ -61,13 +62,16 @@ describe('user code never runs in the coordinator', { timeout: 240_000 }, () => 
     expect(exits.body.error.message).toContain('exited with code 2');
     expect(exits.body.error.message).toContain('usage: job <input>: no input given');
     expect(exits.goodState).toBe('RUNNING');
+    // Planned concurrently: the jobs that fail at once are answered before the hanging ones time out.
+    expect(exits.elapsed).toBeLessThan(PLAN_TIMEOUT_MS);
+    expect(throws.elapsed).toBeLessThan(PLAN_TIMEOUT_MS);
 
     for (const timedOut of [hangs, loops]) {
       expect(timedOut.status).toBe(400);
       expect(timedOut.body.error.code).toBe('PLAN_TIMEOUT');
       expect(timedOut.body.error.message).toContain(`job.plan.timeout.ms (${PLAN_TIMEOUT_MS} ms)`);
     }
-    // Planned concurrently: both timed out within one limit of each other, not one after the other.
+    // Both hanging jobs timed out side by side, not one after the other.
     expect(Date.now() - started).toBeLessThan(2 * PLAN_TIMEOUT_MS + 20_000);
 
     expect(allocates.status).toBe(400);

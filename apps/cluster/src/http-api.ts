@@ -12,6 +12,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** A job name is shown in lists, logs and metric labels: long enough for any real one. */
+const MAX_NAME_CHARS = 200;
+
 export interface HttpApiOptions {
   /** `http.max-body-bytes`: larger request bodies are refused with 413 before they are parsed. */
   readonly maxBodyBytes?: number;
@@ -76,7 +79,7 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger, options:
       if (parts.length === 1 && method === 'POST') {
         const body = parseJson(await readBody(req, maxBodyBytes), '{ "bundle": "<job module source>", "name"?: "..." }') as { bundle?: unknown; name?: unknown; fromSavepoint?: unknown; args?: unknown } | null;
         if (typeof body?.bundle !== 'string' || body.bundle.length === 0) throw new ClusterError('BAD_REQUEST', "the body needs a 'bundle' string (the bundled job module)", 400);
-        if (body.name !== undefined && typeof body.name !== 'string') throw new ClusterError('BAD_REQUEST', "'name' must be a string", 400);
+        if (body.name !== undefined && (typeof body.name !== 'string' || body.name.length > MAX_NAME_CHARS)) throw new ClusterError('BAD_REQUEST', `'name' must be a string of at most ${MAX_NAME_CHARS} characters`, 400);
         if (body.fromSavepoint !== undefined && typeof body.fromSavepoint !== 'string') throw new ClusterError('BAD_REQUEST', "'fromSavepoint' must be a savepoint folder path", 400);
         if (body.args !== undefined && (!Array.isArray(body.args) || body.args.some((a) => typeof a !== 'string'))) throw new ClusterError('BAD_REQUEST', "'args' must be an array of strings", 400);
         const job = await coordinator.submit(body.bundle, body.name, body.fromSavepoint, (body.args as string[] | undefined) ?? []);
