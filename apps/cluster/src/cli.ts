@@ -8,7 +8,8 @@ import { checkFlags, intFlag, parseArgs, stringFlag, type ParsedArgs } from './a
 import { ClusterClient, type JobSummary } from './client.js';
 import { Coordinator } from './coordinator.js';
 import { createHttpApi, listen } from './http-api.js';
-import { bundleJob } from '@mobius/job-loader';
+import { bundleJob, PLANNER_DEFAULTS, type JobPlannerOptions } from '@mobius/job-loader';
+import { DEFAULT_MAX_BODY_BYTES } from './http-body.js';
 import { LocalCluster } from './local-cluster.js';
 import { createLogger } from './logger.js';
 import { resolveToken } from './token.js';
@@ -17,6 +18,8 @@ import { Worker } from './worker.js';
 const USAGE = `Usage:
   mobius-cluster coordinator [--host 127.0.0.1] [--port 6123] [--http-port 8081] [--data-dir DIR]
                              [--token T | --token-file F] [--heartbeat-timeout-ms 2000]
+                             [--plan-timeout-ms 30000] [--plan-max-heap-mb 512] [--plan-concurrency 4]
+                             [--plan-queue-limit 32] [--http-max-body-bytes 8388608]
   mobius-cluster worker --coordinator tcp://HOST:PORT [--slots 4] [--token T | --token-file F]
                         [--host 127.0.0.1] [--transport zeromq|MODULE] [--curve-keys FILE]
   mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
@@ -31,6 +34,17 @@ const USAGE = `Usage:
     (these talk to --url URL, default http://127.0.0.1:8081 or MOBIUS_URL, with --token T or MOBIUS_TOKEN)`;
 
 const CLIENT_FLAGS = ['url', 'token', 'token-file'];
+const PLANNING_FLAGS = ['plan-timeout-ms', 'plan-max-heap-mb', 'plan-concurrency', 'plan-queue-limit'];
+
+/** The planning child's limits from the coordinator's flags (job.plan.timeout.ms is --plan-timeout-ms). */
+function planningOptions(args: ParsedArgs): JobPlannerOptions {
+  return {
+    timeoutMs: intFlag(args, 'plan-timeout-ms', PLANNER_DEFAULTS.timeoutMs, 1),
+    maxHeapMb: intFlag(args, 'plan-max-heap-mb', PLANNER_DEFAULTS.maxHeapMb, 16),
+    concurrency: intFlag(args, 'plan-concurrency', PLANNER_DEFAULTS.concurrency, 1),
+    queueLimit: intFlag(args, 'plan-queue-limit', PLANNER_DEFAULTS.queueLimit, 0),
+  };
+}
 
 function client(args: ParsedArgs): ClusterClient {
   const url = stringFlag(args, 'url') ?? process.env.MOBIUS_URL ?? 'http://127.0.0.1:8081';
@@ -65,8 +79,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'coordinator': {
       const args = parseArgs(rest);
-      checkFlags(args, command, ['host', 'port', 'http-port', 'data-dir', 'token', 'token-file', 'heartbeat-timeout-ms']);
+      checkFlags(args, command, ['host', 'port', 'http-port', 'data-dir', 'token', 'token-file', 'heartbeat-timeout-ms', ...PLANNING_FLAGS, 'http-max-body-bytes']);
       const host = stringFlag(args, 'host') ?? '127.0.0.1';
+      const maxBodyBytes = intFlag(args, 'http-max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1);
       const logger = createLogger('mobius-coordinator');
       const coordinator = new Coordinator({
         host,
@@ -75,10 +90,11 @@ async function main(argv: string[]): Promise<number> {
         dataDir: stringFlag(args, 'data-dir'),
         token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
         heartbeatTimeoutMs: intFlag(args, 'heartbeat-timeout-ms', 2000, 1),
+        planning: planningOptions(args),
         logger,
       });
       await coordinator.start();
-      const http = createHttpApi(coordinator, logger);
+      const http = createHttpApi(coordinator, logger, { maxBodyBytes });
       const port = await listen(http, host, intFlag(args, 'http-port', 8081));
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       onSignals(async () => {

@@ -29,7 +29,8 @@ import { ClusterJob } from './cluster-job.js';
 import { readSavepointFolder } from './savepoint-folder.js';
 import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
 import { ControlChannelGateway } from './control-gateway.js';
-import { captureBundle, writeBundle } from '@mobius/job-loader';
+import { JobPlanner, writeBundle, type JobPlannerOptions } from '@mobius/job-loader';
+import { planningError } from './planning-error.js';
 import { isLoopback, tokenMatches } from './token.js';
 import { workerProcessGone } from './worker-liveness.js';
 
@@ -46,6 +47,11 @@ export interface CoordinatorOptions {
   readonly token?: string;
   /** A worker silent for this long is lost. Default 2000 ms. */
   readonly heartbeatTimeoutMs?: number;
+  /**
+   * Limits of the child processes that plan submitted jobs (`job.plan.timeout.ms` is
+   * `timeoutMs`): user code never runs in the coordinator's own process.
+   */
+  readonly planning?: JobPlannerOptions;
   readonly logger: Logger;
 }
 
@@ -77,8 +83,11 @@ export class Coordinator {
   private monitor: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly jobStore: FsJobStore;
+  /** Imports submitted bundles in child processes, so a job's code cannot stop or stall this one. */
+  readonly planner: JobPlanner;
 
   constructor(private readonly options: CoordinatorOptions) {
+    this.planner = new JobPlanner(options.planning);
     this.host = options.host ?? '127.0.0.1';
     this.token = options.token;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 2000;
@@ -282,13 +291,14 @@ export class Coordinator {
    * reports within the grace period are recovered like failed tasks.
    */
   private async resumeJobs(): Promise<void> {
+    this.planner.warm();
     for (const id of this.jobStore.list()) {
       try {
         const record: JobRecord = this.jobStore.load(id)!;
         if (record.state === 'FINISHED' || record.state === 'CANCELED' || record.state === 'FAILED') continue;
         const root = join(this.dataDir, 'jobs');
         const bundle = readFileSync(join(root, id, 'job.mjs'), 'utf8');
-        const captured = await captureBundle(join(root, id, 'job.mjs'), record.args);
+        const captured = await this.planner.plan(join(root, id, 'job.mjs'), record.args);
         const plan = createPlan(captured.graph, record.name);
         const job = new ClusterJob(id, record.name, plan, bundle);
         job.args = record.args;
@@ -357,16 +367,19 @@ export class Coordinator {
     const path = writeBundle(dir, bundle);
     let captured;
     try {
-      captured = await captureBundle(path, args);
+      captured = await this.planner.plan(path, args);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
-      throw new ClusterError('INVALID_JOB', `the job bundle could not be planned: ${e instanceof Error ? e.message : String(e)}`, 400);
+      const refusal = planningError(e);
+      this.logger.warn({ code: refusal.code, status: refusal.status }, `job submission refused: ${refusal.message}`);
+      throw new ClusterError(refusal.code, refusal.message, refusal.status);
     }
     const name = requestedName ?? captured.name;
     let plan;
     try {
       plan = createPlan(captured.graph, name);
     } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
       throw new ClusterError((e as MobiusError).code ?? 'INVALID_JOB', e instanceof Error ? e.message : String(e), 400);
     }
     const job = new ClusterJob(id, name, plan, bundle);
@@ -415,6 +428,7 @@ export class Coordinator {
 
   async stop(): Promise<void> {
     if (this.monitor !== undefined) clearInterval(this.monitor);
+    this.planner.close();
     for (const job of this.jobs.values()) if (!job.terminal) job.jobMaster?.pushCancel();
     await this.server?.close();
     if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });

@@ -67,7 +67,8 @@ describe('the coordinator HTTP API', () => {
     expect((await call('POST', '/jobs', { bundle: 'x', name: 3 })).status).toBe(400);
   });
 
-  it('a bundle that submits nothing, or cannot be planned, is a 400 naming the problem', async () => {
+  // Each bundle is planned in a child process of its own: generous on a loaded machine.
+  it('a bundle that submits nothing, or cannot be planned, is a 400 naming the problem', { timeout: 60_000 }, async () => {
     const empty = await call('POST', '/jobs', { bundle: 'export const x = 1;' });
     expect(empty.status).toBe(400);
     expect(empty.body.error?.message).toMatch(/did not submit a job/);

@@ -4,8 +4,7 @@ import type { Logger } from '@mobius/interface';
 import { ClusterError, type Coordinator } from './coordinator.js';
 import { createMetrics } from './metrics.js';
 import { tokenMatches } from './token.js';
-
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+import { DEFAULT_MAX_BODY_BYTES, excerpt, parseJson, readBody } from './http-body.js';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -13,22 +12,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ClusterError('BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`, 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** A job name is shown in lists, logs and metric labels: long enough for any real one. */
+const MAX_NAME_CHARS = 200;
+
+export interface HttpApiOptions {
+  /** `http.max-body-bytes`: larger request bodies are refused with 413 before they are parsed. */
+  readonly maxBodyBytes?: number;
+}
+
+/** A job id from the URL, refused (404, bounded excerpt) when it cannot be one. */
+function jobIdOf(part: string): string {
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(part)) throw new ClusterError('UNKNOWN_JOB', `no job with id ${excerpt(part)}`, 404);
+  return part;
 }
 
 /**
@@ -36,12 +31,20 @@ function readBody(req: IncomingMessage): Promise<string> {
  * `GET /health` needs `Authorization: Bearer TOKEN` when the coordinator has a token; a refused
  * request is logged.
  */
-export function createHttpApi(coordinator: Coordinator, logger: Logger): Server {
+export function createHttpApi(coordinator: Coordinator, logger: Logger, options: HttpApiOptions = {}): Server {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ClusterError('CONFIG_INVALID_VALUE', `http.max-body-bytes must be a positive integer, got ${String(maxBodyBytes)}`, 500);
   const metrics = createMetrics(coordinator);
   const server = createServer((req, res) => {
     void route(req, res).catch((e: unknown) => {
       const status = e instanceof ClusterError ? e.status : 500;
-      if (status >= 500) logger.error({ err: e, method: req.method, url: req.url }, 'http request failed');
+      // 503 is a known state (a full planning queue, logged where it is decided), not a fault.
+      if (status >= 500 && status !== 503) logger.error({ err: e, method: req.method, url: req.url?.slice(0, 200) }, 'http request failed');
+      else if (status === 413) logger.warn({ method: req.method, url: req.url?.slice(0, 200), remote: req.socket.remoteAddress, contentLength: req.headers['content-length'] }, 'http request body refused: over http.max-body-bytes');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       send(res, status, { error: { code: (e as { code?: string }).code ?? 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
     });
   });
@@ -74,33 +77,28 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger): Server 
     if (parts[0] === 'jobs') {
       if (parts.length === 1 && method === 'GET') return send(res, 200, [...coordinator.jobs.values()].map((j) => j.summary()));
       if (parts.length === 1 && method === 'POST') {
-        let body: { bundle?: unknown; name?: unknown; fromSavepoint?: unknown; args?: unknown };
-        try {
-          body = JSON.parse(await readBody(req)) as typeof body;
-        } catch (e) {
-          if (e instanceof ClusterError) throw e;
-          throw new ClusterError('BAD_REQUEST', 'the body must be JSON: { "bundle": "<job module source>", "name"?: "..." }', 400);
-        }
+        const body = parseJson(await readBody(req, maxBodyBytes), '{ "bundle": "<job module source>", "name"?: "..." }') as { bundle?: unknown; name?: unknown; fromSavepoint?: unknown; args?: unknown } | null;
         if (typeof body?.bundle !== 'string' || body.bundle.length === 0) throw new ClusterError('BAD_REQUEST', "the body needs a 'bundle' string (the bundled job module)", 400);
-        if (body.name !== undefined && typeof body.name !== 'string') throw new ClusterError('BAD_REQUEST', "'name' must be a string", 400);
+        if (body.name !== undefined && (typeof body.name !== 'string' || body.name.length > MAX_NAME_CHARS)) throw new ClusterError('BAD_REQUEST', `'name' must be a string of at most ${MAX_NAME_CHARS} characters`, 400);
         if (body.fromSavepoint !== undefined && typeof body.fromSavepoint !== 'string') throw new ClusterError('BAD_REQUEST', "'fromSavepoint' must be a savepoint folder path", 400);
         if (body.args !== undefined && (!Array.isArray(body.args) || body.args.some((a) => typeof a !== 'string'))) throw new ClusterError('BAD_REQUEST', "'args' must be an array of strings", 400);
         const job = await coordinator.submit(body.bundle, body.name, body.fromSavepoint, (body.args as string[] | undefined) ?? []);
         return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash });
       }
+      if (parts.length >= 2) jobIdOf(parts[1]);
       if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());
       if (parts.length === 3 && parts[2] === 'events' && method === 'GET') return send(res, 200, coordinator.job(parts[1]).events.list());
       if (parts.length === 3 && parts[2] === 'cancel' && method === 'POST') return send(res, 202, coordinator.cancel(parts[1]).summary());
       if (parts.length === 3 && parts[2] === 'savepoint' && method === 'POST') return send(res, 200, await coordinator.savepoint(parts[1]));
       if (parts.length === 3 && parts[2] === 'stop' && method === 'POST') {
-        const text = await readBody(req);
-        const options = text === '' ? {} : (JSON.parse(text) as { savepoint?: unknown });
-        const savepoint = options.savepoint === true ? await coordinator.savepoint(parts[1]) : undefined;
+        const text = await readBody(req, maxBodyBytes);
+        const options = text === '' ? {} : (parseJson(text, '{ "savepoint"?: true }') as { savepoint?: unknown } | null);
+        const savepoint = options?.savepoint === true ? await coordinator.savepoint(parts[1]) : undefined;
         return send(res, 202, { ...coordinator.cancel(parts[1]).summary(), savepoint: savepoint ?? null });
       }
     }
     if (parts[0] === 'workers' && parts.length === 1 && method === 'GET') return send(res, 200, coordinator.workerSummaries());
-    throw new ClusterError('NOT_FOUND', `no route ${method} ${url.pathname}`, 404);
+    throw new ClusterError('NOT_FOUND', `no route ${method} ${excerpt(url.pathname)}`, 404);
   }
 
   return server;

@@ -7,6 +7,7 @@ export type { WorkerOptions } from './worker.js';
 export { ClusterJob } from './cluster-job.js';
 export type { ClusterTask } from './cluster-job.js';
 export { createHttpApi, listen } from './http-api.js';
+export type { HttpApiOptions } from './http-api.js';
 export { ClusterClient } from './client.js';
 export type { JobSummary } from './client.js';
 export { LocalCluster } from './local-cluster.js';

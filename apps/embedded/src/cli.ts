@@ -4,12 +4,14 @@ import { explain } from '@mobius/planner';
 import { createPlan } from '@mobius/planner';
 import { MobiusError } from '@mobius/interface';
 import { captureJob, importJob } from '@mobius/job-loader';
+import { jobArgv } from './job-argv.js';
 import './register-default-runner.js';
 
 const USAGE = `Usage:
   mobius run <job.ts|job.js> [args...]     run a job in this process (embedded mode)
-  mobius explain <job.ts|job.js> [--format text|mermaid|all]
-                                           print the execution plan without running it
+  mobius explain <job.ts|job.js> [--format text|mermaid|all] [-- args...]
+                                           print the execution plan without running it; the job
+                                           sees the same process.argv as under run
   mobius --version | --help`;
 
 function version(): string {
@@ -23,24 +25,28 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const file = rest[0];
       if (file === undefined) throw new MobiusError('USAGE', 'mobius run: missing the job file');
-      process.argv = [process.argv[0], file, ...rest.slice(1)];
+      process.argv = jobArgv(file, rest.slice(1));
       await importJob(file);
       return 0;
     }
     case 'explain': {
+      // explain's own flags come before `--`; the job's arguments after it (or after the file).
       let format = 'all';
       const files: string[] = [];
-      for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === '--format') format = rest[++i];
-        else if (rest[i].startsWith('--format=')) format = rest[i].slice('--format='.length);
-        else if (rest[i].startsWith('--')) throw new MobiusError('USAGE', `mobius explain: unknown flag ${rest[i]}`);
-        else files.push(rest[i]);
+      const split = rest.indexOf('--');
+      const own = split < 0 ? rest : rest.slice(0, split);
+      for (let i = 0; i < own.length; i++) {
+        if (own[i] === '--format') format = own[++i];
+        else if (own[i].startsWith('--format=')) format = own[i].slice('--format='.length);
+        else if (own[i].startsWith('--')) throw new MobiusError('USAGE', `mobius explain: unknown flag ${own[i]} (the job's own arguments go after --)`);
+        else files.push(own[i]);
       }
       const file = files[0];
       if (file === undefined) throw new MobiusError('USAGE', 'mobius explain: missing the job file');
       if (format !== 'text' && format !== 'mermaid' && format !== 'all') {
         throw new MobiusError('USAGE', `mobius explain: --format must be text, mermaid or all, got ${String(format)}`);
       }
+      process.argv = jobArgv(file, [...files.slice(1), ...(split < 0 ? [] : rest.slice(split + 1))]);
       const job = await captureJob(file);
       const plan = createPlan(job.graph, job.name);
       if (format !== 'mermaid') process.stdout.write(`${explain(plan, 'text')}\n`);

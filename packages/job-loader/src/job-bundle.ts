@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { mkdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { captureJob, type CapturedJob } from './load-job.js';
 
 /**
  * Bundles a job module (TypeScript or JavaScript) into one ESM file. `mobius` and the engine
@@ -42,26 +41,4 @@ export function writeBundle(dir: string, bundle: string): string {
   const path = join(dir, 'job.mjs');
   writeFileSync(path, bundle);
   return path;
-}
-
-let queue: Promise<unknown> = Promise.resolve();
-
-/**
- * Imports a written bundle in planning mode and returns the graph it submits. Planning mode is
- * process-wide, so captures run one at a time.
- */
-export function captureBundle(path: string, args: readonly string[] = []): Promise<CapturedJob> {
-  const next = queue.then(async () => {
-    // The job sees its own arguments, not this process's command line, so the coordinator and
-    // every worker build the same graph.
-    const saved = process.argv;
-    process.argv = [process.argv[0], path, ...args];
-    try {
-      return await captureJob(path);
-    } finally {
-      process.argv = saved;
-    }
-  });
-  queue = next.catch(() => undefined);
-  return next;
 }

@@ -1,0 +1,2 @@
+// A job whose top-level await never settles: it never submits.
+await new Promise(() => undefined);

@@ -1,0 +1,3 @@
+// A job that spins forever while it is imported.
+let n = 0;
+for (;;) n++;
