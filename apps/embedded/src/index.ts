@@ -39,6 +39,8 @@ export type {
   ListStateDescriptor,
   MapStateDescriptor,
   StateDescriptor,
+  RecordClass,
+  TypeCodecOptions,
 } from '@mobius/interface';
 export {
   MobiusError,
@@ -50,6 +52,8 @@ export {
   BackpressureError,
   StateError,
   CheckpointError,
+  RecordTypeError,
+  registerType,
   CONFIG_KEYS,
   CoreOptions,
   valueState,

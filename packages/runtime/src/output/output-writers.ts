@@ -1,6 +1,8 @@
 import {
   CoreOptions,
+  getConfig,
   getOperatorConfig,
+  type ChannelOptions,
   type KeySelector,
   type LogicalEdge,
   type LogicalGraph,
@@ -58,6 +60,11 @@ export class OutputWriters {
     return getOperatorConfig(this.nodeConfig(targetOperator), this.init.plan.config, CoreOptions.CHANNEL_CREDITS);
   }
 
+  /** Options of an output channel to `targetOperator` (credits; whether an in-process channel encodes anyway). */
+  channelOptions(targetOperator: string): ChannelOptions {
+    return { credits: this.credits(targetOperator), serialize: getConfig(this.init.plan.config, CoreOptions.SERIALIZE_LOCAL_CHANNELS) };
+  }
+
   /** Opens the channel output of plan channel `c` (registered with the task's outputs). */
   openChannel(c: PlanChannel, edge: PlanEdge): ChannelOutput {
     const { transport, ids, outputs, replayBytes } = this.init;
@@ -68,7 +75,7 @@ export class OutputWriters {
     return outputs.add(
       new ChannelOutput(
         id,
-        transport.openSender(id, this.init.endpointOf(c.targetTask), { credits: this.credits(edge.targetOperator) }),
+        transport.openSender(id, this.init.endpointOf(c.targetTask), this.channelOptions(edge.targetOperator)),
         batchSize,
         outputs,
         replayBytes < 0 ? null : new ReplayBuffer(replayBytes),
