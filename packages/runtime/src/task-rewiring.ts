@@ -45,7 +45,7 @@ export class TaskRewiring {
     writers.outputChannels.forEach((c, i) => {
       if (restarted[c.targetTask] === undefined || c.targetTask === taskId) return;
       const id = ids.idOf(c);
-      replayed += outputs.channels[i].rewire(transport.openSender(id, endpointOf(c.targetTask), writers.channelOptions(writers.targetOperatorOf(c.edgeId)!)), id);
+      replayed += outputs.channels[i].rewire(writers.openSender(id, c, endpointOf(c.targetTask)), id);
     });
     this.init.inputChannels.forEach((c, i) => {
       if (restarted[c.sourceTask] === undefined || c.sourceTask === taskId) return;
