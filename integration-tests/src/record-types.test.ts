@@ -142,6 +142,17 @@ describe('records keep their types: embedded with runtime.serialize-local-channe
     expect((cause as RecordTypeError).code).toBe('RECORD_TYPE_UNSUPPORTED');
   });
 
+  it("is on by default for the suite's embedded jobs (src/suite-setup.ts)", async () => {
+    const ctx = StreamingContext.builder().build();
+    ctx
+      .fromValues(1)
+      .map(() => new Unregistered())
+      .keyBy(() => 'k')
+      .map((x: Unregistered) => x)
+      .sink(() => {});
+    await expect(ctx.execute('suite-default')).rejects.toThrow(/registerType\(Unregistered\)/);
+  });
+
   it('with the option off, in-process channels pass the originals (the cluster would not)', async () => {
     const sent = new Unregistered();
     const got: unknown[] = [];
