@@ -13,3 +13,4 @@ export { TransportEvents } from './transport-events.js';
 export { MalformedLog } from './malformed-log.js';
 export { MsgpackCodec } from './msgpack-codec.js';
 export type { MsgpackCodecOptions } from './msgpack-codec.js';
+export { DelegatingSender } from './delegating-sender.js';
