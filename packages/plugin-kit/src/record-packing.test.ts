@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MsgpackCodec } from './msgpack-codec.js';
 
 const codec = new MsgpackCodec();
-const roundTrip = (records: unknown[]): unknown[] => codec.decode(codec.encode(makeFrame('c', 'data', 0, records))).records!;
+const roundTrip = (records: unknown[]): unknown[] => [...codec.decode(codec.encode(makeFrame('c', 'data', 0, records))).records!];
 
 class Point {
   constructor(
