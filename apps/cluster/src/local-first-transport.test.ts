@@ -31,6 +31,25 @@ describe('LocalFirstTransport', () => {
     }
   });
 
+  it('with serialize, a channel between two tasks of one worker carries decoded copies, still off the network', async () => {
+    const remote = new ZmqTransport({ host: '127.0.0.1' });
+    const t = new LocalFirstTransport(remote, `local-first-test-${process.pid}-${++n}`);
+    await t.start();
+    try {
+      const receiver = t.openReceiver('job/e:2->2', { credits: 4 });
+      const sender = t.openSender('job/e:2->2', t.endpoint, { credits: 4, serialize: true });
+      const sent = makeFrame('job/e:2->2', 'data', 0, [{ seen: new Set(['a']), at: new Date(3) }]);
+      expect(sender.trySend(sent)).toBe(true);
+      const got = receiver.poll();
+      expect(got).not.toBe(sent);
+      expect(got).toStrictEqual(sent);
+      expect(() => sender.trySend(makeFrame('job/e:2->2', 'data', 1, [{ f: () => 1 }]))).toThrow(expect.objectContaining({ code: 'RECORD_TYPE_UNSUPPORTED' }));
+      expect(remote.stats().framesOut).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('honours credits on the local path', async () => {
     const t = create();
     await t.start();

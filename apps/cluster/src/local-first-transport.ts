@@ -31,7 +31,9 @@ class MergedReceiver implements ChannelReceiver {
 /**
  * The worker's transport: channels between two tasks of this worker go through the memory
  * transport (frames by reference, no encoding, no socket, as Flink's local channels), the
- * others through the network transport.
+ * others through the network transport. A sender opened with `serialize`
+ * (`runtime.serialize-local-channels`) makes the memory side encode and decode each frame with
+ * the network codec, so both kinds of channel deliver the same types.
  */
 export class LocalFirstTransport implements Transport {
   readonly kind: string;

@@ -40,6 +40,8 @@ export type {
   ListStateDescriptor,
   MapStateDescriptor,
   StateDescriptor,
+  RecordClass,
+  TypeCodecOptions,
 } from '@mobius/interface';
 export {
   MobiusError,
@@ -51,6 +53,8 @@ export {
   BackpressureError,
   StateError,
   CheckpointError,
+  RecordTypeError,
+  registerType,
   CONFIG_KEYS,
   CoreOptions,
   valueState,

@@ -27,3 +27,5 @@ export type {
   JobState,
   ConfigValue,
 } from '@mobius/interface';
+export { registerType, RecordTypeError } from '@mobius/interface';
+export type { RecordClass, TypeCodecOptions } from '@mobius/interface';

@@ -73,6 +73,13 @@ export const CoreOptions = {
     scope: 'both',
     doc: 'Frames a channel may hold in flight (credit-based backpressure). A channel holds at most credits × batch size records; a sender without credit waits.',
   }),
+  SERIALIZE_LOCAL_CHANNELS: configOption<boolean>({
+    key: 'runtime.serialize-local-channels',
+    type: 'boolean',
+    default: false,
+    scope: 'job',
+    doc: 'Encode and decode every frame of an in-process channel (embedded mode, two tasks of one worker) with the network codec, so records arrive as copies with the types a remote worker would see and an unregistered class fails at once, as it would on a cluster.',
+  }),
   LINGER_MS: configOption<number>({
     key: 'runtime.linger.ms',
     type: 'number',

@@ -12,6 +12,9 @@ export {
   BackpressureError,
 } from './errors.js';
 export type { PlanErrorCode } from './errors.js';
+export { RecordTypeError } from './record-type-error.js';
+export { registerType, registeredTypeOf, registeredTypeNamed } from './type-registry.js';
+export type { RecordClass, TypeCodecOptions, RegisteredType } from './type-registry.js';
 export {
   CONFIG_KEYS,
   CoreOptions,

@@ -5,6 +5,12 @@ import type { ControlChannel } from './control.js';
 export interface ChannelOptions {
   /** Frames the receiver accepts in flight; the sender waits when it has none left. */
   readonly credits: number;
+  /**
+   * Sender side: encode and decode every frame even when the receiver is in this process, so
+   * it receives copies a remote receiver would (`runtime.serialize-local-channels`). Network
+   * transports encode anyway and ignore it.
+   */
+  readonly serialize?: boolean;
 }
 
 /** The sending end of a channel. */

@@ -11,3 +11,6 @@ export type { FileHeaderFormat } from './file-header.js';
 export { canonicalJson, sha256Hex } from './canonical-json.js';
 export { TransportEvents } from './transport-events.js';
 export { MalformedLog } from './malformed-log.js';
+export { MsgpackCodec } from './msgpack-codec.js';
+export type { MsgpackCodecOptions } from './msgpack-codec.js';
+export { DelegatingSender } from './delegating-sender.js';

@@ -45,8 +45,7 @@ export class TaskRewiring {
     writers.outputChannels.forEach((c, i) => {
       if (restarted[c.targetTask] === undefined || c.targetTask === taskId) return;
       const id = ids.idOf(c);
-      const credits = writers.credits(writers.targetOperatorOf(c.edgeId)!);
-      replayed += outputs.channels[i].rewire(transport.openSender(id, endpointOf(c.targetTask), { credits }), id);
+      replayed += outputs.channels[i].rewire(writers.openSender(id, c, endpointOf(c.targetTask)), id);
     });
     this.init.inputChannels.forEach((c, i) => {
       if (restarted[c.sourceTask] === undefined || c.sourceTask === taskId) return;

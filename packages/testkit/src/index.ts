@@ -6,3 +6,4 @@ export { describeStateBackend, restoreChain, suiteKeyGroupOf, suiteKeyGroupRange
 export type { StateBackendSuiteFactory, StateBackendSuiteOptions } from './describe-state-backend.js';
 export { describeCheckpointStore } from './describe-checkpoint-store.js';
 export type { CheckpointStoreSuiteFactory, CheckpointStoreSuiteOptions } from './describe-checkpoint-store.js';
+export { withJobDefaults, SUITE_JOB_OPTIONS } from './job-defaults.js';

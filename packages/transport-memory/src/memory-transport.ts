@@ -4,10 +4,12 @@ import {
   type ChannelOptions,
   type ChannelReceiver,
   type ChannelSender,
+  type Codec,
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { InProcessChannel, TransportEvents, channelCredits } from '@mobius/plugin-kit';
+import { InProcessChannel, MsgpackCodec, TransportEvents, channelCredits } from '@mobius/plugin-kit';
+import { SerializingSender } from './serializing-sender.js';
 
 // Every memory transport of the process, by endpoint, so that two "workers" in one process
 // (tests, embedded mode) can reach each other. On globalThis so ESM and CJS copies share it.
@@ -23,11 +25,17 @@ let counter = 0;
 export interface MemoryTransportOptions {
   /** Endpoint name: the transport is reachable at `memory://<name>`. Default: a unique name. */
   readonly name?: string;
+  /**
+   * Codec of the channels opened with `serialize: true` (`runtime.serialize-local-channels`).
+   * Default: the network transport's `MsgpackCodec`, so records arrive as a remote worker sees them.
+   */
+  readonly codec?: Codec;
 }
 
 /**
  * The in-process transport: frames are passed by reference (no encoding), with the same
- * credit-based flow control as the network transports.
+ * credit-based flow control as the network transports. A sender opened with `serialize: true`
+ * passes a decoded copy of each frame's encoding instead.
  */
 export class MemoryTransport implements Transport {
   readonly kind = 'memory';
@@ -37,9 +45,11 @@ export class MemoryTransport implements Transport {
   private readonly peers = new Set<string>();
   private started = false;
   private closed = false;
+  private codec: Codec | undefined;
 
   constructor(options: MemoryTransportOptions = {}) {
     this.endpoint = `memory://${options.name ?? `mem-${process.pid}-${++counter}`}`;
+    this.codec = options.codec;
   }
 
   async start(): Promise<void> {
@@ -70,7 +80,8 @@ export class MemoryTransport implements Transport {
       throw new TransportError('TRANSPORT_PEER_LOST', `no memory transport listens at ${targetEndpoint} (channel ${channel})`);
     }
     this.peers.add(targetEndpoint);
-    return target.channel(channel, options).connect(options.credits);
+    const sender = target.channel(channel, options).connect(options.credits);
+    return options.serialize === true ? new SerializingSender(sender, (this.codec ??= new MsgpackCodec())) : sender;
   }
 
   openReceiver(channel: ChannelId, options: ChannelOptions): ChannelReceiver {

@@ -1,5 +1,5 @@
 import { describeCodec, describeTransport } from '@mobius/testkit';
-import { MsgpackCodec } from './msgpack-codec.js';
+import { MsgpackCodec } from '@mobius/plugin-kit';
 import { sendRawDealer, sendRawTcp } from './test-support/raw.js';
 import { ZmqTransport } from './zmq-transport.js';
 

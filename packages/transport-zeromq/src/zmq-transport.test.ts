@@ -1,7 +1,7 @@
 import { TransportError, makeFrame, type Frame } from '@mobius/interface';
 import { collectFrames, sendWhenWritable, waitFor, within } from '@mobius/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MsgpackCodec } from './msgpack-codec.js';
+import { MsgpackCodec } from '@mobius/plugin-kit';
 import { RawPeer, recordingLogger, sendRawDealer, sendRawTcp, u32pair } from './test-support/raw.js';
 import type { ZmqTransportOptions } from './zmq-options.js';
 import { ZmqTransport, createZmqTransport } from './zmq-transport.js';

@@ -14,10 +14,9 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { CreditReturns, MalformedLog, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
+import { CreditReturns, MalformedLog, MsgpackCodec, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
 import { Router } from 'zeromq';
 import { InboundChannel } from './inbound.js';
-import { MsgpackCodec } from './msgpack-codec.js';
 import { Peer, ZmqSender, type PeerHost } from './outbound.js';
 import { SendQueue } from './send-queue.js';
 import { positive, type CurveOptions, type ZmqTransportOptions, type ZmqTransportStats } from './zmq-options.js';

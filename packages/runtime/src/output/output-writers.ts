@@ -1,6 +1,9 @@
 import {
   CoreOptions,
+  getConfig,
   getOperatorConfig,
+  type ChannelOptions,
+  type ChannelSender,
   type KeySelector,
   type LogicalEdge,
   type LogicalGraph,
@@ -14,6 +17,7 @@ import type { ChannelIds } from '../channel-ids.js';
 import { ReplayBuffer } from '../failover/replay-buffer.js';
 import { callable } from '../operators/operator.js';
 import { ChannelOutput } from './channel-output.js';
+import { NamedSender } from './named-sender.js';
 import type { TaskOutputs } from './task-outputs.js';
 import { BroadcastWriter, CustomWriter, KeyGroupWriter, RoundRobinWriter, SingleChannelWriter, type EdgeWriter } from './writers.js';
 
@@ -58,9 +62,22 @@ export class OutputWriters {
     return getOperatorConfig(this.nodeConfig(targetOperator), this.init.plan.config, CoreOptions.CHANNEL_CREDITS);
   }
 
+  /** Options of an output channel to `targetOperator` (credits; whether an in-process channel encodes anyway). */
+  channelOptions(targetOperator: string): ChannelOptions {
+    return { credits: this.credits(targetOperator), serialize: getConfig(this.init.plan.config, CoreOptions.SERIALIZE_LOCAL_CHANNELS) };
+  }
+
+  /** Opens the sender of plan channel `c` (transport id `id`) at `endpoint`; a refused record names the edge's source operator. */
+  openSender(id: string, c: PlanChannel, endpoint: string): ChannelSender {
+    const edge = this.init.plan.edges.find((e) => e.id === c.edgeId)!;
+    const source = this.init.graph.nodes.find((n) => n.id === edge.sourceOperator);
+    const sender = this.init.transport.openSender(id, endpoint, this.channelOptions(edge.targetOperator));
+    return new NamedSender(sender, edge.sourceOperator, source?.name ?? edge.sourceOperator, this.init.taskIndex);
+  }
+
   /** Opens the channel output of plan channel `c` (registered with the task's outputs). */
   openChannel(c: PlanChannel, edge: PlanEdge): ChannelOutput {
-    const { transport, ids, outputs, replayBytes } = this.init;
+    const { ids, outputs, replayBytes } = this.init;
     const batchSize = getOperatorConfig(this.nodeConfig(edge.sourceOperator), this.init.plan.config, CoreOptions.BATCH_SIZE);
     const id = ids.idOf(c);
     this.outputIds.push(c.id);
@@ -68,7 +85,7 @@ export class OutputWriters {
     return outputs.add(
       new ChannelOutput(
         id,
-        transport.openSender(id, this.init.endpointOf(c.targetTask), { credits: this.credits(edge.targetOperator) }),
+        this.openSender(id, c, this.init.endpointOf(c.targetTask)),
         batchSize,
         outputs,
         replayBytes < 0 ? null : new ReplayBuffer(replayBytes),

@@ -1,5 +1,6 @@
-import { Packr } from 'msgpackr';
-import { TransportError, isDeterminant, type Barrier, type Codec, type Determinant, type Frame, type FrameKind } from '@mobius/interface';
+import type { Packr } from 'msgpackr';
+import { RecordTypeError, TransportError, isDeterminant, type Barrier, type Codec, type Determinant, type Frame, type FrameKind } from '@mobius/interface';
+import { prepareRecords, recordPackr } from './record-packing.js';
 
 const KINDS: ReadonlySet<string> = new Set<FrameKind>(['data', 'barrier', 'watermark', 'determinants', 'end']);
 const BARRIER_TYPES: ReadonlySet<string> = new Set<Barrier['type']>(['checkpoint', 'savepoint', 'rescale']);
@@ -19,7 +20,10 @@ export interface MsgpackCodecOptions {
  *
  * Layout: a msgpack array `[channel, kind, seq, count, records, barrier, watermark, determinants]`,
  * every field present (null when unused), records packed with msgpackr (`useRecords: false`, so
- * the bytes are plain msgpack that any msgpack library, Python's included, can read).
+ * the bytes are plain msgpack that any msgpack library, Python's included, can read). Record
+ * values keep their types (`Map`, `Set`, typed arrays, `-0`, registered classes) through msgpack
+ * extensions (see record-packing.ts); a value with no wire form (an unregistered class instance,
+ * a function, a symbol) makes `encode` throw `RecordTypeError`, never a silent change.
  *
  * `decode` validates the shape and throws `TransportError` `FRAME_MALFORMED` on anything wrong:
  * truncated bytes, trailing bytes, bad msgpack, a wrong field type, a kind that is not a
@@ -32,16 +36,17 @@ export class MsgpackCodec implements Codec {
   private readonly maxRecords: number;
 
   constructor(options: MsgpackCodecOptions = {}) {
-    // useRecords: false keeps the output plain msgpack (no msgpackr record extension);
-    // useBigIntExtension lets bigint values of any size round-trip instead of throwing.
-    this.packr = new Packr({ useRecords: false, useBigIntExtension: true });
+    this.packr = recordPackr();
     this.maxRecords = options.maxRecords ?? 16_777_216;
   }
 
   encode(frame: Frame): Uint8Array {
     try {
-      return this.packr.pack([frame.channel, frame.kind, frame.seq, frame.count, frame.records, frame.barrier, frame.watermark, frame.determinants]);
+      const records = frame.records === null || !Array.isArray(frame.records) ? frame.records : prepareRecords(frame.records);
+      return this.packr.pack([frame.channel, frame.kind, frame.seq, frame.count, records, frame.barrier, frame.watermark, frame.determinants]);
     } catch (e) {
+      // A record that cannot be sent is the sender's error, with its own code, not a malformed frame.
+      if (e instanceof RecordTypeError) throw e;
       throw new TransportError('FRAME_MALFORMED', `frame of channel ${String(frame.channel)} cannot be encoded: ${e instanceof Error ? e.message : String(e)}`, {
         cause: e,
       });
@@ -55,6 +60,7 @@ export class MsgpackCodec implements Codec {
     try {
       value = this.packr.unpack(bytes);
     } catch (e) {
+      if (e instanceof RecordTypeError) throw e;
       throw malformed(`bad msgpack (${bytes.length} bytes): ${e instanceof Error ? e.message : String(e)}`, e);
     }
     return this.validate(value);
