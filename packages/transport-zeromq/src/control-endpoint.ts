@@ -74,7 +74,7 @@ export abstract class ControlEndpoint implements ControlChannel {
     if (this.closed) throw new TransportError('TRANSPORT_CLOSED', 'control channel is closed');
     const body = this.encode(PUSH, 0, message);
     this.sendBody(peer, body, (err) => {
-      this.logger.warn({ peer: this.describePeer(peer), type: message.type, err }, 'control push not delivered');
+      this.peerLog.report('warn', this.describePeer(peer), 'control push not delivered', { type: message.type, err });
     });
   }
 
@@ -230,7 +230,7 @@ export abstract class ControlEndpoint implements ControlChannel {
     } catch (e) {
       body = this.encode(REPLY, id, { type: 'error', code: 'BAD_REPLY', message: e instanceof Error ? e.message : String(e) });
     }
-    this.sendBody(peer, body, (err) => this.logger.warn({ peer, id, err }, 'control reply not delivered'));
+    this.sendBody(peer, body, (err) => this.peerLog.report('warn', peer, 'control reply not delivered', { id, err }));
   }
 }
 
