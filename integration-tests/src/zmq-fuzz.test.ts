@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFrame } from '@mobius/interface';
 import { MsgpackCodec } from '@mobius/transport-zeromq';
+import { prng, randomBytes } from '@mobius/testkit';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { clusterCli, startCluster, writeJob, type Proc } from './cluster-helpers.js';
 import { pacedWordCountJob } from './failover-helpers.js';
@@ -26,18 +27,6 @@ const RSS_BOUND = 128 * 1024 * 1024;
  */
 const LOG_LINE_BOUND = 200;
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Fuzzer {
   readonly random: () => number;
   constructor(seed: number) {
@@ -50,9 +39,7 @@ class Fuzzer {
     return items[this.int(items.length)];
   }
   bytes(n: number): Buffer {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
+    return Buffer.from(randomBytes(this.random, n));
   }
   /** Flips bits, truncates, extends or splices a valid encoding. */
   mutate(valid: Buffer): Buffer {

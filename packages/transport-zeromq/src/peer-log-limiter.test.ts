@@ -2,24 +2,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '@mobius/interface';
 import { PeerLogLimiter } from './peer-log-limiter.js';
 
-/** A logger that only counts and keeps the lines it was given. */
+/** A logger that keeps every line, in order, with its level. */
 class CountingLogger implements Logger {
   readonly lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
-  debug(obj: object, msg?: string): void {
-    this.lines.push({ level: 'debug', obj: obj as Record<string, unknown>, msg: msg ?? '' });
+  private add(level: string, obj: object, msg?: string): void {
+    this.lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
   }
-  info(obj: object, msg?: string): void {
-    this.lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg: msg ?? '' });
-  }
-  warn(obj: object, msg?: string): void {
-    this.lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg: msg ?? '' });
-  }
-  error(obj: object, msg?: string): void {
-    this.lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg: msg ?? '' });
-  }
-  child(): Logger {
-    return this;
-  }
+  debug = (obj: object, msg?: string): void => this.add('debug', obj, msg);
+  info = (obj: object, msg?: string): void => this.add('info', obj, msg);
+  warn = (obj: object, msg?: string): void => this.add('warn', obj, msg);
+  error = (obj: object, msg?: string): void => this.add('error', obj, msg);
+  child = (): Logger => this;
 }
 
 describe('PeerLogLimiter', () => {
