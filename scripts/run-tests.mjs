@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // Type-checks (lint: tsc --noEmit, test files included) and runs every package's tests through
 // turbo (builds first), then prints one summary line
-// "N passed, N failed" from the vitest JSON reports, so CI can read the outcome.
+// "N passed, N failed" from the vitest JSON reports, so CI can read the outcome. The folders
+// read are the workspaces of the root package.json, so a new workspace (e.g. an example
+// plugin) is counted without editing this list.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const folders = ['packages', 'apps']
-  .flatMap((dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(root, dir, name)) : []))
-  .concat([join(root, 'integration-tests')]);
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
+const folders = workspaces.flatMap((pattern) => {
+  if (!pattern.endsWith('/*')) return existsSync(join(root, pattern)) ? [join(root, pattern)] : [];
+  const parent = join(root, pattern.slice(0, -2));
+  return existsSync(parent) ? readdirSync(parent).map((name) => join(parent, name)) : [];
+});
 for (const dir of folders) rmSync(join(dir, '.test-results'), { recursive: true, force: true });
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };

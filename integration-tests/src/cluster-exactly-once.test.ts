@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { deserialize } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exactlyOnceViolations } from './checkpoint-helpers.js';
+import { decodeTaskSnapshot } from '@mobius/runtime';
+import { committedUpdates, exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob, type JobDetails } from './cluster-helpers.js';
 
@@ -26,6 +28,37 @@ ctx
   .sink(new FileSink<[string, number]>({ dir: ${JSON.stringify(out)} }));
 await ctx.execute('cluster_exactly_once');
 `;
+}
+
+/** How many words of `reference` occur as strings in the task snapshots of a checkpoint folder (<root>/<job>/chk-N). */
+function wordsInSnapshots(folder: string, reference: Map<string, number>): number {
+  const root = dirname(dirname(folder));
+  const meta = JSON.parse(readFileSync(join(folder, '_metadata.json'), 'utf8')) as { tasks: Record<string, string> };
+  const found = new Set<string>();
+  const visit = (v: unknown, depth = 0): void => {
+    if (depth > 20) return;
+    if (typeof v === 'string') {
+      if (reference.has(v)) found.add(v);
+    } else if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) (visit(k, depth + 1), visit(x, depth + 1));
+    } else if (v instanceof Uint8Array) {
+      // The memory backend keeps each key group V8-serialised (node:v8, first byte 0xff).
+      if (v[0] !== 0xff) return;
+      let inner: unknown;
+      try {
+        inner = deserialize(v);
+      } catch {
+        return;
+      }
+      visit(inner, depth + 1);
+    } else if (v !== null && typeof v === 'object') {
+      for (const x of Object.values(v)) visit(x, depth + 1);
+    }
+  };
+  for (const handle of Object.values(meta.tasks)) visit(decodeTaskSnapshot(readFileSync(join(root, handle)).subarray(48)).operators);
+  return found.size;
 }
 
 /** Each word's committed counts are exactly 1..final: every update once, none lost, none twice. */
@@ -83,8 +116,9 @@ describe('exactly-once on the cluster: checkpoints, a killed worker, a global re
     });
   }
 
-  it('a savepoint taken at parallelism 2 restores at parallelism 3 with the same results', async () => {
-    const cluster = await startCluster(3);
+  it('a savepoint taken at parallelism 2 holds the keyed state and restores at parallelism 3 (three reduce tasks) with the same results', async () => {
+    // Not a liveness test: a generous heartbeat timeout keeps a loaded machine from failing the job.
+    const cluster = await startCluster(3, { heartbeatTimeoutMs: 10_000 });
     try {
       const out = join(tmp.dir, 'out-savepoint');
       const options = { 'checkpoint.dir': join(tmp.dir, 'ckpt-sp') };
@@ -93,15 +127,28 @@ describe('exactly-once on the cluster: checkpoints, a killed worker, a global re
       const id = submit.stdout.trim();
       await cluster.api.waitForJob(id, (j) => j.state === 'RUNNING' && j.tasks.some((t) => t.recordsIn > 0), 30_000);
       const stop = await run(process.execPath, [clusterCli, 'stop', id, '--savepoint', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 30_000 });
-      expect(stop.stderr).toBe('');
+      expect(stop.stderr, JSON.stringify((await cluster.api.call<JobDetails>('GET', `/jobs/${id}`)).body.error)).toBe('');
       expect(stop.code).toBe(0);
       const savepoint = stop.stdout.trim();
       expect(savepoint).toMatch(/chk-\d+$/);
       await cluster.api.waitForJob(id, (j) => j.state === 'CANCELED', 30_000);
+      // The savepoint holds the reduce tasks' keyed state: words of the corpus, found by
+      // decoding its task files (not by asking the engine).
+      const held = wordsInSnapshots(savepoint, reference);
+      expect(held, 'words of the corpus in the savepoint state').toBeGreaterThan(100);
+      const firstRunFiles = new Set(readdirSync(out));
       const second = writeJob('sp3.ts', job(corpus, out, options, 3));
       const resumed = await run(process.execPath, [clusterCli, 'submit', second, '--wait', '--from-savepoint', savepoint, '--url', cluster.url, '--token', cluster.token], { timeoutMs: 60_000 });
       expect(resumed.stderr).toBe('');
       expect(resumed.code).toBe(0);
+      // Three reduce tasks ran, each on its own worker, each with input.
+      const details = (await cluster.api.call<JobDetails>('GET', `/jobs/${resumed.stdout.trim()}`)).body;
+      const reduces = details.tasks.filter((t) => t.vertex === 'reduce-4');
+      expect(reduces.map((t) => t.index).sort()).toEqual([0, 1, 2]);
+      expect(reduces.every((t) => t.state === 'FINISHED' && t.recordsIn > 0), JSON.stringify(reduces)).toBe(true);
+      // The second run continued from the savepoint's counts: some words' first update in it is above 1.
+      const continued = [...committedUpdates(out, (f) => firstRunFiles.has(f)).values()].filter((counts) => counts.every((c) => c > 1));
+      expect(continued.length).toBeGreaterThan(0);
       // Keyed state moved from 2 reduce tasks to 3 by key group; the first run's updates up to
       // the savepoint and the second run's after it add up to every update exactly once.
       expectExactlyOnce(out, reference);

@@ -116,7 +116,7 @@ export interface WorkerInfo {
 }
 
 /** A coordinator and N workers as separate processes, on ephemeral loopback ports. */
-export async function startCluster(workers: number, options: { token?: string; heartbeatTimeoutMs?: number; slots?: number; transport?: string; curveKeys?: string } = {}) {
+export async function startCluster(workers: number, options: { token?: string; heartbeatTimeoutMs?: number; slots?: number; transport?: string; curveKeys?: string; workerEnv?: NodeJS.ProcessEnv } = {}) {
   const token = options.token ?? randomUUID();
   const coordinator = start(['coordinator', '--port', '0', '--http-port', '0', '--token', token, '--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs ?? 2000)]);
   const ready = await waitForLine(coordinator, /ready: (\S+) control (\S+)/);
@@ -126,7 +126,7 @@ export async function startCluster(workers: number, options: { token?: string; h
     const args = ['worker', '--coordinator', control, '--token', token, '--slots', String(options.slots ?? 4)];
     if (options.transport !== undefined) args.push('--transport', options.transport);
     if (options.curveKeys !== undefined) args.push('--curve-keys', options.curveKeys);
-    const w = start(args);
+    const w = start(args, options.workerEnv);
     procs.push(w);
     return w;
   };

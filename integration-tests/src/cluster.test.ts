@@ -1,8 +1,10 @@
 import { connect } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusPath, mobiusCli, readText, referenceCounts, repoRoot, run, sortedEntries, tempDir } from './helpers.js';
+import { RawZmtp, dealerReady, greeting, parseGreeting } from './zmtp.js';
 import { clusterCli, readCounts, startCluster, submitWordCountOnCluster, wordCountJob, writeJob, type JobDetails } from './cluster-helpers.js';
 
 type Cluster = Awaited<ReturnType<typeof startCluster>>;
@@ -179,7 +181,7 @@ describe('mobius-cluster local', () => {
 void repoRoot;
 
 describe('CURVE-encrypted data channels', () => {
-  it('workers with a shared key pair (--curve-keys) run the word count with exact counts', async () => {
+  it('workers with a shared key pair (--curve-keys) run the word count with exact counts; records crossed workers; a plaintext peer is refused', async () => {
     const tmp = tempDir('mobius-curve-');
     const keys = await run(process.execPath, [clusterCli, 'keygen']);
     expect(keys.code).toBe(0);
@@ -189,13 +191,94 @@ describe('CURVE-encrypted data channels', () => {
     const cluster = await startCluster(2, { curveKeys: keyFile });
     try {
       const out = join(tmp.dir, 'out');
-      const job = writeJob('word-count.ts', wordCountJob(corpusPath, out, 2));
+      const job = writeJob('word-count.ts', crossingWordCountJob(corpusPath, out));
       const submit = await run(process.execPath, [clusterCli, 'submit', job, '--wait', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
+      expect(submit.stderr).toBe('');
       expect(submit.code).toBe(0);
       expect(sortedEntries(readCounts(out))).toEqual(sortedEntries(referenceCounts(readText(corpusPath))));
+
+      // Placement: the two reduce tasks on different workers, so keyed records must cross.
+      const details = (await cluster.api.call<JobDetails & { plan: { channels: { sourceTask: string; targetTask: string }[] } }>('GET', `/jobs/${submit.stdout.trim()}`)).body;
+      const workerOf = new Map(details.tasks.map((t) => [`${t.vertex}#${t.index}`, t.workerId]));
+      const reduceWorkers = details.tasks.filter((t) => t.vertex === 'reduce-4').map((t) => t.workerId);
+      expect(new Set(reduceWorkers).size).toBe(2);
+      const crossChannels = details.plan.channels.filter((c) => workerOf.get(c.sourceTask) !== workerOf.get(c.targetTask));
+      expect(crossChannels.length).toBeGreaterThan(0);
+      // And they did: each reduce task counted the records it got from a map in another process
+      // (the map tags each record with its pid; the job writes <out>-crossed/<pid>-<task>).
+      const crossed = readdirSync(`${out}-crossed`).map((f) => Number(readFileSync(join(`${out}-crossed`, f), 'utf8')));
+      expect(crossed).toHaveLength(2);
+      for (const n of crossed) expect(n).toBeGreaterThan(0);
+
+      // The data port speaks CURVE only: its greeting names the mechanism, and a peer offering
+      // NULL (plaintext) is dropped without a READY, so it can neither send nor read frames.
+      const worker = (await cluster.api.call<{ address: string }[]>('GET', '/workers')).body[0];
+      const plain = RawZmtp.fromEndpoint(worker.address);
+      try {
+        // The signature and major version first: libzmq then sends its whole greeting, and
+        // closes as soon as it reads a mechanism that is not its own.
+        const ours = greeting({ mechanism: 'NULL' });
+        await plain.write(ours.subarray(0, 11));
+        const theirs = await plain.bytes(64);
+        await plain.write(Buffer.concat([ours.subarray(11), dealerReady('plaintext-peer')]));
+        expect(theirs, 'the worker sent no greeting').toBeDefined();
+        expect(parseGreeting(theirs!).mechanism).toBe('CURVE');
+        await plain.closed;
+        // Nothing beyond the greeting, or at most a ZMTP ERROR command: never a READY.
+        expect(plain.received.subarray(64).includes(Buffer.from('READY'))).toBe(false);
+      } finally {
+        plain.destroy();
+      }
     } finally {
       await cluster.stop();
       tmp.remove();
     }
   });
 });
+
+/**
+ * The word count of wordCountJob at parallelism 2, whose map tags each pair with its process id;
+ * each reduce task counts the records that came from a map in another process and its sink
+ * writes that count to <outDir>-crossed/<pid>-<task>.
+ */
+function crossingWordCountJob(input: string, outDir: string): string {
+  return `
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { StreamingContext, type RuntimeContext, type SinkFunction } from 'mobius';
+
+type Tagged = [string, number, number];
+let crossed = 0;
+
+class CountsFile implements SinkFunction<Tagged> {
+  private counts = new Map<string, number>();
+  private index = 0;
+  open(ctx: RuntimeContext): void {
+    this.counts = new Map();
+    this.index = ctx.taskIndex;
+  }
+  sink(t: Tagged): void {
+    if ((this.counts.get(t[0]) ?? 0) < t[1]) this.counts.set(t[0], t[1]);
+  }
+  close(): void {
+    mkdirSync(${JSON.stringify(outDir)}, { recursive: true });
+    writeFileSync(${JSON.stringify(outDir)} + '/part-' + this.index + '-' + process.pid, [...this.counts].map(([w, c]) => w + '\\t' + c).join('\\n'));
+    mkdirSync(${JSON.stringify(outDir + '-crossed')}, { recursive: true });
+    writeFileSync(${JSON.stringify(outDir + '-crossed')} + '/' + process.pid + '-' + this.index, String(crossed));
+  }
+}
+
+const ctx = StreamingContext.builder().option('parallelism.default', 2).build();
+ctx
+  .readTextFile(${JSON.stringify(input)})
+  .flatMap((line: string) => line.split(/\\s+/).filter((w) => w.length > 0))
+  .map((w: string): Tagged => [w, 1, process.pid])
+  .keyBy((t) => t[0])
+  .reduce((a, b): Tagged => {
+    if (b[2] !== process.pid) crossed++;
+    return [a[0], a[1] + b[1], process.pid];
+  })
+  .filter((t) => !t[0].includes('ray'))
+  .sink(new CountsFile());
+await ctx.execute('curve_word_count');
+`;
+}

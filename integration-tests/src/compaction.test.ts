@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StreamingContext } from 'mobius';
+import { EmbeddedRunner, StreamingContext } from 'mobius';
 import { decodeTaskSnapshot } from '@mobius/runtime';
+import { RecordingLogger } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, tempDir } from './helpers.js';
 
 type Pair = [string, number];
@@ -16,7 +17,9 @@ describe('background compaction of incremental LevelDB checkpoints (embedded)', 
     const corpus = join(tmp.dir, 'corpus.txt');
     execFileSync(process.execPath, [join(repoRoot, 'examples/word-count/make-corpus.mjs'), corpus, String(6_000_000), '13']);
     const checkpoints = join(tmp.dir, 'checkpoints');
+    const logger = new RecordingLogger();
     const ctx = StreamingContext.builder()
+      .runner(new EmbeddedRunner({ logger }))
       .option('checkpoint.interval.ms', 50)
       .option('checkpoint.dir', checkpoints)
       .option('state.backend', 'level')
@@ -54,5 +57,14 @@ describe('background compaction of incremental LevelDB checkpoints (embedded)', 
       }
     }
     expect(reduceSnapshots).toBeGreaterThan(0);
+
+    // The full snapshots above would also be there if no delta had ever been written. The job
+    // master says which checkpoints it rewrote: only those holding incremental state, so the
+    // checkpoints left in the store must have been written as deltas, then compacted.
+    const compacted = new Set(
+      logger.lines.filter((l) => l.msg === 'checkpoint compacted' && Number(l.obj.tasks) > 0).map((l) => `chk-${String(l.obj.checkpointId)}`),
+    );
+    const written = completed.filter((chk) => compacted.has(chk));
+    expect(written.length, `compacted: ${[...compacted].join(', ')}; in the store: ${completed.join(', ')}`).toBeGreaterThan(0);
   });
 });

@@ -5,9 +5,13 @@ import type { Api } from './cluster-helpers.js';
 /**
  * The seed's word count into the exactly-once FileSink (sink parallelism 1), fed by a paced
  * source at parallelism 2 that reads its share of the corpus's lines (a line i belongs to task
- * i % 2) a few lines at a time, so that the job runs long enough for several failures.
+ * i % 2) a few lines at a time, so that the job runs long enough for several failures; or, with
+ * `'unpaced'`, by readTextFile at full speed.
  */
-export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number }, failAfter?: number): string {
+export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number } | 'unpaced', failAfter?: number): string {
+  // Unpaced: the built-in readTextFile source at full speed (replay buffers and credits under pressure).
+  const source = pace === 'unpaced' ? `.readTextFile(${JSON.stringify(input)})` : '.source(new PacedLines())';
+  const { lines, everyMs } = pace === 'unpaced' ? { lines: 0, everyMs: 0 } : pace;
   return `
 import { readFileSync } from 'node:fs';
 import { FileSink, StreamingContext, type RuntimeContext, type SourceContext, type SourceFunction } from 'mobius';
@@ -36,9 +40,9 @@ class PacedLines implements SourceFunction<string> {
       ctx.end();
       return;
     }
-    const end = Math.min(this.lines.length, this.offset + ${pace.lines});
+    const end = Math.min(this.lines.length, this.offset + ${lines});
     for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
-    await new Promise((r) => setTimeout(r, ${pace.everyMs}));
+    await new Promise((r) => setTimeout(r, ${everyMs}));
   }
   snapshotState(): number {
     return this.offset;
@@ -52,7 +56,7 @@ const builder = StreamingContext.builder();
 for (const [k, v] of Object.entries(${JSON.stringify(options)})) builder.option(k, v);
 const ctx = builder.build();
 ctx
-  .source(new PacedLines())
+  ${source}
   .setParallelism(2)
   .flatMap((line: string) => line.split(/\\s+/).filter((w) => w.length > 0))
   ${failAfter === undefined ? '' : '.map(new FailOnce())'}

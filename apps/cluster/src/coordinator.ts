@@ -24,7 +24,7 @@ import { FsCheckpointStore } from '@mobius/failover';
 import { FsJobStore, JobMaster } from '@mobius/jobmaster';
 import { stateBackends } from './state-backend.js';
 import { SlotScheduler } from '@mobius/scheduler';
-import { ZmqControlServer } from '@mobius/transport-zeromq';
+import { PeerLogLimiter, ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
 import { readSavepointFolder } from './savepoint-folder.js';
 import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
@@ -82,6 +82,8 @@ export class Coordinator {
   private server: ZmqControlServer | undefined;
   private monitor: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
+  /** Refused registrations come from the network: rate-limited per peer, so a scanner cannot flood the log. */
+  private readonly refusals: PeerLogLimiter;
   private readonly jobStore: FsJobStore;
   /** Imports submitted bundles in child processes, so a job's code cannot stop or stall this one. */
   readonly planner: JobPlanner;
@@ -92,6 +94,7 @@ export class Coordinator {
     this.token = options.token;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 2000;
     this.logger = options.logger;
+    this.refusals = new PeerLogLimiter(this.logger);
     if (!isLoopback(this.host) && this.token === undefined) {
       throw new ClusterError('TOKEN_REQUIRED', `a token is required to listen on ${this.host} (a non-loopback address): pass --token, MOBIUS_TOKEN or --token-file`, 500);
     }
@@ -130,7 +133,7 @@ export class Coordinator {
   private handleRequest(from: string, message: ControlMessage): ControlMessage {
     if (message.type !== 'register') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
     if (!tokenMatches(this.token, message.token)) {
-      this.logger.warn({ workerId: message.workerId, from }, 'worker registration refused: bad or missing token');
+      this.refusals.report('warn', from, 'worker registration refused: bad or missing token', { workerId: message.workerId, from });
       return { type: 'error', code: 'UNAUTHORIZED', message: 'registration refused: bad or missing token' };
     }
     if (!Number.isInteger(message.slots) || message.slots < 1) {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { makeFrame } from '@mobius/interface';
 import { describeTransport } from '@mobius/testkit';
@@ -7,8 +8,32 @@ import { LocalFirstTransport } from './local-first-transport.js';
 let n = 0;
 const create = (): LocalFirstTransport => new LocalFirstTransport(new ZmqTransport({ host: '127.0.0.1' }), `local-first-test-${process.pid}-${++n}`);
 
-// Between two workers the wrapper must behave exactly like any transport.
-describeTransport('local-first over zeromq', { create, teardown: (t) => t.close() }, { frames: 2000, largeFrameBytes: 1024 * 1024 });
+/** Writes raw bytes (no ZMTP handshake) to a tcp:// endpoint and waits until the connection closes. */
+function sendRawTcp(endpoint: string, bytes: Uint8Array): Promise<void> {
+  const m = /^tcp:\/\/(.+):(\d+)$/.exec(endpoint);
+  if (m === null) return Promise.reject(new Error(`not a tcp endpoint: ${endpoint}`));
+  return new Promise<void>((resolve) => {
+    const socket = connect({ host: m[1], port: Number(m[2]) });
+    socket.on('error', () => undefined); // a reset by the peer is fine
+    socket.on('close', () => resolve());
+    socket.on('connect', () => socket.end(bytes.length > 0 ? Buffer.from(bytes) : Buffer.from([0])));
+    socket.resume();
+  });
+}
+
+// Between two workers the wrapper must behave exactly like any transport, including a peer that
+// comes back at its endpoint (a restarted worker) and garbage on its port. A worker's endpoint
+// names its port, so the transport that comes back binds the same one.
+describeTransport(
+  'local-first over zeromq',
+  {
+    create,
+    createAt: (endpoint) => new LocalFirstTransport(new ZmqTransport({ endpoint }), `local-first-test-${process.pid}-${++n}`),
+    teardown: (t) => t.close(),
+    sendRaw: sendRawTcp,
+  },
+  { frames: 2000, largeFrameBytes: 1024 * 1024 },
+);
 
 describe('LocalFirstTransport', () => {
   it('keeps a channel between two tasks of one worker off the network, frames passed by reference and in order', async () => {

@@ -51,11 +51,7 @@ describe('LevelStateBackend: files and lifecycle', () => {
     expect(second.keyed<number>('s').size()).toBe(0);
     await second.close();
     expect(() => second.keyed<number>('s').get(1)).toThrowError(StateError);
-    try {
-      second.keyed<number>('s').put(1, 1);
-    } catch (e) {
-      expect((e as StateError).code).toBe('STATE_CLOSED');
-    }
+    expect(() => second.keyed<number>('s').put(1, 1)).toThrowError(expect.objectContaining({ code: 'STATE_CLOSED' }));
   });
 
   it('uses a given Serializer', async () => {

@@ -1,5 +1,6 @@
 import { TransportError, silentLogger, type ControlChannel, type ControlMessage, type Logger } from '@mobius/interface';
 import { Packr } from 'msgpackr';
+import { PeerLogLimiter } from './peer-log-limiter.js';
 import { SendQueue } from './send-queue.js';
 import { HELLO, REQUEST, REPLY, PUSH, PING, PONG, KIND_NAMES, MalformedControl, isMessage } from './control-wire.js';
 import type { ControlPeerEvent, ControlStats, CommonOptions } from './control-options.js';
@@ -17,6 +18,8 @@ export interface Pending {
 /** What the server and the client share: encoding, correlation, dispatch, counters. */
 export abstract class ControlEndpoint implements ControlChannel {
   protected readonly logger: Logger;
+  /** Errors a peer's input causes: rate-limited per peer, so random bytes cannot flood the log. */
+  protected readonly peerLog: PeerLogLimiter;
   protected readonly peerTimeoutMs: number;
   protected readonly requestTimeoutMs: number;
   protected readonly closeTimeoutMs: number;
@@ -33,6 +36,7 @@ export abstract class ControlEndpoint implements ControlChannel {
 
   protected constructor(options: CommonOptions, component: string) {
     this.logger = (options.logger ?? silentLogger).child({ component });
+    this.peerLog = new PeerLogLimiter(this.logger);
     this.peerTimeoutMs = options.peerTimeoutMs ?? 2000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
@@ -70,7 +74,7 @@ export abstract class ControlEndpoint implements ControlChannel {
     if (this.closed) throw new TransportError('TRANSPORT_CLOSED', 'control channel is closed');
     const body = this.encode(PUSH, 0, message);
     this.sendBody(peer, body, (err) => {
-      this.logger.warn({ peer: this.describePeer(peer), type: message.type, err }, 'control push not delivered');
+      this.peerLog.report('warn', this.describePeer(peer), 'control push not delivered', { type: message.type, err });
     });
   }
 
@@ -149,7 +153,7 @@ export abstract class ControlEndpoint implements ControlChannel {
         }
         case PUSH:
           if (this.pushHandler === undefined) {
-            this.logger.warn({ peer, type: (message as ControlMessage).type }, 'control push dropped: no push handler');
+            this.peerLog.report('warn', peer, 'control push dropped: no push handler', { type: (message as ControlMessage).type });
             break;
           }
           try {
@@ -167,7 +171,7 @@ export abstract class ControlEndpoint implements ControlChannel {
       return true;
     } catch (e) {
       this.counters.malformed++;
-      this.logger.error({ peer, reason: e instanceof Error ? e.message : String(e) }, 'malformed control message dropped');
+      this.peerLog.report('error', peer, 'malformed control message dropped', { reason: e instanceof Error ? e.message : String(e) });
       return false;
     }
   }
@@ -226,7 +230,7 @@ export abstract class ControlEndpoint implements ControlChannel {
     } catch (e) {
       body = this.encode(REPLY, id, { type: 'error', code: 'BAD_REPLY', message: e instanceof Error ? e.message : String(e) });
     }
-    this.sendBody(peer, body, (err) => this.logger.warn({ peer, id, err }, 'control reply not delivered'));
+    this.sendBody(peer, body, (err) => this.peerLog.report('warn', peer, 'control reply not delivered', { id, err }));
   }
 }
 

@@ -73,7 +73,7 @@ export class ZmqControlServer extends ControlEndpoint implements ControlChannel 
     // A connection went away: find out whose by probing every known client (a send to a gone
     // routing id fails at once with EHOSTUNREACH, because the ROUTER is mandatory).
     router.events.on('disconnect', () => this.probeSoon());
-    router.events.on('handshake:error:auth', (e) => this.logger.warn({ event: e.type }, 'control client failed CURVE authentication'));
+    router.events.on('handshake:error:auth', (e) => this.peerLog.report('warn', e.address, 'control client failed CURVE authentication', { event: e.type }));
     this.timer = setInterval(() => this.tick(), Math.max(20, Math.floor(this.peerTimeoutMs / 4)));
     this.timer.unref();
     void this.loop(router);
@@ -87,6 +87,7 @@ export class ZmqControlServer extends ControlEndpoint implements ControlChannel 
   private async shutdown(): Promise<void> {
     if (this.starting !== undefined) await this.starting.catch(() => undefined);
     this.closed = true;
+    this.peerLog.flush();
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const t of this.probes) clearTimeout(t);
     this.probes.clear();

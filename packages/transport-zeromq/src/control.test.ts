@@ -191,7 +191,8 @@ describe('ZmqControlServer / ZmqControlClient', () => {
     ];
     for (const g of garbage) await raw.send(g);
     await waitFor(() => s.stats().malformed === garbage.length, `${garbage.length} malformed messages`);
-    expect(errors.filter((e) => e.msg === 'malformed control message dropped')).toHaveLength(garbage.length);
+    // One peer sent them all: the first 5 are logged, the rest counted (PeerLogLimiter).
+    expect(errors.filter((e) => e.msg === 'malformed control message dropped')).toHaveLength(5);
     expect(await c.request('', { type: 'ok' })).toEqual({ type: 'ok' });
   });
 

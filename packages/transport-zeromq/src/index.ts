@@ -6,3 +6,5 @@ export { ZmqControlServer, ZmqControlClient } from './control.js';
 export type { ZmqControlServerOptions, ZmqControlClientOptions, ControlPeerEvent, ControlStats } from './control.js';
 export { generateCurveKeyPair } from './curve.js';
 export type { CurveKeyPair } from './curve.js';
+export { PeerLogLimiter } from './peer-log-limiter.js';
+export type { PeerLogLimits } from './peer-log-limiter.js';

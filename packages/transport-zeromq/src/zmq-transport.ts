@@ -14,9 +14,10 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { CreditReturns, MalformedLog, MsgpackCodec, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
+import { CreditReturns, MsgpackCodec, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
 import { Router } from 'zeromq';
 import { InboundChannel } from './inbound.js';
+import { PeerLogLimiter } from './peer-log-limiter.js';
 import { Peer, ZmqSender, type PeerHost } from './outbound.js';
 import { SendQueue } from './send-queue.js';
 import { positive, type CurveOptions, type ZmqTransportOptions, type ZmqTransportStats } from './zmq-options.js';
@@ -69,7 +70,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
   private readonly inbound = new Map<ChannelId, InboundChannel>();
   private readonly peers = new Map<string, Peer>();
   private readonly events: TransportEvents;
-  private readonly malformedLog: MalformedLog;
+  private readonly malformedLog: PeerLogLimiter;
   /** `${routing id}\0${channel}` of sessions whose receiver closed: their late DATA is dropped quietly. */
   private readonly closedSessions = new Set<string>();
   private readonly creditReturns = new CreditReturns<Buffer>((ch, session, count) =>
@@ -104,7 +105,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     this.routingId = `mobius-${process.pid}-${++instances}-${randomUUID().slice(0, 8)}`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'transport-zeromq', routingId: this.routingId });
     this.events = new TransportEvents(this.logger);
-    this.malformedLog = new MalformedLog(this.logger);
+    this.malformedLog = new PeerLogLimiter(this.logger);
   }
 
   /** The endpoint peers use to reach this transport's receivers (the bound one after `start()`). */
@@ -218,6 +219,7 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.malformedLog.flush();
     const deadline = Date.now() + this.closeTimeoutMs;
     if (this.starting !== undefined) await this.starting.catch(() => undefined);
     if (this.timer !== undefined) clearInterval(this.timer);
@@ -280,9 +282,10 @@ export class ZmqTransport implements Transport, CreditReceiverHost<Buffer>, Peer
     this.counters.bytesIn += bytes;
   }
 
-  /** Counts and logs a dropped message (at most 100 log lines per second). */
+  /** Counts and logs a dropped message (rate-limited per peer: PeerLogLimiter). */
   malformed(reason: string, details: Record<string, unknown>): void {
-    this.malformedLog.report(reason, details);
+    const peer = details.sender ?? details.peer;
+    this.malformedLog.report('error', typeof peer === 'string' ? peer : 'unknown', 'malformed message dropped', { ...details, reason });
   }
 
   peerEvent(event: TransportEvent, endpoint: string): void {
