@@ -132,7 +132,7 @@ describe('NetTransport: malformed input', () => {
     await sendRaw(b.endpoint, Buffer.from([0, 0, 0, 0, 0x01]));
     expect(b.stats().malformed).toBe(3);
     expect(errors).toHaveLength(3);
-    expect(errors[0].msg).toMatch(/corrupt length prefix: 67108866/);
+    expect((errors[0].obj as { reason?: string }).reason).toMatch(/corrupt length prefix: 67108866/);
     expect(errors.every((e) => /malformed message dropped/.test(e.msg ?? ''))).toBe(true);
 
     const rx = b.openReceiver('after-corrupt', { credits: 2 });

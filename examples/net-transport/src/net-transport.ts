@@ -10,7 +10,7 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { CreditReceiver, CreditReturns, MalformedLog, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
+import { CreditReceiver, CreditReturns, PeerLogLimiter, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
 import { endSocket } from './end-socket.js';
 import { EPOCH_LIMIT, NetSender, Peer, type PeerHost } from './net-peer.js';
 import { settle, type NetSettings, type NetTransportOptions, type NetTransportStats } from './net-options.js';
@@ -82,7 +82,7 @@ export class NetTransport implements Transport, CreditReceiverHost<Inbound>, Pee
   private readonly connections = new Set<Inbound>();
   private readonly peers = new Map<string, Peer>();
   private readonly events: TransportEvents;
-  private readonly malformedLog: MalformedLog;
+  private readonly malformedLog: PeerLogLimiter;
   private readonly creditReturns = new CreditReturns<Inbound>((ch, session, count) =>
     this.write(session.peer.socket, encodeMessage(MSG_CREDIT, { channel: ch.channel, count, epoch: session.epoch })),
   );
@@ -97,7 +97,7 @@ export class NetTransport implements Transport, CreditReceiverHost<Inbound>, Pee
     this.settings = settle(options);
     this.logger = (options.logger ?? silentLogger).child({ component: 'transport-net', instance: ++instances });
     this.events = new TransportEvents(this.logger);
-    this.malformedLog = new MalformedLog(this.logger);
+    this.malformedLog = new PeerLogLimiter(this.logger);
   }
 
   /** `tcp://host:port`: the bound port after `start()`, the configured one before. */
@@ -188,6 +188,7 @@ export class NetTransport implements Transport, CreditReceiverHost<Inbound>, Pee
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.malformedLog.flush();
     const deadline = Date.now() + this.settings.closeTimeoutMs;
     if (this.starting !== undefined) await this.starting.catch(() => undefined);
     for (const ch of [...this.inbound.values()]) ch.close();
@@ -236,9 +237,11 @@ export class NetTransport implements Transport, CreditReceiverHost<Inbound>, Pee
     if (!this.closed) this.events.emit(event, endpoint);
   }
 
-  /** Counts and logs a dropped message (at most 100 log lines per second). */
+  /** Counts and logs a dropped message (rate-limited per peer: PeerLogLimiter). */
   malformed(reason: string, details: Record<string, unknown>): void {
-    this.malformedLog.report(reason, details);
+    const from = details.peer ?? details.remote;
+    const peer = typeof from === 'string' ? from : 'unknown';
+    this.malformedLog.report('error', peer, 'malformed message dropped', { ...details, reason });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { TransportError, silentLogger, type ControlChannel, type ControlMessage, type Logger } from '@mobius/interface';
 import { Packr } from 'msgpackr';
-import { PeerLogLimiter } from './peer-log-limiter.js';
+import { PeerLogLimiter } from '@mobius/plugin-kit';
 import { SendQueue } from './send-queue.js';
 import { HELLO, REQUEST, REPLY, PUSH, PING, PONG, KIND_NAMES, MalformedControl, isMessage } from './control-wire.js';
 import type { ControlPeerEvent, ControlStats, CommonOptions } from './control-options.js';

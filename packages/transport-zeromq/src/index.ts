@@ -6,5 +6,5 @@ export { ZmqControlServer, ZmqControlClient } from './control.js';
 export type { ZmqControlServerOptions, ZmqControlClientOptions, ControlPeerEvent, ControlStats } from './control.js';
 export { generateCurveKeyPair } from './curve.js';
 export type { CurveKeyPair } from './curve.js';
-export { PeerLogLimiter } from './peer-log-limiter.js';
-export type { PeerLogLimits } from './peer-log-limiter.js';
+export { PeerLogLimiter } from '@mobius/plugin-kit';
+export type { PeerLogLimits } from '@mobius/plugin-kit';

@@ -17,7 +17,7 @@ import {
 import { CreditReturns, MsgpackCodec, TransportEvents, channelCredits, type CreditReceiverHost, type CreditSession } from '@mobius/plugin-kit';
 import { Router } from 'zeromq';
 import { InboundChannel } from './inbound.js';
-import { PeerLogLimiter } from './peer-log-limiter.js';
+import { PeerLogLimiter } from '@mobius/plugin-kit';
 import { Peer, ZmqSender, type PeerHost } from './outbound.js';
 import { SendQueue } from './send-queue.js';
 import { positive, type CurveOptions, type ZmqTransportOptions, type ZmqTransportStats } from './zmq-options.js';
