@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exactlyOnceViolations } from './checkpoint-helpers.js';
+import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
+import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
+import { events, firstCommit, job, role, until } from './failover-helpers.js';
+import { BLOCKING_MAP, busyWordCountJob, expectOnlyKilledLost, workersDeclaredLost } from './busy-helpers.js';
+
+/**
+ * Issue 17, item 9: a word count whose map blocks its thread 1 ms every 10 records, checkpoints
+ * every 200 ms, four workers, about a minute (MOBIUS_CHAOS_SECONDS, default 60), three worker
+ * SIGKILLs at a quarter, half and three quarters of the input, each after the previous recovery
+ * and a checkpoint completed after it. Busy workers must never be declared lost.
+ */
+const SECONDS = Number(process.env.MOBIUS_CHAOS_SECONDS ?? 60);
+const PACE_MS = 10;
+
+describe('chaos: CPU-bound map, three worker SIGKILLs, busy workers never declared lost', () => {
+  const tmp = tempDir('mobius-busy-chaos-');
+  const corpus = join(tmp.dir, 'corpus.txt');
+  let reference: Map<string, number>;
+  let lines = 0;
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(repoRoot, 'examples/word-count/make-corpus.mjs'), corpus, String(1_200_000), '17']);
+    const text = readText(corpus);
+    reference = referenceCounts(text);
+    lines = text.split('\n').length;
+  });
+  afterAll(() => tmp.remove());
+
+  for (const strategy of ['single-task', 'global'] as const) {
+    it(`failover.strategy ${strategy}: every kill recovered${strategy === 'single-task' ? ' single-task' : ''}, no live worker lost, output exact`, { timeout: (SECONDS * 4 + 120) * 1000 }, async () => {
+      const cluster = await startCluster(4);
+      const killed: string[] = [];
+      try {
+        const out = join(tmp.dir, `out-${strategy}`);
+        // Each source task reads every other line, `perFetch` lines every PACE_MS: about SECONDS in all.
+        const perFetch = Math.max(1, Math.round(lines / 2 / ((SECONDS * 1000) / PACE_MS)));
+        const options = {
+          'checkpoint.interval.ms': 200,
+          'checkpoint.dir': join(tmp.dir, `ckpt-${strategy}`),
+          'failover.strategy': strategy,
+          // Until the restart strategy without a lifetime cap lands (issue 17), a high cap.
+          'restart.max-attempts': 1000,
+          'restart.delay.ms': 50,
+        };
+        const file = writeJob(`chaos-${strategy}.ts`, busyWordCountJob(corpus, out, options, { lines: perFetch, everyMs: PACE_MS }, BLOCKING_MAP));
+        const started = Date.now();
+        const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+        expect(submit.code).toBe(0);
+        const id = submit.stdout.trim();
+        await firstCommit(out);
+
+        for (let k = 0; k < 3; k++) {
+          // Kill at (k + 1) quarters of the input, read by the source tasks.
+          await until(`${k + 1}/4 of the input read`, async () => {
+            const j = await job(cluster.api, id);
+            if (j.state !== 'RUNNING') throw new Error(`the job is ${j.state} before kill ${k + 1}: ${j.error}`);
+            const read = j.tasks.filter((t) => role(t) === 'source').reduce((n, t) => n + t.recordsProcessed, 0);
+            return read >= ((k + 1) * lines) / 4 ? true : undefined;
+          }, SECONDS * 3000);
+          const before = await job(cluster.api, id);
+          const holders = [...new Set(before.tasks.map((t) => t.workerId))];
+          // A worker that runs a blocking map task, if any (else any that runs tasks).
+          const victim = holders.find((w) => before.tasks.some((t) => t.workerId === w && t.vertex.startsWith('map'))) ?? holders[0];
+          const workers = (await cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
+          process.kill(workers.find((w) => w.id === victim)!.pid, 'SIGKILL');
+          killed.push(victim);
+          cluster.startWorker();
+          const event = await until(`recovery ${k + 1}`, async () => {
+            const e = (await events(cluster.api, id))[k];
+            return e !== undefined && e.durationMs !== null ? e : undefined;
+          }, 120_000);
+          expect(event.strategy).toBe(strategy);
+          const recovered = await job(cluster.api, id);
+          // A checkpoint completes after the recovery before the next kill.
+          await until(`a checkpoint after recovery ${k + 1}`, async () => {
+            const j = await job(cluster.api, id);
+            return j.lastCheckpoint !== null && j.lastCheckpoint > (recovered.lastCheckpoint ?? 0) ? true : undefined;
+          }, 60_000);
+        }
+
+        const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', SECONDS * 3000 + 60_000);
+        console.log(`chaos ${strategy}: ${Math.round((Date.now() - started) / 1000)} s, kills ${killed.length}`);
+        expect(done.error).toBeNull();
+        expect(done.state).toBe('FINISHED');
+        const all = await events(cluster.api, id);
+        expect(all.map((e) => e.strategy)).toEqual([strategy, strategy, strategy]);
+        expectOnlyKilledLost(workersDeclaredLost(cluster.coordinator.stderr), killed);
+        expect(exactlyOnceViolations(out, reference)).toEqual([]);
+      } finally {
+        await cluster.stop();
+      }
+    });
+  }
+});
