@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 
 /**
@@ -125,4 +127,19 @@ export function metricValue(text: string, name: string, labels = ''): number | u
 /** Every id in `lost` is one of `killed`. */
 export function expectOnlyKilledLost(lost: readonly string[], killed: readonly string[]): void {
   expect(lost.filter((id) => !killed.includes(id)), 'workers declared lost that were not killed').toEqual([]);
+}
+
+/** Bytes a FileSink of `[word, count]` lines holds once every update of `reference` is committed. */
+export function expectedSinkBytes(reference: ReadonlyMap<string, number>): number {
+  let bytes = 0;
+  for (const [word, count] of reference) for (let c = 1; c <= count; c++) bytes += Buffer.byteLength(JSON.stringify([word, c])) + 1;
+  return bytes;
+}
+
+/** Bytes of the committed (visible) files of a FileSink folder. */
+export function committedSinkBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let bytes = 0;
+  for (const f of readdirSync(dir)) if (!f.startsWith('.')) bytes += statSync(join(dir, f)).size;
+  return bytes;
 }

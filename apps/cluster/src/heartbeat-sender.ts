@@ -55,7 +55,7 @@ export class HeartbeatSender {
    */
   async start(coordinator: string, workerId: string): Promise<void> {
     const data: HeartbeatThreadData = { coordinator, workerId, progress: this.shared };
-    const thread = new Thread(threadEntry(), { workerData: data, execArgv: threadExecArgv() });
+    const thread = new Thread(threadEntry(), { workerData: data });
     this.thread = thread;
     this.ended = new Promise((resolve) => thread.once('exit', () => resolve()));
     thread.on('error', (e) => this.logger.error({ err: e }, 'the heartbeat thread failed'));
@@ -104,12 +104,14 @@ export class HeartbeatSender {
   }
 }
 
-/** The built thread file next to this module; from the sources (tests), the .ts one through tsx. */
+/**
+ * The built thread file next to this module; from the sources (this package's tests), the one in
+ * `dist/` (a worker thread cannot load TypeScript through a loader given in its execArgv).
+ */
 function threadEntry(): URL {
-  const built = new URL('./heartbeat-thread.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : new URL('./heartbeat-thread.ts', import.meta.url);
-}
-
-function threadExecArgv(): string[] {
-  return threadEntry().pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const beside = new URL('./heartbeat-thread.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../dist/heartbeat-thread.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new Error(`the heartbeat thread's file is missing (${fileURLToPath(beside)}): build mobius-cluster first`);
 }

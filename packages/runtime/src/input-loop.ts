@@ -50,7 +50,7 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
       if (stopped < records.length && !(await finishFrame(ctx, head, records, stopped, progress, slice))) return;
       progress.advanced(task.recordsIn);
     }
-    if (slice.spent()) await yieldSlice(ctx, progress, slice);
+    if (slice.spent()) await yieldSlice(ctx, progress, slice, task.recordsIn);
     if (pending.promises.length > 0) {
       progress.waiting(task.recordsIn);
       await ctx.settleWrites();
@@ -72,8 +72,7 @@ async function finishFrame(ctx: TaskLoopContext, head: StreamOperator, records: 
   const n = records.length;
   let i = from;
   while (i < n) {
-    progress.advanced(task.recordsIn - n + i);
-    await yieldSlice(ctx, progress, slice);
+    await yieldSlice(ctx, progress, slice, task.recordsIn - n + i);
     if (task.cancelled) return false;
     i = collectSlice(head, records, i, slice);
   }
@@ -92,12 +91,12 @@ function collectSlice(head: StreamOperator, records: readonly unknown[], from: n
   return i;
 }
 
-async function yieldSlice(ctx: TaskLoopContext, progress: TaskProgress, slice: WorkSlice): Promise<void> {
-  const task = ctx.init.task;
-  progress.waiting(task.recordsIn);
+/** Lets the event loop run; `processed`: the records the task got through so far. */
+async function yieldSlice(ctx: TaskLoopContext, progress: TaskProgress, slice: WorkSlice, processed: number): Promise<void> {
+  progress.waiting(processed);
   await yieldToEventLoop();
   slice.restart();
-  progress.working(task.recordsIn);
+  if (!ctx.init.task.cancelled) progress.working(processed);
 }
 
 /**
