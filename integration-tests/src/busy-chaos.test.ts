@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, firstCommit, job, until } from './failover-helpers.js';
-import { BLOCKING_MAP, busyWordCountJob, committedSinkBytes, expectOnlyKilledLost, expectedSinkBytes, workersDeclaredLost } from './busy-helpers.js';
+import { events, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
+import { BLOCKING_MAP, committedSinkBytes, expectOnlyKilledLost, expectedSinkBytes, workersDeclaredLost } from './busy-helpers.js';
 
 /**
  * Issue 17, item 9: a word count whose map blocks its thread 1 ms every 10 records, checkpoints
@@ -47,7 +47,7 @@ describe('chaos: CPU-bound map, three worker SIGKILLs, busy workers never declar
           'restart.max-attempts': 1000,
           'restart.delay.ms': 50,
         };
-        const file = writeJob(`chaos-${strategy}.ts`, busyWordCountJob(corpus, out, options, { lines: perFetch, everyMs: PACE_MS }, BLOCKING_MAP));
+        const file = writeJob(`chaos-${strategy}.ts`, pacedWordCountJob(corpus, out, options, { lines: perFetch, everyMs: PACE_MS }, undefined, BLOCKING_MAP));
         const started = Date.now();
         const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
         expect(submit.code).toBe(0);

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, firstCommit, job, until } from './failover-helpers.js';
-import { busyWordCountJob, expectOnlyKilledLost, metricValue, slowOnceMap, workersDeclaredLost } from './busy-helpers.js';
+import { events, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
+import { expectOnlyKilledLost, metricValue, slowOnceMap, workersDeclaredLost } from './busy-helpers.js';
 
 /**
  * Issue 17: one task runs a 10 s synchronous loop on a record. Its worker's heartbeats keep
@@ -31,7 +31,7 @@ describe('a task that holds its thread for 10 s: busy, not dead', () => {
     const out = join(tmp.dir, `out-${name}`);
     const marker = join(tmp.dir, `slow-${name}`);
     const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), 'restart.max-attempts': 1000, 'restart.delay.ms': 50, ...extra };
-    const file = writeJob(`${name}.ts`, busyWordCountJob(corpus, out, options, { lines: 4, everyMs: 10 }, slowOnceMap(marker, 10_000)));
+    const file = writeJob(`${name}.ts`, pacedWordCountJob(corpus, out, options, { lines: 4, everyMs: 10 }, undefined, slowOnceMap(marker, 10_000)));
     const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
     expect(submit.code).toBe(0);
     return { cluster, out, id: submit.stdout.trim() };
