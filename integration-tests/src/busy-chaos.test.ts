@@ -81,8 +81,9 @@ describe('chaos: CPU-bound map, three worker SIGKILLs, busy workers never declar
             const j = await job(cluster.api, id);
             return j.state === 'FINISHED' || (j.lastCheckpoint !== null && j.lastCheckpoint > (recovered.lastCheckpoint ?? 0)) ? true : undefined;
           }, 60_000).catch(async (e: unknown) => {
-            const warnings = cluster.coordinator.stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
-            throw new Error(`${(e as Error).message}; job ${JSON.stringify(await job(cluster.api, id)).slice(0, 3000)}; coordinator warnings:\n${warnings.slice(-20).join('\n')}`);
+            const warnings = [cluster.coordinator, ...cluster.workers].flatMap((p) => p.stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-15));
+            const j = await job(cluster.api, id);
+            throw new Error(`${(e as Error).message}; job ${j.state}, last checkpoint ${j.lastCheckpoint}, tasks ${JSON.stringify(j.tasks)}; warnings:\n${warnings.join('\n')}`);
           });
         }
 

@@ -339,11 +339,11 @@ export class Worker {
     if (this.stopped) return;
     this.stopped = true;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    await this.heartbeats.stop();
     for (const job of this.jobs.values()) {
       for (const t of job.tasks.values()) t.cancel();
       for (const t of job.ended.values()) t.dispose();
     }
+    await this.heartbeats.stop();
     await this.control?.close();
     await this.transport?.close();
     rmSync(this.dir, { recursive: true, force: true });
