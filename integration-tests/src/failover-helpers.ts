@@ -7,8 +7,10 @@ import type { Api } from './cluster-helpers.js';
  * source at parallelism 2 that reads its share of the corpus's lines (a line i belongs to task
  * i % 2) a few lines at a time, so that the job runs long enough for several failures; or, with
  * `'unpaced'`, by readTextFile at full speed.
+ * `pairMap`: the source text of a class `PairMap` whose `map(word)` makes the `[word, 1]` pairs,
+ * run in tasks of its own (chaining disabled), instead of the plain function.
  */
-export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number } | 'unpaced', failAfter?: number): string {
+export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number } | 'unpaced', failAfter?: number, pairMap?: string): string {
   // Unpaced: the built-in readTextFile source at full speed (replay buffers and credits under pressure).
   const source = pace === 'unpaced' ? `.readTextFile(${JSON.stringify(input)})` : '.source(new PacedLines())';
   const { lines, everyMs } = pace === 'unpaced' ? { lines: 0, everyMs: 0 } : pace;
@@ -28,6 +30,8 @@ class FailOnce {
     return w;
   }
 }
+
+${pairMap ?? ''}
 
 class PacedLines implements SourceFunction<string> {
   private lines: string[] = [];
@@ -60,7 +64,7 @@ ctx
   .setParallelism(2)
   .flatMap((line: string) => line.split(/\\s+/).filter((w) => w.length > 0))
   ${failAfter === undefined ? '' : '.map(new FailOnce())'}
-  .map((w: string): [string, number] => [w, 1])
+  ${pairMap === undefined ? '.map((w: string): [string, number] => [w, 1])' : '.map(new PairMap())\n  .disableChain()'}
   .keyBy((p) => p[0])
   .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
   .setParallelism(2)

@@ -18,6 +18,7 @@ import {
   type Logger,
   type RestoreHandles,
   type TaskMetrics,
+  type TaskProgressReport,
 } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { FsCheckpointStore } from '@mobius/failover';
@@ -33,6 +34,8 @@ import { JobPlanner, writeBundle, type JobPlannerOptions } from '@mobius/job-loa
 import { planningError } from './planning-error.js';
 import { isLoopback, tokenMatches } from './token.js';
 import { workerProcessGone } from './worker-liveness.js';
+import { workerOfHeartbeatPeer } from './heartbeat-peer.js';
+import { TaskStallMonitor } from './heartbeat-stalls.js';
 
 export interface CoordinatorOptions {
   /** Address to listen on (control and HTTP). Default 127.0.0.1. */
@@ -87,6 +90,8 @@ export class Coordinator {
   private readonly jobStore: FsJobStore;
   /** Imports submitted bundles in child processes, so a job's code cannot stop or stall this one. */
   readonly planner: JobPlanner;
+  /** Busy or stalled: the task progress the workers' heartbeat threads report. */
+  readonly stalls: TaskStallMonitor;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.planner = new JobPlanner(options.planning);
@@ -95,6 +100,7 @@ export class Coordinator {
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 2000;
     this.logger = options.logger;
     this.refusals = new PeerLogLimiter(this.logger);
+    this.stalls = new TaskStallMonitor(this.heartbeatTimeoutMs);
     if (!isLoopback(this.host) && this.token === undefined) {
       throw new ClusterError('TOKEN_REQUIRED', `a token is required to listen on ${this.host} (a non-loopback address): pass --token, MOBIUS_TOKEN or --token-file`, 500);
     }
@@ -118,9 +124,12 @@ export class Coordinator {
     // A closed connection is seen in milliseconds; a worker that then stays silent for half the
     // heartbeat timeout is lost (a live one reconnects and sends a heartbeat well within that).
     server.onPeer('disconnected', (peer) => {
-      const worker = this.workers.get(peer);
+      const ofThread = workerOfHeartbeatPeer(peer);
+      const worker = this.workers.get(ofThread ?? peer);
       if (worker === undefined) return;
-      worker.disconnectedAt = Date.now();
+      // The main connection of a worker with a heartbeat thread goes quiet while task code holds
+      // the main thread (busy, not dead): only its heartbeat connection, or its pid, tells.
+      if (ofThread !== undefined || worker.heartbeatThread !== true) worker.disconnectedAt = Date.now();
       // A worker on this machine whose process is gone is lost now, not after the grace.
       if (workerProcessGone(worker)) this.workerLost(worker, `${describeWorker(worker)} lost: its connection closed and its process is gone`);
     });
@@ -180,22 +189,8 @@ export class Coordinator {
   }
 
   private handlePush(from: string, message: ControlMessage): void {
-    const worker = this.workers.get(from);
     if (message.type === 'heartbeat') {
-      if (worker === undefined) {
-        // Unknown here (this coordinator restarted, or the worker was declared lost): it must
-        // register again, telling which tasks it runs.
-        const asked = this.reregisterAsked.get(from) ?? 0;
-        if (Date.now() - asked > 1000) {
-          this.reregisterAsked.set(from, Date.now());
-          this.control!.push(from, { type: 'reregister' });
-        }
-        return;
-      }
-      worker.lastHeartbeat = Date.now();
-      worker.disconnectedAt = undefined;
-      worker.running = message.tasks.map(runningAttempt);
-      for (let i = 0; i < message.tasks.length; i++) this.updateMetrics(worker.running[i], message.tasks[i]);
+      this.heartbeat(from, message);
       return;
     }
     if (message.type === 'ack-checkpoint') {
@@ -208,6 +203,56 @@ export class Coordinator {
     }
     if (message.type === 'task-state') {
       this.jobs.get(message.jobId)?.jobMaster?.taskStateChanged({ taskId: message.taskId, attempt: message.attempt, state: message.state, error: message.error, metrics: message.metrics, workerId: from });
+    }
+  }
+
+  /** A heartbeat, from a worker's heartbeat thread (or from the worker itself). */
+  private heartbeat(from: string, message: Extract<ControlMessage, { type: 'heartbeat' }>): void {
+    const workerId = workerOfHeartbeatPeer(from) ?? from;
+    // A peer speaks for its own worker only.
+    if (workerId !== message.workerId) return;
+    const worker = this.workers.get(workerId);
+    if (worker === undefined) {
+      // Unknown here (this coordinator restarted, or the worker was declared lost): it must
+      // register again, telling which tasks it runs.
+      const asked = this.reregisterAsked.get(workerId) ?? 0;
+      if (Date.now() - asked > 1000) {
+        this.reregisterAsked.set(workerId, Date.now());
+        this.control!.push(workerId, { type: 'reregister' });
+      }
+      return;
+    }
+    worker.lastHeartbeat = Date.now();
+    worker.disconnectedAt = undefined;
+    if (from !== workerId) worker.heartbeatThread = true;
+    worker.running = message.tasks.map(runningAttempt);
+    for (let i = 0; i < message.tasks.length; i++) this.updateMetrics(worker.running[i], message.tasks[i]);
+    if (message.progress !== undefined) this.checkStalls(worker, message.progress);
+  }
+
+  /**
+   * A stalled task (holding its worker's thread with input in hand, no record processed) is a
+   * metric; past its job's `task.stall.timeout.ms` it is failed and recovered as any failed task,
+   * and its attempt is cancelled on the worker (which takes the cancel when the thread is free).
+   */
+  private checkStalls(worker: WorkerRecord, progress: readonly TaskProgressReport[]): void {
+    const verdicts = this.stalls.observe(progress, Date.now(), (jobId, taskId, attempt) => {
+      const job = this.jobs.get(jobId);
+      const task = job?.tasks.get(taskId);
+      if (job === undefined || job.terminal || task === undefined || task.attempt !== attempt || task.workerId !== worker.id) return undefined;
+      return getConfig(job.plan.config, CoreOptions.TASK_STALL_TIMEOUT_MS);
+    });
+    for (const v of verdicts) {
+      const timeoutMs = getConfig(this.jobs.get(v.jobId)!.plan.config, CoreOptions.TASK_STALL_TIMEOUT_MS);
+      const where = `on ${describeWorker(worker)}`;
+      if (v.kind === 'stall') {
+        this.logger.warn({ jobId: v.jobId, taskId: v.taskId, attempt: v.attempt, workerId: worker.id, stalledMs: v.stalledMs, stallTimeoutMs: timeoutMs }, `task ${v.taskId} stalled ${where}: no record processed for ${v.stalledMs} ms with input in hand`);
+        continue;
+      }
+      const reason = `task ${v.taskId} stalled ${where}: no record processed for ${v.stalledMs} ms with input in hand (task.stall.timeout.ms ${timeoutMs})`;
+      this.logger.error({ jobId: v.jobId, taskId: v.taskId, attempt: v.attempt, workerId: worker.id, stalledMs: v.stalledMs }, reason);
+      this.control!.push(worker.id, { type: 'cancel', jobId: v.jobId, tasks: [v.taskId], before: { [v.taskId]: v.attempt + 1 } });
+      this.jobs.get(v.jobId)?.jobMaster?.taskFailed([v.taskId], reason);
     }
   }
 
@@ -274,6 +319,7 @@ export class Coordinator {
     });
     job.attach(master);
     master.onEnded((end) => {
+      this.stalls.forgetJob(job.id);
       const log = end.state === 'FAILED' ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
       log({ jobId: job.id, job: job.name, state: end.state, error: end.error }, `job ${end.state.toLowerCase()}`);
     });

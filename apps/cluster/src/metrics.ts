@@ -53,6 +53,11 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     (job, t) => job.recordsProcessed(t),
   );
   perTaskGauge('mobius_task_records_out', 'Records a task emitted, as last reported by its worker', (_job, t) => t.metrics?.recordsOut ?? 0);
+  perTaskGauge(
+    'mobius_task_stalled',
+    'A task that holds its worker\'s thread with input in hand and processed no record for the heartbeat timeout (1) or not (0)',
+    (job, t) => (coordinator.stalls.isStalled(job.id, t.taskId, t.attempt) ? 1 : 0),
+  );
 
   new Gauge({
     name: 'mobius_task_attempt',
@@ -107,6 +112,26 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     collect() {
       this.reset();
       this.inc(coordinator.staleAttemptsFenced);
+    },
+  });
+
+  new Counter({
+    name: 'mobius_task_stalls_total',
+    help: 'Times a task became stalled (held its worker\'s thread with input in hand, no record processed)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(coordinator.stalls.stallsTotal);
+    },
+  });
+
+  new Counter({
+    name: 'mobius_task_stall_failures_total',
+    help: 'Stalled tasks failed (and recovered) for passing their job\'s task.stall.timeout.ms',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(coordinator.stalls.stallFailuresTotal);
     },
   });
 

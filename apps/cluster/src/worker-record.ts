@@ -10,6 +10,11 @@ export interface WorkerRecord {
   readonly registeredAt: number;
   /** When the control connection was seen closing (ZeroMQ's socket monitor); cleared by a heartbeat. */
   disconnectedAt?: number;
+  /**
+   * Its heartbeats come from its heartbeat thread: a quiet main connection then means a busy
+   * main thread, not a dead worker.
+   */
+  heartbeatThread?: boolean;
   /** The task attempts the worker's last heartbeat reported running. */
   running: readonly RunningAttempt[];
 }

@@ -6,13 +6,14 @@ import { longestDeterminants } from '@mobius/interface';
 import type { CheckpointListener, ControlMessage, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskSnapshot, Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { createPlan } from '@mobius/planner';
-import { Task, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
+import { Task, attachTaskProgress, decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { stateBackends } from './state-backend.js';
 import { ZmqControlClient } from '@mobius/transport-zeromq';
 import { createDataTransport } from './data-transports.js';
 import { captureBundle, writeBundle } from '@mobius/job-loader';
 import { LocalFirstTransport } from './local-first-transport.js';
 import { AttemptFences } from '@mobius/jobmaster';
+import { HeartbeatSender } from './heartbeat-sender.js';
 
 export interface WorkerOptions {
   /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */
@@ -49,7 +50,9 @@ export class Worker {
   readonly id = `worker-${process.pid}-${randomUUID().slice(0, 6)}`;
   private transport: Transport | undefined;
   private control: ZmqControlClient | undefined;
+  /** Publishes the task list to the heartbeat thread, which sends the heartbeats. */
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly heartbeats: HeartbeatSender;
   private readonly jobs = new Map<string, DeployedJob>();
   private readonly graphs = new Map<string, LogicalGraph>();
   /** Attempts cancelled per job: a deployment of one that completes late (a slow import) starts nothing. */
@@ -62,6 +65,7 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.logger = options.logger.child({ workerId: this.id });
+    this.heartbeats = new HeartbeatSender(this.logger);
   }
 
   get endpoint(): string {
@@ -69,6 +73,9 @@ export class Worker {
   }
 
   async start(): Promise<void> {
+    // Loading the heartbeat thread takes a while: it starts now, beside the rest.
+    const heartbeatThread = this.heartbeats.start(this.options.coordinator, this.id);
+    heartbeatThread.catch(() => undefined);
     this.transport = new LocalFirstTransport(await this.createTransport(), this.id);
     await this.transport.start();
     this.control = new ZmqControlClient({ serverEndpoint: this.options.coordinator, id: this.id, logger: this.logger });
@@ -76,7 +83,19 @@ export class Worker {
     this.control.onPush((_from, message) => this.handlePush(message));
     await this.control.start();
     const registered = await this.register();
-    this.heartbeat = setInterval(() => this.sendHeartbeat(), registered.heartbeatMs);
+    // Heartbeats come from a thread of their own, which task code cannot hold up; this thread
+    // publishes the task list to it at its own pace (and sends heartbeats itself until the
+    // thread runs).
+    this.heartbeat = setInterval(() => this.publishTasks(), registered.heartbeatMs);
+    this.publishTasks();
+    void heartbeatThread.then(
+      () => {
+        if (this.stopped) return;
+        this.heartbeats.publish(this.taskMetrics());
+        this.heartbeats.begin(registered.heartbeatMs);
+      },
+      (e: unknown) => this.logger.error({ err: e }, 'the heartbeat thread did not start: heartbeats come from the main thread, which task code can hold up'),
+    );
     this.logger.info({ endpoint: this.endpoint, slots: this.options.slots ?? 4, coordinator: this.options.coordinator }, 'worker registered');
   }
 
@@ -103,10 +122,17 @@ export class Worker {
     }
   }
 
-  private sendHeartbeat(): void {
+  /** Metrics of the running tasks, each named `jobId/taskId` (as heartbeats name them). */
+  private taskMetrics(): TaskMetrics[] {
     const tasks: TaskMetrics[] = [];
     for (const [jobId, job] of this.jobs) for (const t of job.tasks.values()) tasks.push({ ...t.metrics(), taskId: `${jobId}/${t.id}` });
-    this.control!.push('coordinator', { type: 'heartbeat', workerId: this.id, time: Date.now(), tasks });
+    return tasks;
+  }
+
+  private publishTasks(): void {
+    const tasks = this.taskMetrics();
+    if (this.heartbeats.running) this.heartbeats.publish(tasks);
+    else this.control!.push('coordinator', { type: 'heartbeat', workerId: this.id, time: Date.now(), tasks });
   }
 
   private async handleRequest(message: ControlMessage): Promise<ControlMessage> {
@@ -225,6 +251,8 @@ export class Worker {
         if (!this.stopped) this.logger.warn({ jobId, taskId: task.id, state, err: e }, 'reporting a task state failed');
       }
     };
+    const progress = this.heartbeats.claim(`${jobId}/${task.id}`, task.metrics().attempt);
+    attachTaskProgress(task, progress.progress);
     report('RUNNING');
     try {
       await task.run();
@@ -232,6 +260,7 @@ export class Worker {
     } catch (e) {
       report('FAILED', e instanceof Error ? e.message : String(e));
     } finally {
+      progress.release();
       const job = this.jobs.get(jobId);
       if (job !== undefined && job.tasks.get(task.id) === task) {
         job.tasks.delete(task.id);
@@ -329,6 +358,7 @@ export class Worker {
       for (const t of job.tasks.values()) t.cancel();
       for (const t of job.ended.values()) t.dispose();
     }
+    await this.heartbeats.stop();
     await this.control?.close();
     await this.transport?.close();
     rmSync(this.dir, { recursive: true, force: true });

@@ -64,6 +64,14 @@ export const CoreOptions = {
     scope: 'both',
     doc: 'Records per frame: an output channel sends its batch when it holds this many records, when the task runs out of input, or after `runtime.linger.ms`.',
   }),
+  TASK_STALL_TIMEOUT_MS: configOption<number>({
+    key: 'task.stall.timeout.ms',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    scope: 'job',
+    doc: 'A task that holds its thread with input in hand and processes no record for this long is failed and recovered as any failed task (its worker is not declared lost); 0 turns this off (a stall is then only reported).',
+  }),
   CHANNEL_CREDITS: configOption<number>({
     key: 'runtime.channel.credits',
     type: 'integer',

@@ -1,6 +1,19 @@
 import type { Determinant } from './frame.js';
 import type { TaskMetrics } from './runner.js';
 
+/**
+ * A task's progress as a worker's heartbeat thread reads it from the counters its task loop
+ * bumps: records processed so far (wrapping at 2^31) and whether the task holds its thread with
+ * input in hand right now (`busy`). A busy task whose count does not move is stalled.
+ */
+export interface TaskProgressReport {
+  /** `jobId/taskId`, as in the heartbeat's `tasks`. */
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly records: number;
+  readonly busy: boolean;
+}
+
 /** A task's state as a worker reports it. */
 export type TaskRunState = 'DEPLOYING' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
 
@@ -29,7 +42,14 @@ export type ControlMessage =
   | { readonly type: 'registered'; readonly workerId: string; readonly heartbeatMs: number }
   /** The coordinator does not know this worker (it restarted): register again, with your tasks. */
   | { readonly type: 'reregister' }
-  | { readonly type: 'heartbeat'; readonly workerId: string; readonly time: number; readonly tasks: readonly TaskMetrics[] }
+  | {
+      readonly type: 'heartbeat';
+      readonly workerId: string;
+      readonly time: number;
+      readonly tasks: readonly TaskMetrics[];
+      /** Per-task progress read by the worker's heartbeat thread (absent from older workers). */
+      readonly progress?: readonly TaskProgressReport[];
+    }
   | {
       readonly type: 'deploy';
       readonly jobId: string;

@@ -66,7 +66,7 @@ export { makeFrame, makeWatermarkFrame, isIdleMarker, isDeterminant, longestDete
 export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame } from './frame.js';
 export type { Codec, Serializer } from './codec.js';
 export type { ChannelOptions, ChannelSender, ChannelReceiver, TransportEvent, Transport, TransportFactory } from './transport.js';
-export type { ControlMessage, ControlChannel, TaskRunState } from './control.js';
+export type { ControlMessage, ControlChannel, TaskProgressReport, TaskRunState } from './control.js';
 export type { StateKey, KeyedStore, TaskStateScope, StateSnapshot, SnapshotOptions, TaskStateBackend, StateBackend } from './state.js';
 export type { StateBackendFactory } from './state-backend-factory.js';
 export { StateBackendRegistry } from './state-backend-registry.js';

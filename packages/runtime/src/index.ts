@@ -23,3 +23,4 @@ export { TimerService } from './timers/timer-service.js';
 export type { TimeDomain, TimerTarget } from './timers/timer-service.js';
 export type { ChannelChanges } from './channel-reconfiguration.js';
 export { TASK_SNAPSHOT_FORMAT, TASK_SNAPSHOT_VERSION } from './task-snapshot-codec.js';
+export { TaskProgress, attachTaskProgress } from './task-progress.js';

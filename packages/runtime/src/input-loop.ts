@@ -1,28 +1,41 @@
 import type { DeterminantLog } from './failover/determinant-log.js';
+import type { StreamOperator } from './operators/stream-operator.js';
+import { yieldToEventLoop } from './signal.js';
 import type { TaskLoopContext } from './task-loop-context.js';
+import { progressOf, type TaskProgress } from './task-progress.js';
+import { WorkSlice } from './work-slice.js';
 
 /**
  * The loop of a task with input channels (Flink's StreamTask input processing): takes a frame
  * from the gate, pushes its records through the chain with direct calls, and waits only between
  * frames (for input, for credit, or for an async sink's batch). Aligned barriers snapshot the
- * task; a rise of the input watermark goes through the chain.
+ * task; a rise of the input watermark goes through the chain. After a few milliseconds of work
+ * the loop yields to the event loop, also inside a frame, so a slow function cannot keep timers,
+ * control messages and the worker's other tasks waiting; the task's progress cells say whether
+ * it holds the thread and how far it got (a worker's heartbeat thread reads them).
  */
 export async function runInputs(ctx: TaskLoopContext): Promise<void> {
   const { gate, outputs, pending, task, orderLog: log } = ctx.init;
   const head = ctx.init.chain.head;
-  if (log?.replaying === true) await replayLoggedOrder(ctx, log);
+  const progress = progressOf(task);
+  const slice = new WorkSlice();
+  if (log?.replaying === true && !(await replayLoggedOrder(ctx, log, progress, slice))) return;
   for (;;) {
     if (task.cancelled) return;
+    progress.working(task.recordsIn);
     if (ctx.timersDue) ctx.fireDueTimers();
     const frame = gate.poll();
     if (frame === undefined) {
+      progress.waiting(task.recordsIn);
       if (gate.finished) return;
       // Nothing to read: send partial batches now rather than hold them.
       outputs.flushAll();
       await gate.whenReadable();
+      slice.restart();
       continue;
     }
     if (frame.kind === 'barrier') {
+      progress.waiting(task.recordsIn);
       await ctx.barrier(frame.barrier!);
       continue;
     }
@@ -33,31 +46,79 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
       // The choice of input is logged before the output that depends on it is produced.
       if (log !== undefined) log.order(gate.lastIndex, records.length);
       task.recordsIn += records.length;
-      for (let i = 0; i < records.length; i++) head.collect(records[i]);
+      const stopped = collectSlice(head, records, 0, slice);
+      if (stopped < records.length && !(await finishFrame(ctx, head, records, stopped, progress, slice))) return;
+      progress.advanced(task.recordsIn);
     }
-    if (pending.promises.length > 0) await ctx.settleWrites();
-    if (outputs.blocked > 0) await outputs.whenRelieved();
+    if (slice.spent()) await yieldSlice(ctx, progress, slice, task.recordsIn);
+    if (pending.promises.length > 0) {
+      progress.waiting(task.recordsIn);
+      await ctx.settleWrites();
+    }
+    if (outputs.blocked > 0) {
+      progress.waiting(task.recordsIn);
+      await outputs.whenRelieved();
+    }
   }
+}
+
+/**
+ * Pushes the rest of a frame (from `from`) through the chain, yielding whenever the slice is
+ * spent. `false` when the task was cancelled meanwhile. The records were counted in
+ * `recordsIn` already.
+ */
+async function finishFrame(ctx: TaskLoopContext, head: StreamOperator, records: readonly unknown[], from: number, progress: TaskProgress, slice: WorkSlice): Promise<boolean> {
+  const task = ctx.init.task;
+  const n = records.length;
+  let i = from;
+  while (i < n) {
+    await yieldSlice(ctx, progress, slice, task.recordsIn - n + i);
+    if (task.cancelled) return false;
+    i = collectSlice(head, records, i, slice);
+  }
+  return true;
+}
+
+/** Pushes `records[from..]` through the chain until the end or the slice is spent; where it stopped. */
+function collectSlice(head: StreamOperator, records: readonly unknown[], from: number, slice: WorkSlice): number {
+  const n = records.length;
+  let i = from;
+  while (i < n) {
+    const stop = Math.min(n, i + WorkSlice.CHECK_EVERY);
+    for (; i < stop; i++) head.collect(records[i]);
+    if (i < n && slice.spent()) break;
+  }
+  return i;
+}
+
+/** Lets the event loop run; `processed`: the records the task got through so far. */
+async function yieldSlice(ctx: TaskLoopContext, progress: TaskProgress, slice: WorkSlice, processed: number): Promise<void> {
+  progress.waiting(processed);
+  await yieldToEventLoop();
+  slice.restart();
+  if (!ctx.init.task.cancelled) progress.working(processed);
 }
 
 /**
  * A restarted task first takes its inputs in the order its determinant log names (records
  * from which channel, how many), so it regenerates exactly the output it sent before;
- * downstream tasks drop what they already have by sequence number.
+ * downstream tasks drop what they already have by sequence number. `false` when cancelled.
  */
-async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog): Promise<void> {
+async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog, progress: TaskProgress, slice: WorkSlice): Promise<boolean> {
   const { gate, outputs, pending, task, logger } = ctx.init;
   const head = ctx.init.chain.head;
   const started = Date.now();
   let replayed = 0;
   while (log.replaying) {
-    if (task.cancelled) return;
+    if (task.cancelled) return false;
     const next = log.nextOrder();
     if (next === undefined) throw log.stuck();
     const frame = gate.pollFrom(next.input, next.count);
     if (frame === undefined) {
+      progress.waiting(task.recordsIn);
       outputs.flushAll();
       await gate.whenReadable();
+      slice.restart();
       continue;
     }
     if (frame.kind === 'barrier') {
@@ -69,9 +130,14 @@ async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog): Pro
     log.order(next.input, records.length);
     task.recordsIn += records.length;
     replayed += records.length;
-    for (let i = 0; i < records.length; i++) head.collect(records[i]);
+    progress.working(task.recordsIn - records.length);
+    const stopped = collectSlice(head, records, 0, slice);
+    if (stopped < records.length && !(await finishFrame(ctx, head, records, stopped, progress, slice))) return false;
+    progress.advanced(task.recordsIn);
+    if (pending.promises.length > 0 || outputs.blocked > 0) progress.waiting(task.recordsIn);
     if (pending.promises.length > 0) await ctx.settleWrites();
     if (outputs.blocked > 0) await outputs.whenRelieved();
   }
   logger.info({ records: replayed, ms: Date.now() - started }, 'replayed inputs in the logged order');
+  return true;
 }

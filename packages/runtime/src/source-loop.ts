@@ -3,6 +3,7 @@ import { operatorFailure } from './operators/operator.js';
 import type { SourceHead } from './operators/operator-registry.js';
 import { yieldToEventLoop } from './signal.js';
 import type { TaskLoopContext } from './task-loop-context.js';
+import { progressOf } from './task-progress.js';
 import { TaskCancelledSignal, type TaskSourceContext } from './task-source-context.js';
 
 /**
@@ -36,9 +37,15 @@ export class SourceLoop {
         await source.run(sourceContext);
         return;
       }
+      // A fetch holds the thread with its batch in hand (the chained functions run inside it);
+      // the heartbeat thread reads how far it got. A run() source is not followed this way:
+      // the task cannot see when it waits on its own timers or I/O.
+      const progress = progressOf(task);
       while (!sourceContext.ended && !task.cancelled) {
         const before = task.recordsIn;
+        progress.working(before);
         const r = source.fetch!(sourceContext);
+        progress.waiting(task.recordsIn);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
           ctx.armLinger();
           await r;
