@@ -161,7 +161,7 @@ export class Recoveries {
     } catch {
       // nothing placed
     }
-    await this.waitForFreeSlots(job.plan.tasks.length);
+    await this.waitForFreeSlots(job.scheduler.requiredSlots(job.plan));
     if (job.terminal) {
       job.restarting = false;
       return;
@@ -225,8 +225,9 @@ export class Recoveries {
       }),
     );
     // New attempts, on live workers with a free slot (a killed worker's replacement may still be starting).
-    const homeless = decision.tasks.filter((id) => !job.isLive(job.tasks.get(id)!.workerId)).length;
-    await this.waitForFreeSlots(homeless);
+    const homeless = decision.tasks.filter((id) => !job.isLive(job.tasks.get(id)!.workerId));
+    // Slot sharing: homeless tasks may fit room left in the job's live shared slots.
+    await this.waitForFreeSlots(job.scheduler.slotsToReplace(job.id, homeless));
     if (job.terminal) throw new Error('the job ended during the recovery');
     job.attempt++;
     const dead = failed.map((id) => job.tasks.get(id)!.workerId);
