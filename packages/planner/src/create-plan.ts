@@ -78,7 +78,7 @@ export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan 
 
   const groups = slotSharingGroups(order, inputsOf);
 
-  // Chaining (DESIGN.md): forward, equal parallelism, a single input, same language, same
+  // Chaining (docs/design.md): forward, equal parallelism, a single input, same language, same
   // slot-sharing group (as Flink), both allow it.
   const partitions = new Map<string, PartitionKind>();
   const chainedInto = new Map<string, string>(); // target → source of its chained input
