@@ -2,14 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { InsufficientSlotsError, MobiusError } from '@mobius/interface';
 import type { TaskPlacement } from '@mobius/interface';
 import { SlotScheduler } from './slot-scheduler.js';
-import { plan } from './test-plan.js';
+import { plan, scheduler } from './test-fixtures.js';
 import { createLocalScheduler } from './local-scheduler.js';
 
-function scheduler(workers: Record<string, number>): SlotScheduler {
-  const s = new SlotScheduler();
-  for (const [id, slots] of Object.entries(workers)) s.registerWorker({ id, endpoint: `mem://${id}`, slots });
-  return s;
-}
 
 function workerOf(placements: readonly TaskPlacement[], taskId: string): string | undefined {
   return placements.find((p) => p.taskId === taskId)?.workerId;

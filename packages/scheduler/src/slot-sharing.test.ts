@@ -1,15 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { InsufficientSlotsError } from '@mobius/interface';
 import type { TaskPlacement } from '@mobius/interface';
-import { SlotScheduler } from './slot-scheduler.js';
 import { requiredSlots, slotSharingGroups } from './slot-sharing.js';
-import { plan } from './test-plan.js';
+import { plan, scheduler } from './test-fixtures.js';
 
-function scheduler(workers: Record<string, number>): SlotScheduler {
-  const s = new SlotScheduler();
-  for (const [id, slots] of Object.entries(workers)) s.registerWorker({ id, endpoint: `mem://${id}`, slots });
-  return s;
-}
 
 /** worker → task ids on it. */
 function byWorker(placed: readonly TaskPlacement[]): Map<string, string[]> {

@@ -1,4 +1,5 @@
 import type { ExecutionPlan, PlanTask, PlanVertex } from '@mobius/interface';
+import { SlotScheduler } from './slot-scheduler.js';
 
 /**
  * A plan with the given vertices (id → parallelism) and, optionally, their slot-sharing groups;
@@ -25,4 +26,11 @@ export function plan(vertices: Record<string, number>, groups: Record<string, st
     tasks,
     channels: [],
   };
+}
+
+/** A scheduler with the given workers (id → slots), registered in this order. */
+export function scheduler(workers: Record<string, number>): SlotScheduler {
+  const s = new SlotScheduler();
+  for (const [id, slots] of Object.entries(workers)) s.registerWorker({ id, endpoint: `mem://${id}`, slots });
+  return s;
 }
