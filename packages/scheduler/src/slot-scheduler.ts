@@ -27,9 +27,10 @@ interface JobState {
  * slots; a slot holds one task of each vertex of a slot-sharing group, so a job takes, per
  * group, as many slots as the group's largest parallelism.
  *
- * Task i of every vertex of a group goes into the group's slot i, and the slots of a group are
- * spread across workers (the Flink `cluster.evenly-spread-out-slots` behaviour), so losing one
- * worker costs a vertex as few of its instances as possible and a hot operator's load is shared.
+ * A job is admitted when the free slots cover `requiredSlots(plan)`; spare free slots then
+ * spread its tasks up to one slot per task. The slots of a group are spread across workers
+ * (the Flink `cluster.evenly-spread-out-slots` behaviour), so losing one worker costs a vertex
+ * as few of its instances as possible and a hot operator's load is shared.
  */
 export class SlotScheduler implements Scheduler {
   // Map iteration order is insertion order, and re-setting an existing key keeps its position,
@@ -106,19 +107,33 @@ export class SlotScheduler implements Scheduler {
 
     const job: JobState = { tasks: new Map(), slots: new Set() };
     for (const task of plan.tasks) job.tasks.set(task.id, { vertexId: task.vertexId, group: DEFAULT_SLOT_SHARING_GROUP, slot: undefined });
+    // Spare free slots spread a group's tasks further (up to one slot per task, the placement
+    // without sharing): connected tasks then rarely share a worker, so one lost worker costs as
+    // few tasks as possible. Sharing only packs tasks as tightly as the free slots require.
+    let spare = available - required;
     for (const group of groups) {
+      let tasksInGroup = 0;
+      for (const tasks of group.vertices.values()) tasksInGroup += tasks.length;
+      const extra = Math.min(spare, tasksInGroup - group.slots);
+      spare -= extra;
       const perWorker = new Map<string, number>();
       const slots: SharedSlot[] = [];
-      for (let i = 0; i < group.slots; i++) {
+      for (let i = 0; i < group.slots + extra; i++) {
         const worker = this.pick(perWorker, new Set());
         // Cannot happen after the capacity check above; guarded so a bug surfaces loudly.
         if (!worker) throw new InsufficientSlotsError(required, this.freeSlots(), this.totalSlots());
         perWorker.set(worker.info.id, (perWorker.get(worker.info.id) ?? 0) + 1);
         slots.push(this.openSlot(job, group.name, worker));
       }
+      // Each vertex starts where the previous one ended, wrapping: a vertex's tasks land in
+      // distinct slots (its parallelism is at most the slot count), consecutive slots on
+      // different workers.
+      let offset = 0;
       for (const [vertexId, tasks] of group.vertices) {
+        const start = offset;
+        offset += tasks.length;
         tasks.forEach((task, i) => {
-          const slot = slots[i];
+          const slot = slots[(start + i) % slots.length];
           slot.tasks.set(vertexId, task.id);
           job.tasks.set(task.id, { vertexId, group: group.name, slot });
         });
@@ -188,10 +203,11 @@ export class SlotScheduler implements Scheduler {
 
     const excluded = new Set(exclude);
     const allowed = (s: SharedSlot): boolean => !excluded.has(s.workerId);
-    // Room in a slot the job holds costs nothing; a new slot costs a free one. Excluded workers
-    // are only a preference: a suspect worker beats not running the task at all. The task's own
-    // slot counts as room, so a task alone in the only slot can restart there.
-    let slot = this.roomIn(job, task, allowed) ?? this.newSlot(job, task, excluded);
+    // A free slot spreads the job as `place` does; room in a slot the job holds (a shared slot
+    // with no task of this vertex) is used when no slot is free, so a recovery never waits for
+    // slots it can do without. Excluded workers are only a preference: a suspect worker beats
+    // not running the task at all. The task's own slot counts as room.
+    let slot = this.newSlot(job, task, excluded) ?? this.roomIn(job, task, allowed);
     slot ??= this.roomIn(job, task, () => true) ?? this.newSlot(job, task, new Set());
     if (!slot) throw new InsufficientSlotsError(1, 0, this.totalSlots());
     if (slot !== task.slot) {

@@ -12,6 +12,8 @@ function byWorker(placed: readonly TaskPlacement[]): Map<string, string[]> {
   return map;
 }
 
+const s4 = (): ReturnType<typeof scheduler> => scheduler({ w1: 2, w2: 2 });
+
 /** Eight chains of parallelism 2: the 16-task job of issue 17, item 7. */
 const eightChains = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`c${i}`, 2]));
 
@@ -34,26 +36,45 @@ describe('slotSharingGroups / requiredSlots', () => {
 });
 
 describe('SlotScheduler with slot sharing', () => {
-  it('places the 16-task job (8 chains × p=2) in 2 slots, one task of each vertex per slot', () => {
-    const s = scheduler({ w1: 2, w2: 2, w3: 2, w4: 2 });
+  it('admits the 16-task job (8 chains × p=2) on 2 free slots: one task of each vertex per slot', () => {
+    const s = scheduler({ w1: 1, w2: 1 });
     const p = plan(eightChains);
     expect(s.requiredSlots(p)).toBe(2);
     const placed = s.place('job', p);
     expect(placed).toHaveLength(16);
-    expect(s.freeSlots()).toBe(6);
+    expect(s.freeSlots()).toBe(0);
     const workers = byWorker(placed);
-    // Task i of every vertex is in slot i; the two slots are on two workers.
     expect([...workers.values()].map((ids) => ids.length)).toEqual([8, 8]);
-    for (const ids of workers.values()) expect(new Set(ids.map((id) => id.split('#')[1])).size).toBe(1);
+    for (const ids of workers.values()) expect(new Set(ids.map((id) => id.split('#')[0])).size).toBe(8);
   });
 
-  it('fills a cluster of 8 slots with four 16-task jobs, and refuses a fifth naming both numbers', () => {
+  it('spreads over spare free slots, up to one per task: 16 tasks in 8 slots, no vertex twice in a slot', () => {
     const s = scheduler({ w1: 2, w2: 2, w3: 2, w4: 2 });
-    for (const job of ['a', 'b', 'c', 'd']) s.place(job, plan(eightChains));
+    const placed = s.place('job', plan(eightChains));
+    expect(s.freeSlots()).toBe(0);
+    const workers = byWorker(placed);
+    expect([...workers.values()].map((ids) => ids.length)).toEqual([4, 4, 4, 4]);
+    // Two slots per worker hold at most two tasks of one vertex there.
+    for (const ids of workers.values()) {
+      const perVertex = new Map<string, number>();
+      for (const id of ids) perVertex.set(id.split('#')[0], (perVertex.get(id.split('#')[0]) ?? 0) + 1);
+      expect(Math.max(...perVertex.values())).toBeLessThanOrEqual(2);
+    }
+    // A vertex's two tasks are on two workers.
+    for (const v of Object.keys(eightChains)) {
+      expect(placed.find((p) => p.taskId === `${v}#0`)?.workerId).not.toBe(placed.find((p) => p.taskId === `${v}#1`)?.workerId);
+    }
+  });
+
+  it('admits a 16-task job on the last 2 free slots of 8, and refuses the next naming both numbers', () => {
+    const s = scheduler({ w1: 2, w2: 2, w3: 2, w4: 2 });
+    s.place('filler', plan({ x: 6 }));
+    expect(s.freeSlots()).toBe(2);
+    expect(s.place('job', plan(eightChains))).toHaveLength(16);
     expect(s.freeSlots()).toBe(0);
     const error = (() => {
       try {
-        s.place('e', plan(eightChains));
+        s.place('next', plan(eightChains));
       } catch (e) {
         return e;
       }
@@ -65,15 +86,15 @@ describe('SlotScheduler with slot sharing', () => {
   });
 
   it('gives each group its own slots: separate groups add up', () => {
-    const s = scheduler({ w1: 4, w2: 4 });
     const p = plan({ src: 2, map: 3, sink: 2 }, { sink: 'sinks' });
-    expect(s.requiredSlots(p)).toBe(5);
+    expect(s4().requiredSlots(p)).toBe(5);
+    expect(() => s4().place('job', p)).toThrow(InsufficientSlotsError);
+    const s = scheduler({ w1: 3, w2: 2 });
     const placed = s.place('job', p);
-    expect(s.freeSlots()).toBe(3);
-    // A sink never shares a worker's slot with the default group's tasks: 5 slots are held.
     expect(placed).toHaveLength(7);
+    expect(s.freeSlots()).toBe(0);
     s.release('job');
-    expect(s.freeSlots()).toBe(8);
+    expect(s.freeSlots()).toBe(5);
   });
 
   it('restarts a failed task in its shared slot when it is the only room (no extra slot)', () => {
@@ -99,22 +120,25 @@ describe('SlotScheduler with slot sharing', () => {
     expect(s.slotsToReplace('job', homeless)).toBe(0);
   });
 
-  it('uses room left in a live shared slot before taking a free one', () => {
-    const s = scheduler({ w1: 2, w2: 2 });
-    // b has parallelism 1: slot 1 (on w2) holds a#1 only and has room for a b task.
+  it('uses room left in a live shared slot when no slot is free', () => {
+    const s = scheduler({ w1: 1, w2: 1 });
+    // Two slots: a#0 with b#0 on w1, a#1 alone on w2 (room for a b task).
     s.place('job', plan({ a: 2, b: 1 }));
-    expect(s.freeSlots()).toBe(2);
+    expect(s.freeSlots()).toBe(0);
     expect(s.replace('job', 'b#0', ['w1'])).toEqual({ taskId: 'b#0', workerId: 'w2' });
-    // b#0 left slot 0 (a#0 stays there) and joined slot 1: still two slots held.
-    expect(s.freeSlots()).toBe(2);
+    // b#0 left the slot on w1 (a#0 stays there) and joined the one on w2: still two slots held.
+    expect(s.freeSlots()).toBe(0);
+    expect(s.placements('job')).toHaveLength(3);
   });
 
-  it('frees a shared slot only when its last task leaves it', () => {
-    const s = scheduler({ w1: 1, w2: 1 });
+  it('prefers a free slot over room (spreading), and frees a shared slot only when its last task leaves', () => {
+    const s = scheduler({ w1: 1 });
     s.place('job', plan({ a: 1, b: 1 }));
+    s.registerWorker({ id: 'w2', endpoint: 'mem://w2', slots: 1 });
     expect(s.freeSlots()).toBe(1);
     expect(s.replace('job', 'a#0', ['w1']).workerId).toBe('w2');
     expect(s.freeSlots()).toBe(0);
+    // No free slot left: b#0 joins a#0's slot on w2, and the slot on w1 is freed.
     expect(s.replace('job', 'b#0', ['w1']).workerId).toBe('w2');
     expect(s.freeSlots()).toBe(1);
   });
