@@ -27,11 +27,6 @@ export interface Scheduler {
    * vertices, summed over the groups.
    */
   requiredSlots(plan: ExecutionPlan): number;
-  /**
-   * New slots needed to place these tasks of a placed job again (after their worker was lost):
-   * room left in the job's live shared slots is counted first.
-   */
-  slotsToReplace(jobId: string, taskIds: readonly string[]): number;
   /** Reserves `requiredSlots(plan)` slots, one task of each vertex of a group per slot, spreading each vertex's tasks across workers. */
   place(jobId: string, plan: ExecutionPlan): readonly TaskPlacement[];
   /** Places one task again (after a failure), avoiding the excluded workers when possible. */

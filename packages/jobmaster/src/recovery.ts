@@ -225,9 +225,10 @@ export class Recoveries {
       }),
     );
     // New attempts, on live workers with a free slot (a killed worker's replacement may still be starting).
-    const homeless = decision.tasks.filter((id) => !job.isLive(job.tasks.get(id)!.workerId));
-    // Slot sharing: homeless tasks may fit room left in the job's live shared slots.
-    await this.waitForFreeSlots(job.scheduler.slotsToReplace(job.id, homeless));
+    // One free slot per homeless task keeps the job spread (a lost worker's replacement registers
+    // within moments); when the wait runs out, `replace` falls back to room in the job's shared slots.
+    const homeless = decision.tasks.filter((id) => !job.isLive(job.tasks.get(id)!.workerId)).length;
+    await this.waitForFreeSlots(homeless);
     if (job.terminal) throw new Error('the job ended during the recovery');
     job.attempt++;
     const dead = failed.map((id) => job.tasks.get(id)!.workerId);

@@ -232,7 +232,6 @@ describe('SlotScheduler.adopt', () => {
     ]);
     // a#0 and b#0 share one slot on w1.
     expect(s.freeSlots()).toBe(3);
-    expect(s.slotsToReplace('job', ['a#1'])).toBe(1);
     expect(s.replace('job', 'a#1')).toEqual({ taskId: 'a#1', workerId: 'w2' });
     expect(s.freeSlots()).toBe(2);
   });

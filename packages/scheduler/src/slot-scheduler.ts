@@ -171,31 +171,6 @@ export class SlotScheduler implements Scheduler {
     this.jobs.set(jobId, job);
   }
 
-  slotsToReplace(jobId: string, taskIds: readonly string[]): number {
-    const job = this.jobState(jobId);
-    // group → vertex → tasks to place of that vertex.
-    const wanted = new Map<string, Map<string, number>>();
-    for (const taskId of taskIds) {
-      const task = job.tasks.get(taskId);
-      if (!task) throw new SchedulerError('UNKNOWN_TASK', `task "${taskId}" is not part of job "${jobId}"`);
-      if (task.slot) continue;
-      const byVertex = wanted.get(task.group) ?? new Map<string, number>();
-      byVertex.set(task.vertexId, (byVertex.get(task.vertexId) ?? 0) + 1);
-      wanted.set(task.group, byVertex);
-    }
-    let needed = 0;
-    for (const [group, byVertex] of wanted) {
-      let most = 0;
-      for (const [vertexId, count] of byVertex) {
-        let room = 0;
-        for (const slot of job.slots) if (slot.group === group && !slot.tasks.has(vertexId)) room++;
-        most = Math.max(most, count - room);
-      }
-      needed += most;
-    }
-    return needed;
-  }
-
   replace(jobId: string, taskId: string, exclude: readonly string[] = []): TaskPlacement {
     const job = this.jobState(jobId);
     const task = job.tasks.get(taskId);
