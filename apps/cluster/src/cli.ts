@@ -23,7 +23,7 @@ const USAGE = `Usage:
   mobius-cluster worker --coordinator tcp://HOST:PORT [--slots 4] [--token T | --token-file F]
                         [--host 127.0.0.1] [--transport zeromq|MODULE] [--curve-keys FILE]
   mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
-  mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T] [--slots 4]
+  mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T | --token-file F] [--slots 4]
                        [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--curve-keys FILE]
   mobius-cluster submit job.ts [--wait] [--name NAME] [--from-savepoint PATH] [-- job args...]
   mobius-cluster list
@@ -31,7 +31,9 @@ const USAGE = `Usage:
   mobius-cluster cancel JOB
   mobius-cluster savepoint JOB                           prints the savepoint folder
   mobius-cluster stop JOB [--savepoint]
-    (these talk to --url URL, default http://127.0.0.1:8081 or MOBIUS_URL, with --token T or MOBIUS_TOKEN)`;
+    (these talk to --url URL, default http://127.0.0.1:8081 or MOBIUS_URL, with --token T or MOBIUS_TOKEN)
+  The token is best given as MOBIUS_TOKEN or --token-file F (MOBIUS_TOKEN_FILE): a --token flag
+  shows in ps to every user of the machine; local passes it to its children in MOBIUS_TOKEN.`;
 
 const CLIENT_FLAGS = ['url', 'token', 'token-file'];
 const PLANNING_FLAGS = ['plan-timeout-ms', 'plan-max-heap-mb', 'plan-concurrency', 'plan-queue-limit'];

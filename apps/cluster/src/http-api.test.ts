@@ -82,7 +82,7 @@ describe('the coordinator HTTP API', () => {
     const res = await call('POST', '/jobs', { bundle });
     expect(res.status).toBe(409);
     expect(res.body.error?.code).toBe('INSUFFICIENT_SLOTS');
-    expect(res.body.error?.message).toBe('job needs 2 slots but the cluster has 0 free');
+    expect(res.body.error?.message).toBe('job needs 2 slots but the cluster has 0 free of 0');
   });
 
   it('unknown jobs and routes are 404', async () => {

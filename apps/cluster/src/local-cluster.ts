@@ -39,9 +39,8 @@ export class LocalCluster {
   async start(): Promise<string> {
     const o = this.options;
     const args = ['coordinator', '--host', '127.0.0.1', '--port', String(o.port), '--http-port', String(o.httpPort)];
-    if (o.token !== undefined) args.push('--token', o.token);
     if (o.heartbeatTimeoutMs !== undefined) args.push('--heartbeat-timeout-ms', String(o.heartbeatTimeoutMs));
-    this.coordinator = spawn(process.execPath, [o.cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.coordinator = spawn(process.execPath, [o.cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: this.childEnv() });
     this.coordinator.on('exit', (code, signal) => {
       if (this.stopping) return;
       o.logger.error({ code, signal }, 'the coordinator exited: stopping the local cluster');
@@ -64,15 +63,27 @@ export class LocalCluster {
     return this.url;
   }
 
+  /**
+   * The children's environment: the token goes in MOBIUS_TOKEN, never on their command lines,
+   * where `ps` and /proc/<pid>/cmdline show it to every user of the machine (the environment
+   * of a process is readable by its owner only).
+   */
+  private childEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.MOBIUS_TOKEN;
+    delete env.MOBIUS_TOKEN_FILE;
+    if (this.options.token !== undefined) env.MOBIUS_TOKEN = this.options.token;
+    return env;
+  }
+
   private startWorker(restarts: number): void {
     const o = this.options;
     const args = ['worker', '--coordinator', this.control];
-    if (o.token !== undefined) args.push('--token', o.token);
     if (o.slots !== undefined) args.push('--slots', String(o.slots));
     if (o.transport !== undefined) args.push('--transport', o.transport);
     if (o.curveKeys !== undefined) args.push('--curve-keys', o.curveKeys);
     const started = Date.now();
-    const child = spawn(process.execPath, [o.cliPath, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [o.cliPath, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env: this.childEnv() });
     this.workers.add(child);
     child.on('exit', (code, signal) => {
       this.workers.delete(child);

@@ -376,3 +376,27 @@ describe('function arguments are checked when the operation is called', () => {
     expect(p.message).toContain('partition()');
   });
 });
+
+describe('slotSharingGroup', () => {
+  it('records the group on the operator it is called on, inherited downstream in the plan', () => {
+    const c = ctx();
+    const source = c.fromValues(1, 2, 3);
+    const heavy = source.map((x: number) => x * 2).slotSharingGroup('heavy').setParallelism(2);
+    const sink = heavy.filter((x: number) => x > 2).sink(() => {});
+    const g = c.graph();
+    expect(node(g, heavy.id).slotSharingGroup).toBe('heavy');
+    expect(node(g, source.id).slotSharingGroup).toBeUndefined();
+    const groups = Object.fromEntries(c.plan().vertices.map((v) => [v.operatorIds.join(','), v.slotSharingGroup]));
+    expect(groups).toEqual({ [source.id]: 'default', [[heavy.id, edgesOut(g, heavy.id), sink.id].join(',')]: 'heavy' });
+  });
+
+  it('is validated when the job is planned: an empty name is a PlanError', () => {
+    const c = ctx();
+    c.fromValues(1).map((x: number) => x).slotSharingGroup('').sink(() => {});
+    expectPlanError(() => c.plan(), 'PLAN_INVALID_SLOT_SHARING_GROUP');
+  });
+});
+
+function edgesOut(graph: LogicalGraph, id: string): string {
+  return graph.edges.filter((e) => e.source === id).map((e) => e.target).join(',');
+}

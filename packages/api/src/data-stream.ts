@@ -54,6 +54,16 @@ abstract class OperatorHandle {
     return this;
   }
 
+  /**
+   * Puts this operator in a slot-sharing group (Flink's): one task of each operator chain of a
+   * group may share a slot, so a job needs, per group, its largest parallelism in slots. Every
+   * operator is in `default` unless set; one that sets none inherits its inputs' group.
+   */
+  slotSharingGroup(name: string): this {
+    this.node.slotSharingGroup = name;
+    return this;
+  }
+
   /** A display name for plans, logs and errors. */
   name(name: string): this {
     this.node.name = name;

@@ -16,6 +16,7 @@ export class NodeBuilder {
   parallelism: number | undefined = undefined;
   readonly config: Record<string, ConfigValue> = {};
   chaining = true;
+  slotSharingGroup: string | undefined = undefined;
   language: OperatorLanguage = 'typescript';
 
   constructor(
@@ -65,6 +66,7 @@ export class GraphBuilder {
       parallelism: n.parallelism,
       config: { ...n.config } as ConfigMap,
       chaining: n.chaining,
+      ...(n.slotSharingGroup !== undefined ? { slotSharingGroup: n.slotSharingGroup } : {}),
       language: n.language,
       fn: n.fn,
       ...(n.source !== undefined ? { source: n.source } : {}),

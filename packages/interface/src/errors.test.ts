@@ -160,6 +160,13 @@ describe('InsufficientSlotsError', () => {
     expect(e.message).toContain('12');
     expect(e.message).toContain('5');
     expect(e.message).toMatch(/12 slots.*5 free/);
+    expect(e.total).toBeUndefined();
+  });
+
+  it('names the total when given: needed, free, then total', () => {
+    const e = new InsufficientSlotsError(9, 2, 8);
+    expect(e).toMatchObject({ required: 9, available: 2, total: 8 });
+    expect(e.message).toBe('job needs 9 slots but the cluster has 2 free of 8');
   });
 });
 

@@ -34,7 +34,8 @@ export type PlanErrorCode =
   | 'PLAN_EMPTY'
   | 'PLAN_NO_INPUT'
   | 'PLAN_INVALID_FUNCTION'
-  | 'PLAN_MAX_PARALLELISM';
+  | 'PLAN_MAX_PARALLELISM'
+  | 'PLAN_INVALID_SLOT_SHARING_GROUP';
 
 /** A job graph that cannot be planned: the message names the operator and the rule. */
 export class PlanError extends MobiusError {
@@ -95,11 +96,17 @@ export class RunnerError extends MobiusError {
 export class InsufficientSlotsError extends MobiusError {
   readonly required: number;
   readonly available: number;
+  /** Slots the cluster has in all, free or not; undefined when the caller did not say. */
+  readonly total: number | undefined;
 
-  constructor(required: number, available: number) {
-    super('INSUFFICIENT_SLOTS', `job needs ${required} slots but the cluster has ${available} free`);
+  constructor(required: number, available: number, total?: number) {
+    super(
+      'INSUFFICIENT_SLOTS',
+      `job needs ${required} slots but the cluster has ${available} free` + (total === undefined ? '' : ` of ${total}`),
+    );
     this.required = required;
     this.available = available;
+    this.total = total;
   }
 }
 

@@ -41,6 +41,11 @@ export interface LogicalNode {
   readonly config: ConfigMap;
   /** False when `disableChain()` was called. */
   readonly chaining: boolean;
+  /**
+   * Slot-sharing group set with `slotSharingGroup(name)`; undefined to inherit the inputs' group
+   * (`default` for sources and for inputs in different groups).
+   */
+  readonly slotSharingGroup?: string;
   readonly language: OperatorLanguage;
   /** The user's function or rich function object (not part of the graph hash). */
   readonly fn: unknown;

@@ -62,6 +62,7 @@ export type {
   LogicalGraph,
 } from './graph.js';
 export type { KeyGroupRange, PlanOperator, PlanVertex, PlanEdge, PlanTask, PlanChannel, ExecutionPlan } from './plan.js';
+export { DEFAULT_SLOT_SHARING_GROUP } from './plan.js';
 export { makeFrame, makeWatermarkFrame, isIdleMarker, isDeterminant, longestDeterminants } from './frame.js';
 export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame } from './frame.js';
 export type { Codec, Serializer } from './codec.js';

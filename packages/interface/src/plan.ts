@@ -19,6 +19,9 @@ export interface PlanOperator {
   readonly keyed: boolean;
 }
 
+/** The slot-sharing group of an operator that names none and whose inputs do not agree (Flink's). */
+export const DEFAULT_SLOT_SHARING_GROUP = 'default';
+
 /** A chain of operators that runs as one task per parallel instance. */
 export interface PlanVertex {
   readonly id: string;
@@ -26,6 +29,11 @@ export interface PlanVertex {
   /** Operators of the chain in topological order; the first is the head. */
   readonly operatorIds: readonly string[];
   readonly parallelism: number;
+  /**
+   * Slot-sharing group of the chain (`default` unless set): one task of each vertex of a group
+   * may share a slot. Optional so that plans written before it read as `default`.
+   */
+  readonly slotSharingGroup?: string;
 }
 
 /** An edge of the plan. Chained edges are direct calls; the others have channels. */

@@ -22,7 +22,12 @@ export interface Scheduler {
   removeWorker(workerId: string): ReadonlyMap<string, readonly string[]>;
   workers(): readonly WorkerInfo[];
   freeSlots(): number;
-  /** Reserves one slot per task, spreading each vertex's tasks across workers. */
+  /**
+   * Slots a plan takes when placed: per slot-sharing group, the largest parallelism of its
+   * vertices, summed over the groups.
+   */
+  requiredSlots(plan: ExecutionPlan): number;
+  /** Reserves `requiredSlots(plan)` slots, one task of each vertex of a group per slot, spreading each vertex's tasks across workers. */
   place(jobId: string, plan: ExecutionPlan): readonly TaskPlacement[];
   /** Places one task again (after a failure), avoiding the excluded workers when possible. */
   replace(jobId: string, taskId: string, exclude?: readonly string[]): TaskPlacement;

@@ -164,7 +164,7 @@ export class JobMaster implements TaskGatewayListener {
     return this.checkpointing !== undefined && getConfig(this.plan.config, CoreOptions.CHECKPOINT_INTERVAL_MS) > 0;
   }
 
-  /** Reserves a slot per task (throws InsufficientSlotsError) and writes the job's record. */
+  /** Reserves the job's shared slots (throws InsufficientSlotsError) and writes the job's record. */
   place(): void {
     const placements = this.scheduler.place(this.id, this.plan);
     for (const p of placements) this.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt: 0, state: 'DEPLOYING' });

@@ -181,7 +181,7 @@ export class Recoveries {
     } catch {
       // nothing placed
     }
-    await this.waitForFreeSlots(job.plan.tasks.length);
+    await this.waitForFreeSlots(job.scheduler.requiredSlots(job.plan));
     if (job.terminal) {
       job.restarting = false;
       return;
@@ -245,6 +245,8 @@ export class Recoveries {
       }),
     );
     // New attempts, on live workers with a free slot (a killed worker's replacement may still be starting).
+    // One free slot per homeless task keeps the job spread (a lost worker's replacement registers
+    // within moments); when the wait runs out, `replace` falls back to room in the job's shared slots.
     const homeless = decision.tasks.filter((id) => !job.isLive(job.tasks.get(id)!.workerId)).length;
     await this.waitForFreeSlots(homeless);
     if (job.terminal) throw new Error('the job ended during the recovery');

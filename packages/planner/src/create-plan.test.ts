@@ -35,8 +35,8 @@ describe('createPlan: the word count', () => {
 
   it('chains source → flatMap → map and reduce → filter → sink; keyBy breaks the chain', () => {
     expect(plan.vertices).toEqual([
-      { id: 'source-0', name: 'readTextFile -> split -> pair', operatorIds: ['source-0', 'flatMap-1', 'map-2'], parallelism: 2 },
-      { id: 'reduce-3', name: 'count -> no ray -> print', operatorIds: ['reduce-3', 'filter-4', 'sink-5'], parallelism: 3 },
+      { id: 'source-0', name: 'readTextFile -> split -> pair', operatorIds: ['source-0', 'flatMap-1', 'map-2'], parallelism: 2, slotSharingGroup: 'default' },
+      { id: 'reduce-3', name: 'count -> no ray -> print', operatorIds: ['reduce-3', 'filter-4', 'sink-5'], parallelism: 3, slotSharingGroup: 'default' },
     ]);
     expect(plan.edges.map((e) => [e.id, e.partition, e.chained])).toEqual([
       ['source-0->flatMap-1', 'forward', true],

@@ -17,6 +17,7 @@ import {
   type PlanVertex,
 } from '@mobius/interface';
 import { graphHash } from './graph-hash.js';
+import { slotSharingGroups } from './slot-sharing-groups.js';
 import { describeNode, validateGraph } from './validate-graph.js';
 
 /** `${source}->${target}`: the id of a logical edge and of its plan edge. */
@@ -75,7 +76,10 @@ export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan 
     }
   }
 
-  // Chaining (DESIGN.md): forward, equal parallelism, a single input, same language, both allow it.
+  const groups = slotSharingGroups(order, inputsOf);
+
+  // Chaining (docs/design.md): forward, equal parallelism, a single input, same language, same
+  // slot-sharing group (as Flink), both allow it.
   const partitions = new Map<string, PartitionKind>();
   const chainedInto = new Map<string, string>(); // target → source of its chained input
   for (const edge of graph.edges) {
@@ -89,7 +93,8 @@ export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan 
       source.language === target.language &&
       source.chaining &&
       target.chaining &&
-      target.kind !== 'source';
+      target.kind !== 'source' &&
+      groups.get(source.id) === groups.get(target.id);
     if (chain) chainedInto.set(target.id, source.id);
   }
 
@@ -112,6 +117,7 @@ export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan 
     name: ops.map((id) => byId.get(id)!.name).join(' -> '),
     operatorIds: ops,
     parallelism: parallelism.get(head)!,
+    slotSharingGroup: groups.get(head)!,
   }));
 
   const operators: PlanOperator[] = order.map((n) => ({

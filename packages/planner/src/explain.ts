@@ -1,4 +1,4 @@
-import type { ExecutionPlan } from '@mobius/interface';
+import { DEFAULT_SLOT_SHARING_GROUP, type ExecutionPlan } from '@mobius/interface';
 
 export type ExplainFormat = 'text' | 'mermaid';
 
@@ -19,7 +19,8 @@ function explainText(plan: ExecutionPlan): string {
   for (const v of plan.vertices) {
     const keyed = v.operatorIds.some((id) => ops.get(id)!.keyed);
     lines.push('');
-    lines.push(`[${v.id}] ${v.name}  parallelism ${v.parallelism}${keyed ? `, key groups ${ranges(plan, v.id)}` : ''}`);
+    const group = v.slotSharingGroup !== undefined && v.slotSharingGroup !== DEFAULT_SLOT_SHARING_GROUP ? `, slot sharing group "${v.slotSharingGroup}"` : '';
+    lines.push(`[${v.id}] ${v.name}  parallelism ${v.parallelism}${keyed ? `, key groups ${ranges(plan, v.id)}` : ''}${group}`);
     for (const id of v.operatorIds) {
       const op = ops.get(id)!;
       const cfg = Object.entries(op.config)

@@ -20,6 +20,8 @@ export function canonicalGraph(graph: LogicalGraph): string {
       n.language,
       n.source ?? null,
       n.data?.length ?? null,
+      // Only when set, so graphs without groups keep the hashes they had.
+      ...(n.slotSharingGroup !== undefined ? [n.slotSharingGroup] : []),
     ]),
     edges: graph.edges.map((e) => [e.source, e.target, e.partition.kind, e.partition.explicit]),
   });

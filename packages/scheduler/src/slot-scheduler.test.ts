@@ -1,37 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { InsufficientSlotsError, MobiusError } from '@mobius/interface';
-import type { ExecutionPlan, PlanTask, PlanVertex, TaskPlacement } from '@mobius/interface';
+import type { TaskPlacement } from '@mobius/interface';
 import { SlotScheduler } from './slot-scheduler.js';
+import { plan, scheduler } from './test-fixtures.js';
 import { createLocalScheduler } from './local-scheduler.js';
 
-/** A plan with the given vertices (id → parallelism); only vertices and tasks matter to placement. */
-function plan(vertices: Record<string, number>): ExecutionPlan {
-  const planVertices: PlanVertex[] = [];
-  const tasks: PlanTask[] = [];
-  for (const [id, parallelism] of Object.entries(vertices)) {
-    planVertices.push({ id, name: id, operatorIds: [id], parallelism });
-    for (let index = 0; index < parallelism; index++) {
-      tasks.push({ id: `${id}#${index}`, vertexId: id, index, keyGroups: { start: 0, end: 0 } });
-    }
-  }
-  return {
-    jobName: 'test',
-    graphHash: '',
-    maxParallelism: 128,
-    config: {},
-    operators: [],
-    vertices: planVertices,
-    edges: [],
-    tasks,
-    channels: [],
-  };
-}
-
-function scheduler(workers: Record<string, number>): SlotScheduler {
-  const s = new SlotScheduler();
-  for (const [id, slots] of Object.entries(workers)) s.registerWorker({ id, endpoint: `mem://${id}`, slots });
-  return s;
-}
 
 function workerOf(placements: readonly TaskPlacement[], taskId: string): string | undefined {
   return placements.find((p) => p.taskId === taskId)?.workerId;
@@ -55,9 +28,9 @@ describe('SlotScheduler.place', () => {
     expect(s.freeSlots()).toBe(2);
   });
 
-  it('spreads every vertex and fills all slots (3 vertices × p=2 on 3 workers × 2 slots)', () => {
+  it('spreads every vertex and fills all slots (3 vertices × p=2 in 3 groups on 3 workers × 2 slots)', () => {
     const s = scheduler({ a: 2, b: 2, c: 2 });
-    const placed = s.place('job', plan({ v1: 2, v2: 2, v3: 2 }));
+    const placed = s.place('job', plan({ v1: 2, v2: 2, v3: 2 }, { v1: 'g1', v2: 'g2', v3: 'g3' }));
     expect(placed.map((p) => p.taskId)).toEqual(['v1#0', 'v1#1', 'v2#0', 'v2#1', 'v3#0', 'v3#1']);
     for (const v of ['v1', 'v2', 'v3']) {
       expect(workerOf(placed, `${v}#0`)).not.toBe(workerOf(placed, `${v}#1`));
@@ -84,15 +57,17 @@ describe('SlotScheduler.place', () => {
 
   it('throws InsufficientSlotsError naming both numbers and reserves nothing', () => {
     const s = scheduler({ a: 2, b: 1 });
-    const error = thrown(() => s.place('job', plan({ v1: 2, v2: 2 })));
+    s.place('other', plan({ x: 1 }));
+    const error = thrown(() => s.place('job', plan({ v1: 4, v2: 2 })));
     expect(error).toBeInstanceOf(InsufficientSlotsError);
     expect((error as InsufficientSlotsError).code).toBe('INSUFFICIENT_SLOTS');
-    expect((error as Error).message).toContain('4');
-    expect((error as Error).message).toContain('3');
-    expect(s.freeSlots()).toBe(3);
+    expect(error).toMatchObject({ required: 4, available: 2, total: 3 });
+    expect((error as Error).message).toBe('job needs 4 slots but the cluster has 2 free of 3');
+    expect(s.freeSlots()).toBe(2);
     expect(() => s.placements('job')).toThrow(/job/);
     // The failed attempt left no trace: the same id can be placed once capacity allows.
     expect(s.place('job', plan({ v1: 2, v2: 1 }))).toHaveLength(3);
+    expect(s.freeSlots()).toBe(0);
   });
 
   it('rejects placing the same job id twice', () => {
@@ -231,6 +206,7 @@ describe('createLocalScheduler', () => {
     const placed = s.place('job', plan({ src: 4, map: 4, sink: 2 }));
     expect(placed).toHaveLength(10);
     expect(placed.every((p) => p.workerId === 'local')).toBe(true);
+    // Slots to spare: one per task, as without sharing.
     expect(s.freeSlots()).toBe(Number.MAX_SAFE_INTEGER - 10);
   });
 
@@ -254,8 +230,9 @@ describe('SlotScheduler.adopt', () => {
       { taskId: 'a#0', workerId: 'w1' },
       { taskId: 'b#0', workerId: 'w1' },
     ]);
-    expect(s.freeSlots()).toBe(2);
+    // a#0 and b#0 share one slot on w1.
+    expect(s.freeSlots()).toBe(3);
     expect(s.replace('job', 'a#1')).toEqual({ taskId: 'a#1', workerId: 'w2' });
-    expect(s.freeSlots()).toBe(1);
+    expect(s.freeSlots()).toBe(2);
   });
 });
