@@ -51,9 +51,6 @@ describe('chaos: CPU-bound map, three worker SIGKILLs, busy workers never declar
           'checkpoint.interval.ms': 200,
           'checkpoint.dir': join(tmp.dir, `ckpt-${strategy}`),
           'failover.strategy': strategy,
-          // Until the restart strategy without a lifetime cap lands (issue 17), a high cap.
-          'restart.max-attempts': 1000,
-          'restart.delay.ms': 50,
         };
         const file = writeJob(`chaos-${strategy}.ts`, pacedWordCountJob(corpus, out, options, { lines: perFetch, everyMs: PACE_MS }, undefined, BLOCKING_MAP));
         const started = Date.now();

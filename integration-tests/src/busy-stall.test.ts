@@ -30,7 +30,7 @@ describe('a task that holds its thread for 10 s: busy, not dead', () => {
     const cluster = await startCluster(4, { heartbeatTimeoutMs: 2000 });
     const out = join(tmp.dir, `out-${name}`);
     const marker = join(tmp.dir, `slow-${name}`);
-    const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), 'restart.max-attempts': 1000, 'restart.delay.ms': 50, ...extra };
+    const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), ...extra };
     const file = writeJob(`${name}.ts`, pacedWordCountJob(corpus, out, options, { lines: 4, everyMs: 10 }, undefined, slowOnceMap(marker, 10_000)));
     const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
     expect(submit.code).toBe(0);
