@@ -1,3 +1,5 @@
+// Over 400 lines on purpose (just): one job's life in one class (deploy, checkpoints, failure
+// intake, terminal states); recovery, checkpointing and restart strategies already live beside it.
 import {
   CoreOptions,
   MobiusError,
