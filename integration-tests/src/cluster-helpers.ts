@@ -17,7 +17,7 @@ export interface Proc {
 }
 
 export function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [clusterCli, ...args], { cwd: repoRoot, env: { ...process.env, MOBIUS_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [clusterCli, ...args], { cwd: repoRoot, env: { ...process.env, MOBIUS_LOG_LEVEL: process.env.MOBIUS_TEST_LOG_LEVEL ?? 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = {
     child,
     stdout: '',
@@ -26,6 +26,12 @@ export function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   };
   child.stdout!.on('data', (d: Buffer) => (proc.stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (proc.stderr += d.toString()));
+  // MOBIUS_TEST_LOG_DIR keeps every process's log in a file of its own, to read after a failed run.
+  const logDir = process.env.MOBIUS_TEST_LOG_DIR;
+  if (logDir !== undefined) {
+    mkdirSync(logDir, { recursive: true });
+    void proc.exited.then(() => writeFileSync(join(logDir, `${args[0]}-${child.pid}.log`), proc.stderr));
+  }
   return proc;
 }
 

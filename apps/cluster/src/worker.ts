@@ -55,6 +55,8 @@ export class Worker {
   private readonly heartbeats: HeartbeatSender;
   private readonly jobs = new Map<string, DeployedJob>();
   private readonly graphs = new Map<string, LogicalGraph>();
+  /** Bundles being imported, by job: concurrent deployments of a job share one import. */
+  private readonly loading = new Map<string, Promise<LogicalGraph>>();
   /** Attempts cancelled per job: a deployment of one that completes late (a slow import) starts nothing. */
   private readonly fences = new AttemptFences();
   /** Checkpoint stores by folder (a shared mount on a real cluster). */
@@ -154,44 +156,22 @@ export class Worker {
 
   private async deploy(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<void> {
     this.fences.check(message.jobId, message.tasks);
+    // Every await comes before the job's entry is looked up: deployments of one job run
+    // concurrently (one request per task in a recovery), and an entry made before an await
+    // could be replaced by another deployment's, leaving this one's tasks unreachable.
+    const graph = await this.graphOf(message);
+    const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
+    const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
+    // The job master may have cancelled this attempt while the job was imported or its snapshots read.
+    this.fences.check(message.jobId, message.tasks);
     let job = this.jobs.get(message.jobId);
-    const cached = this.graphs.get(message.jobId);
-    if (job === undefined && cached !== undefined) {
-      job = { graph: cached, tasks: new Map(), ended: new Map(), endpoints: {} };
-      this.jobs.set(message.jobId, job);
-    }
     if (job === undefined) {
-      const path = writeBundle(join(this.dir, message.jobId), message.bundle);
-      const captured = await captureBundle(path, message.args ?? []);
-      const plan = createPlan(captured.graph, message.name);
-      if (plan.graphHash !== message.graphHash) {
-        const error = new Error(
-          `graph hash differs: the coordinator planned ${message.graphHash}, this worker rebuilt ${plan.graphHash}; the job module must build the same graph every time it is imported`,
-        );
-        (error as Error & { code: string }).code = 'GRAPH_HASH_MISMATCH';
-        throw error;
-      }
-      job = { graph: captured.graph, tasks: new Map(), ended: new Map(), endpoints: {} };
+      job = { graph, tasks: new Map(), ended: new Map(), endpoints: {} };
       this.jobs.set(message.jobId, job);
-      this.graphs.set(message.jobId, captured.graph);
-      if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
     }
     const plan = job.plan ?? createPlan(job.graph, message.name);
     job.plan = plan;
     job.endpoints = { ...job.endpoints, ...message.endpoints };
-    const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
-    const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
-    // The job master may have cancelled this attempt while the job was imported or its snapshots read.
-    if (this.fences.fencedThrough(message.jobId) >= 0) {
-      try {
-        this.fences.check(message.jobId, message.tasks);
-      } catch (e) {
-        if (this.jobs.get(message.jobId) === job && job.tasks.size === 0 && job.ended.size === 0) this.jobs.delete(message.jobId);
-        throw e;
-      }
-    }
-    // The job's old tasks may have ended (and dropped the job) while the snapshots were read.
-    if (this.jobs.get(message.jobId) !== job) this.jobs.set(message.jobId, job);
     const services = {
       transport: this.transport!,
       endpointOf: (taskId: string) => message.endpoints[taskId],
@@ -200,10 +180,9 @@ export class Worker {
       checkpoints: store === undefined ? undefined : this.checkpointListener(message.jobId, store),
       replay: true,
     };
-    const graph = job.graph;
     const { attempts, staleCheckpointsThrough } = message;
     const created = message.tasks.map(
-      ({ taskId, attempt, determinants }) => new Task({ jobId: message.jobId, plan, graph, taskId, attempt, restore, attempts, determinants, staleCheckpointsThrough }, services),
+      ({ taskId, attempt, determinants }) => new Task({ jobId: message.jobId, plan, graph: job.graph, taskId, attempt, restore, attempts, determinants, staleCheckpointsThrough }, services),
     );
     for (const task of created) {
       // A new attempt replaces an old one still winding down (or kept ended) here.
@@ -213,6 +192,34 @@ export class Worker {
       job.tasks.set(task.id, task);
       void this.runTask(message.jobId, task, plan);
     }
+  }
+
+  /** The job's graph: cached, or rebuilt from its bundle once however many deployments ask at a time. */
+  private graphOf(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<LogicalGraph> {
+    const graph = this.jobs.get(message.jobId)?.graph ?? this.graphs.get(message.jobId);
+    if (graph !== undefined) return Promise.resolve(graph);
+    let loading = this.loading.get(message.jobId);
+    if (loading === undefined) {
+      loading = this.importGraph(message).finally(() => this.loading.delete(message.jobId));
+      this.loading.set(message.jobId, loading);
+    }
+    return loading;
+  }
+
+  private async importGraph(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<LogicalGraph> {
+    const path = writeBundle(join(this.dir, message.jobId), message.bundle);
+    const captured = await captureBundle(path, message.args ?? []);
+    const plan = createPlan(captured.graph, message.name);
+    if (plan.graphHash !== message.graphHash) {
+      const error = new Error(
+        `graph hash differs: the coordinator planned ${message.graphHash}, this worker rebuilt ${plan.graphHash}; the job module must build the same graph every time it is imported`,
+      );
+      (error as Error & { code: string }).code = 'GRAPH_HASH_MISMATCH';
+      throw error;
+    }
+    this.graphs.set(message.jobId, captured.graph);
+    if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
+    return captured.graph;
   }
 
   private storeAt(dir: string): FsCheckpointStore {
@@ -322,6 +329,7 @@ export class Worker {
       if (job === undefined) return;
       for (const [taskId, r] of Object.entries(message.restarted)) job.endpoints[taskId] = r.endpoint;
       const endpointOf = (taskId: string): string => job.endpoints[taskId];
+      this.logger.debug({ jobId: message.jobId, restarted: Object.keys(message.restarted), running: [...job.tasks.keys()], ended: [...job.ended.keys()] }, 'rewiring');
       for (const t of this.allTasks(message.jobId)) {
         if (message.restarted[t.id] !== undefined) continue; // a new attempt: wired at deployment
         try {
