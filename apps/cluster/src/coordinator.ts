@@ -28,6 +28,7 @@ import { SlotScheduler } from '@mobius/scheduler';
 import { PeerLogLimiter, ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
 import { readSavepointFolder } from './savepoint-folder.js';
+import { LoopPauses } from './loop-pauses.js';
 import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
 import { ControlChannelGateway } from './control-gateway.js';
 import { JobPlanner, writeBundle, type JobPlannerOptions } from '@mobius/job-loader';
@@ -84,6 +85,7 @@ export class Coordinator {
   private control: ControlChannel | undefined;
   private server: ZmqControlServer | undefined;
   private monitor: NodeJS.Timeout | undefined;
+  private pauses: LoopPauses | undefined;
   private readonly logger: Logger;
   /** Refused registrations come from the network: rate-limited per peer, so a scanner cannot flood the log. */
   private readonly refusals: PeerLogLimiter;
@@ -135,6 +137,7 @@ export class Coordinator {
     });
     await server.start();
     const every = Math.max(50, Math.min(250, Math.floor(this.heartbeatTimeoutMs / 4)));
+    this.pauses = new LoopPauses(every, Math.floor(this.heartbeatTimeoutMs / 4));
     this.monitor = setInterval(() => this.checkHeartbeats(), every);
     this.logger.info({ control: this.controlEndpoint, dataDir: this.dataDir }, 'coordinator started');
   }
@@ -384,6 +387,15 @@ export class Coordinator {
 
   private checkHeartbeats(): void {
     const now = Date.now();
+    // Silence while this process was held is not the workers': their heartbeats wait in the socket.
+    const held = this.pauses?.held(now) ?? 0;
+    if (held > 0) {
+      this.logger.warn({ heldMs: held }, `the coordinator was held for ${held} ms (a GC pause, a stopped process or a starved machine): that time does not count as workers' silence`);
+      for (const worker of this.workers.values()) {
+        worker.lastHeartbeat = Math.min(now, worker.lastHeartbeat + held);
+        if (worker.disconnectedAt !== undefined) worker.disconnectedAt = Math.min(now, worker.disconnectedAt + held);
+      }
+    }
     for (const job of this.jobs.values()) if (job.resuming !== undefined && now > job.resuming.deadline) this.maybeResume(job, true);
     const grace = Math.floor(this.heartbeatTimeoutMs / 2);
     for (const worker of [...this.workers.values()]) {
