@@ -5,10 +5,10 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, type CheckpointStore } from '@mobius/interface';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import { FsCheckpointStore } from './fs-checkpoint-store.js';
+import { checkpointRejection, trackDiscards } from './test-helpers.js';
 
 const hooks = vi.hoisted(() => ({ beforeRename: undefined as ((to: string) => Promise<void>) | undefined }));
 
@@ -40,20 +40,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function rejection(p: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('a state write into a checkpoint aborted meanwhile', () => {
   it('FsCheckpointStore.writeTaskState rejects with CHECKPOINT_ABORTED naming the checkpoint, and leaves no file', async () => {
     hooks.beforeRename = () => store.discard('job', 3);
-    const e = await rejection(store.writeTaskState('job', 3, 'map#0', Uint8Array.of(1, 2, 3)));
+    const e = await checkpointRejection(store.writeTaskState('job', 3, 'map#0', Uint8Array.of(1, 2, 3)));
     expect(e.code).toBe('CHECKPOINT_ABORTED');
     expect(e.message).toContain('checkpoint 3 of job "job" was aborted while task "map#0" wrote its state');
     expect(await readdir(join(dir, 'job'))).toEqual([]);
@@ -61,28 +51,21 @@ describe('a state write into a checkpoint aborted meanwhile', () => {
 
   it('the coordinator times the checkpoint out during the write: the writer gets CHECKPOINT_ABORTED, the next checkpoint completes', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const discards: Promise<void>[] = [];
-    const tracked: CheckpointStore = Object.assign(Object.create(store) as CheckpointStore, {
-      discard: (jobId: string, id: number) => {
-        const d = store.discard(jobId, id);
-        discards.push(d);
-        return d;
-      },
-    });
+    const { store: tracked, discards } = trackDiscards(store);
     const tasks = ['source#0', 'map#0'];
     const coordinator = new CheckpointCoordinator({ jobId: 'job', tasks, store: tracked, intervalMs: 0, timeoutMs: 50, trigger: () => {} });
     const ack = async (taskId: string, id: number): Promise<void> => {
       coordinator.acknowledge(taskId, id, await store.writeTaskState('job', id, taskId, Uint8Array.of(id)));
     };
     try {
-      const first = rejection(coordinator.triggerCheckpoint());
+      const first = checkpointRejection(coordinator.triggerCheckpoint());
       await ack('source#0', 1);
       // map#0's write is about to rename its file when the timeout fires and the folder goes.
       hooks.beforeRename = async () => {
         vi.advanceTimersByTime(50);
         await Promise.all(discards);
       };
-      const late = await rejection(ack('map#0', 1));
+      const late = await checkpointRejection(ack('map#0', 1));
       expect(late.code).toBe('CHECKPOINT_ABORTED');
       expect(late.message).toContain('checkpoint 1 of job "job" was aborted while task "map#0" wrote its state');
       expect((await first).code).toBe('CHECKPOINT_TIMEOUT');
