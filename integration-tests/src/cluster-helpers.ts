@@ -122,9 +122,12 @@ export interface WorkerInfo {
 }
 
 /** A coordinator and N workers as separate processes, on ephemeral loopback ports. */
-export async function startCluster(workers: number, options: { token?: string; heartbeatTimeoutMs?: number; slots?: number; transport?: string; curveKeys?: string; workerEnv?: NodeJS.ProcessEnv } = {}) {
+export async function startCluster(
+  workers: number,
+  options: { token?: string; heartbeatTimeoutMs?: number; slots?: number; transport?: string; curveKeys?: string; workerEnv?: NodeJS.ProcessEnv; coordinatorArgs?: readonly string[] } = {},
+) {
   const token = options.token ?? randomUUID();
-  const coordinator = start(['coordinator', '--port', '0', '--http-port', '0', '--token', token, '--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs ?? 2000)]);
+  const coordinator = start(['coordinator', '--port', '0', '--http-port', '0', '--token', token, '--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs ?? 2000), ...(options.coordinatorArgs ?? [])]);
   const ready = await waitForLine(coordinator, /ready: (\S+) control (\S+)/);
   const [, url, control] = ready;
   const procs: Proc[] = [];

@@ -7,7 +7,8 @@ import { clusterCli, startCluster, writeJob, type Api, type JobDetails, type Pro
 /**
  * An unbounded job (a paced source → FileSink, two tasks, one per worker) whose module, when a
  * worker imports it, makes the first worker to claim `gate` wait until the test writes
- * `gate/release`: that worker's deployment times out (30 s) while the other worker's tasks run.
+ * `gate/release`: that worker's deployment times out (`--deploy-timeout-ms`, 5 s here) while the
+ * other worker's tasks run.
  * The wait is a top-level await, so the slow worker keeps its heartbeats: it is slow, not lost.
  */
 function slowOnOneWorkerJob(out: string, gate: string): string {
@@ -100,12 +101,15 @@ function logged(proc: Proc, pattern: RegExp): Promise<void> {
 
 const inProgress = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.inprogress')) : []);
 
+/** Long enough for the fast worker to import the job and start its task on a loaded machine. */
+const DEPLOY_TIMEOUT_MS = 5000;
+
 describe('deploy is all or nothing (cluster)', () => {
   const tmp = tempDir('mobius-deploy-');
   afterAll(() => tmp.remove());
 
   it('a deployment that times out on one worker leaves no orphan task: the started tasks stop, the late one never starts, no .inprogress file stays', async () => {
-    const cluster = await startCluster(2, { slots: 1 });
+    const cluster = await startCluster(2, { slots: 1, coordinatorArgs: ['--deploy-timeout-ms', String(DEPLOY_TIMEOUT_MS)] });
     try {
       const out = join(tmp.dir, 'out');
       const gate = join(tmp.dir, 'gate');
@@ -127,7 +131,7 @@ describe('deploy is all or nothing (cluster)', () => {
 
       // The slow worker's deployment times out: the job fails (no checkpoints: nothing to restart from).
       const failed = await cluster.api.waitForJob(id, (j: JobDetails) => j.state === 'FAILED', 120_000);
-      expect(failed.error).toMatch(/deploying to worker .* timed out/);
+      expect(failed.error).toMatch(new RegExp(`deploying to worker .* timed out after ${DEPLOY_TIMEOUT_MS} ms`));
       // Within a heartbeat the fast worker runs nothing of the job, and its sink aborted its file.
       const afterFailure = await nextHeartbeats(cluster.api, Date.now());
       expect(afterFailure.flatMap((w) => w.running.filter((r) => r.jobId === id))).toEqual([]);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Api } from './cluster-helpers.js';
 
@@ -9,13 +9,17 @@ import type { Api } from './cluster-helpers.js';
  * `'unpaced'`, by readTextFile at full speed.
  * `pairMap`: the source text of a class `PairMap` whose `map(word)` makes the `[word, 1]` pairs,
  * run in tasks of its own (chaining disabled), instead of the plain function.
+ * `pace.until`: a file; once it exists the source stops pacing and reads the rest of its lines at
+ * full speed, so a test runs the job paced only while it injects failures, then lets it finish
+ * ({@link releasePace}).
  */
-export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number } | 'unpaced', failAfter?: number, pairMap?: string): string {
+export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number; until?: string } | 'unpaced', failAfter?: number, pairMap?: string): string {
   // Unpaced: the built-in readTextFile source at full speed (replay buffers and credits under pressure).
   const source = pace === 'unpaced' ? `.readTextFile(${JSON.stringify(input)})` : '.source(new PacedLines())';
   const { lines, everyMs } = pace === 'unpaced' ? { lines: 0, everyMs: 0 } : pace;
+  const until = pace === 'unpaced' || pace.until === undefined ? 'false' : `existsSync(${JSON.stringify(pace.until)})`;
   return `
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { FileSink, StreamingContext, type RuntimeContext, type SourceContext, type SourceFunction } from 'mobius';
 
 /** Throws once, in the first attempt of task #0, after some words (a task error, not a lost worker). */
@@ -36,6 +40,7 @@ ${pairMap ?? ''}
 class PacedLines implements SourceFunction<string> {
   private lines: string[] = [];
   private offset = 0;
+  private released = false;
   init(parallelism: number, index: number): void {
     this.lines = readFileSync(${JSON.stringify(input)}, 'utf8').split('\\n').filter((_, i) => i % parallelism === index);
   }
@@ -44,9 +49,10 @@ class PacedLines implements SourceFunction<string> {
       ctx.end();
       return;
     }
-    const end = Math.min(this.lines.length, this.offset + ${lines});
+    this.released ||= ${until};
+    const end = Math.min(this.lines.length, this.offset + (this.released ? 200 : ${lines}));
     for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
-    await new Promise((r) => setTimeout(r, ${everyMs}));
+    if (!this.released) await new Promise((r) => setTimeout(r, ${everyMs}));
   }
   snapshotState(): number {
     return this.offset;
@@ -155,4 +161,9 @@ export function expectOnlyVictimRolledBack(before: FailoverJob, after: FailoverJ
     expect(now.attempt, `task ${t.taskId} restarted`).toBe(t.attempt);
     expect(now.recordsProcessed, `task ${t.taskId} went backwards`).toBeGreaterThanOrEqual(t.recordsProcessed);
   }
+}
+
+/** Lets a job paced with `pace.until` read the rest of its input at full speed. */
+export function releasePace(until: string): void {
+  writeFileSync(until, '');
 }

@@ -6,7 +6,7 @@ import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { randomUUID } from 'node:crypto';
 import { Api, clusterCli, start, startCluster, stopAll, waitForLine, writeJob, type Proc } from './cluster-helpers.js';
-import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, role, until, type FailoverJob, type RecoveryEvent } from './failover-helpers.js';
+import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, releasePace, role, until, type FailoverJob, type RecoveryEvent } from './failover-helpers.js';
 
 const HEARTBEAT_MS = 1000;
 
@@ -20,18 +20,22 @@ describe('single-task failover on a coordinator and four workers: only the faile
   });
   afterAll(() => tmp.remove());
 
-  /** Starts the cluster and the job; returns them once the first checkpoint committed. */
+  /**
+   * Starts the cluster and the job; returns them once the first checkpoint committed. The job is
+   * paced (it runs for as long as the test injects failures) until `finish` releases it.
+   */
   async function startJob(name: string, pace: { lines: number; everyMs: number }, extra: Record<string, string | number> = {}) {
     const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
     const out = join(tmp.dir, `out-${name}`);
+    const released = join(tmp.dir, `released-${name}`);
     const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${name}`), 'restart.strategy': 'fixed-delay', 'restart.max-attempts': 20, 'restart.delay.ms': 50, ...extra };
-    const file = writeJob(`${name}.ts`, pacedWordCountJob(corpus, out, options, pace));
+    const file = writeJob(`${name}.ts`, pacedWordCountJob(corpus, out, options, { ...pace, until: released }));
     const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
     expect(submit.stderr).toBe('');
     expect(submit.code).toBe(0);
     const id = submit.stdout.trim();
     await firstCommit(out);
-    return { cluster, out, id };
+    return { cluster, out, id, released };
   }
 
   /** Kills the worker with SIGKILL, starts a replacement (the supervisor's part) and waits for the recovery event. */
@@ -55,7 +59,9 @@ describe('single-task failover on a coordinator and four workers: only the faile
     return { before, event };
   }
 
-  async function finish(c: Awaited<ReturnType<typeof startJob>>): Promise<FailoverJob> {
+  /** The failures are over: the job reads the rest of its input at full speed; checks it ends exact. */
+  async function finish(c: { cluster: Awaited<ReturnType<typeof startJob>>['cluster']; out: string; id: string; released: string }): Promise<FailoverJob> {
+    releasePace(c.released);
     const done = await c.cluster.api.waitForJob(c.id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
     expect(done.error).toBeNull();
     expect(done.state).toBe('FINISHED');
@@ -187,13 +193,18 @@ describe('single-task failover on a coordinator and four workers: only the faile
     const cluster = await startCluster(4, { heartbeatTimeoutMs: HEARTBEAT_MS });
     try {
       const out = join(tmp.dir, 'out-task-error');
+      const released = join(tmp.dir, 'released-task-error');
       const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-task-error'), 'restart.strategy': 'fixed-delay', 'restart.delay.ms': 50 };
-      const file = writeJob('task-error.ts', pacedWordCountJob(corpus, out, options, { lines: 40, everyMs: 10 }, 60_000));
+      const file = writeJob('task-error.ts', pacedWordCountJob(corpus, out, options, { lines: 40, everyMs: 10, until: released }, 60_000));
       const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
       expect(submit.code).toBe(0);
       const id = submit.stdout.trim();
-      const c = { cluster, out, id };
-      const done = await finish(c);
+      // Paced until the injected failure was recovered; then the rest at full speed.
+      await until('the recovery event', async () => {
+        const e = (await events(cluster.api, id))[0];
+        return e !== undefined && e.durationMs !== null ? e : undefined;
+      });
+      const done = await finish({ cluster, out, id, released });
       expect(done.restarts).toBe(1);
       const list = await events(cluster.api, id);
       expect(list).toHaveLength(1);
@@ -219,8 +230,9 @@ describe('single-task failover on a coordinator and four workers: only the faile
       let api = new Api(url, token);
       await api.waitForWorkers(4);
       const out = join(tmp.dir, 'out-coordinator');
+      const released = join(tmp.dir, 'released-coordinator');
       const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt-coordinator'), 'restart.strategy': 'fixed-delay', 'restart.max-attempts': 20, 'restart.delay.ms': 50 };
-      const file = writeJob('coordinator.ts', pacedWordCountJob(corpus, out, options, { lines: 12, everyMs: 10 }));
+      const file = writeJob('coordinator.ts', pacedWordCountJob(corpus, out, options, { lines: 12, everyMs: 10, until: released }));
       const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', url, '--token', token]);
       expect(submit.code).toBe(0);
       const id = submit.stdout.trim();
@@ -242,6 +254,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
         expect(now.attempt).toBe(t.attempt);
         expect(now.workerId).toBe(t.workerId);
       }
+      releasePace(released);
       const done = await api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
       expect(done.error).toBeNull();
       expect(done.state).toBe('FINISHED');

@@ -6,6 +6,7 @@ import { MobiusError } from '@mobius/interface';
 import { generateCurveKeyPair } from '@mobius/transport-zeromq';
 import { checkFlags, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { ClusterClient, type JobSummary } from './client.js';
+import { DEFAULT_DEPLOY_TIMEOUT_MS } from './control-gateway.js';
 import { Coordinator } from './coordinator.js';
 import { createHttpApi, listen } from './http-api.js';
 import { bundleJob, PLANNER_DEFAULTS, type JobPlannerOptions } from '@mobius/job-loader';
@@ -17,14 +18,15 @@ import { Worker } from './worker.js';
 
 const USAGE = `Usage:
   mobius-cluster coordinator [--host 127.0.0.1] [--port 6123] [--http-port 8081] [--data-dir DIR]
-                             [--token T | --token-file F] [--heartbeat-timeout-ms 2000]
+                             [--token T | --token-file F] [--heartbeat-timeout-ms 2000] [--deploy-timeout-ms 30000]
                              [--plan-timeout-ms 30000] [--plan-max-heap-mb 512] [--plan-concurrency 4]
                              [--plan-queue-limit 32] [--http-max-body-bytes 8388608]
   mobius-cluster worker --coordinator tcp://HOST:PORT [--slots 4] [--token T | --token-file F]
                         [--host 127.0.0.1] [--transport zeromq|MODULE] [--curve-keys FILE]
   mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
   mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T | --token-file F] [--slots 4]
-                       [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--curve-keys FILE]
+                       [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--deploy-timeout-ms 30000]
+                       [--curve-keys FILE]
   mobius-cluster submit job.ts [--wait] [--name NAME] [--from-savepoint PATH] [-- job args...]
   mobius-cluster list
   mobius-cluster status JOB
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'coordinator': {
       const args = parseArgs(rest);
-      checkFlags(args, command, ['host', 'port', 'http-port', 'data-dir', 'token', 'token-file', 'heartbeat-timeout-ms', ...PLANNING_FLAGS, 'http-max-body-bytes']);
+      checkFlags(args, command, ['host', 'port', 'http-port', 'data-dir', 'token', 'token-file', 'heartbeat-timeout-ms', 'deploy-timeout-ms', ...PLANNING_FLAGS, 'http-max-body-bytes']);
       const host = stringFlag(args, 'host') ?? '127.0.0.1';
       const maxBodyBytes = intFlag(args, 'http-max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1);
       const logger = createLogger('mobius-coordinator');
@@ -92,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
         dataDir: stringFlag(args, 'data-dir'),
         token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
         heartbeatTimeoutMs: intFlag(args, 'heartbeat-timeout-ms', 2000, 1),
+        deployTimeoutMs: intFlag(args, 'deploy-timeout-ms', DEFAULT_DEPLOY_TIMEOUT_MS, 1),
         planning: planningOptions(args),
         logger,
       });
@@ -127,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'local': {
       const args = parseArgs(rest);
-      checkFlags(args, command, ['workers', 'port', 'http-port', 'token', 'token-file', 'slots', 'transport', 'heartbeat-timeout-ms', 'curve-keys']);
+      checkFlags(args, command, ['workers', 'port', 'http-port', 'token', 'token-file', 'slots', 'transport', 'heartbeat-timeout-ms', 'deploy-timeout-ms', 'curve-keys']);
       const cluster = new LocalCluster({
         workers: intFlag(args, 'workers', 2, 1),
         port: intFlag(args, 'port', 6123),
@@ -137,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
         transport: stringFlag(args, 'transport'),
         curveKeys: stringFlag(args, 'curve-keys'),
         heartbeatTimeoutMs: args.flags.has('heartbeat-timeout-ms') ? intFlag(args, 'heartbeat-timeout-ms', 2000, 1) : undefined,
+        deployTimeoutMs: args.flags.has('deploy-timeout-ms') ? intFlag(args, 'deploy-timeout-ms', DEFAULT_DEPLOY_TIMEOUT_MS, 1) : undefined,
         cliPath: fileURLToPath(import.meta.url),
         logger: createLogger('mobius-local'),
       });

@@ -19,16 +19,39 @@ export interface ControlGatewayJob {
   readonly checkpointDir: string;
 }
 
+/** How long the gateway waits for workers. */
+export interface ControlGatewayTimeouts {
+  /** A worker that has not taken its tasks in this time fails the deployment. Default 30000. */
+  readonly deployTimeoutMs?: number;
+  /**
+   * How long a cancel waits for the worker's reply. Default 2000. The coordinator passes its
+   * heartbeat timeout: a worker silent for that long is busy or lost, and waiting longer helps
+   * no one.
+   */
+  readonly cancelTimeoutMs?: number;
+}
+
+/** Default of `--deploy-timeout-ms`. */
+export const DEFAULT_DEPLOY_TIMEOUT_MS = 30_000;
+
 /**
  * The cluster's TaskGateway: each call is one control message to a worker (`control.ts`).
  * A worker's `error` reply to a deployment is a refusal (`DEPLOY_REFUSED`); a request that
- * times out rejects as the control channel does.
+ * times out rejects as the control channel does. A cancel is a request too: the worker answers
+ * once it no longer reports the tasks as running, so the job master can end the job after that.
  */
 export class ControlChannelGateway implements TaskGateway {
+  private readonly deployTimeoutMs: number;
+  private readonly cancelTimeoutMs: number;
+
   constructor(
     private readonly control: ControlChannel,
     private readonly job: ControlGatewayJob,
-  ) {}
+    timeouts: ControlGatewayTimeouts = {},
+  ) {
+    this.deployTimeoutMs = timeouts.deployTimeoutMs ?? DEFAULT_DEPLOY_TIMEOUT_MS;
+    this.cancelTimeoutMs = timeouts.cancelTimeoutMs ?? 2000;
+  }
 
   async deploy(request: TaskDeploymentRequest): Promise<void> {
     const restore: RestoreHandles | undefined = request.restore;
@@ -48,14 +71,19 @@ export class ControlChannelGateway implements TaskGateway {
         restore,
         staleCheckpointsThrough: request.staleCheckpointsThrough,
       },
-      30_000,
+      this.deployTimeoutMs,
     );
     if (reply.type === 'error') throw new MobiusError('DEPLOY_REFUSED', reply.message);
   }
 
-  cancel(jobId: string, workerId: string, which?: CancelTasks): void {
+  /** Resolves once the worker took the cancel, or when it did not answer in time (a lost worker); never rejects. */
+  cancel(jobId: string, workerId: string, which?: CancelTasks): Promise<void> {
     // Keys left out, not undefined: a worker reads a missing `tasks` as "every task".
-    this.control.push(workerId, { type: 'cancel', jobId, ...(which?.tasks !== undefined ? { tasks: which.tasks } : {}), ...(which?.before !== undefined ? { before: which.before } : {}) });
+    const message = { type: 'cancel', jobId, ...(which?.tasks !== undefined ? { tasks: which.tasks } : {}), ...(which?.before !== undefined ? { before: which.before } : {}) } as const;
+    return this.control.request(workerId, message, this.cancelTimeoutMs).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   triggerCheckpoint(jobId: string, workerId: string, checkpointId: number, timestamp: number, savepoint: boolean): void {

@@ -51,6 +51,8 @@ export interface CoordinatorOptions {
   readonly token?: string;
   /** A worker silent for this long is lost. Default 2000 ms. */
   readonly heartbeatTimeoutMs?: number;
+  /** A worker that has not taken its tasks of a deployment in this time fails it (`--deploy-timeout-ms`). Default 30000 ms. */
+  readonly deployTimeoutMs?: number;
   /**
    * Limits of the child processes that plan submitted jobs (`job.plan.timeout.ms` is
    * `timeoutMs`): user code never runs in the coordinator's own process.
@@ -311,7 +313,11 @@ export class Coordinator {
       jobId: job.id,
       name: job.name,
       plan: job.plan,
-      gateway: new ControlChannelGateway(this.control!, { name: job.name, bundle: job.bundle, args: job.args, graphHash: job.plan.graphHash, checkpointDir: job.checkpointDir }),
+      gateway: new ControlChannelGateway(
+        this.control!,
+        { name: job.name, bundle: job.bundle, args: job.args, graphHash: job.plan.graphHash, checkpointDir: job.checkpointDir },
+        { deployTimeoutMs: this.options.deployTimeoutMs, cancelTimeoutMs: this.heartbeatTimeoutMs },
+      ),
       scheduler: this.scheduler,
       logger: this.logger,
       checkpoints: { store: job.store!, dir: job.checkpointDir, retained: stateBackends.retainedCheckpoints(job.plan.config), compactor: stateBackends.compactor(job.plan.config) },

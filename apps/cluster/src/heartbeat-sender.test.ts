@@ -50,4 +50,35 @@ describe('HeartbeatSender: heartbeats from a thread of their own', () => {
       await server.close();
     }
   });
+
+  it('publish() resolves once the thread holds the list: no heartbeat sent after that carries the old one', { timeout: 60_000 }, async () => {
+    const server = new ZmqControlServer({ logger: silentLogger });
+    await server.start();
+    const beats: Heartbeat[] = [];
+    server.onPush((_from, message) => {
+      if (message.type === 'heartbeat') beats.push(message);
+    });
+    const sender = new HeartbeatSender(silentLogger);
+    try {
+      await sender.start(server.endpoint, 'worker-y');
+      sender.begin(2);
+      const lists: string[][] = [];
+      for (let i = 0; i < 20; i++) {
+        const list = i % 2 === 0 ? [`job/t#${i}`] : [];
+        lists.push(list);
+        await sender.publish(list.map((taskId) => ({ taskId, vertexName: 't', recordsIn: 0, recordsOut: 0, attempt: 0 })));
+        const taken = Date.now();
+        // Wait (on the server's pushes) for a heartbeat sent after the publish resolved.
+        await new Promise<void>((resolve) => {
+          const t = setInterval(() => beats.some((b) => b.time > taken) && (clearInterval(t), resolve()), 1);
+        });
+        const after = beats.filter((b) => b.time > taken);
+        expect(after.map((b) => b.tasks.map((x) => x.taskId)), `heartbeats after publish #${i}`).toEqual(after.map(() => list));
+        beats.length = 0;
+      }
+    } finally {
+      await sender.stop();
+      await server.close();
+    }
+  });
 });

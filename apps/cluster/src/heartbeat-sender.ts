@@ -22,10 +22,20 @@ export interface ProgressSlot {
 
 /** From the main thread to the heartbeat thread. */
 export type HeartbeatThreadMessage =
-  | { readonly type: 'tasks'; readonly tasks: readonly TaskMetrics[]; readonly slots: readonly ProgressSlot[] }
+  /** The task list from now on; the thread answers `{ type: 'published', seq }` once it holds it. */
+  | { readonly type: 'tasks'; readonly tasks: readonly TaskMetrics[]; readonly slots: readonly ProgressSlot[]; readonly seq: number }
   /** Registered: send heartbeats every `heartbeatMs`. */
   | { readonly type: 'begin'; readonly heartbeatMs: number }
   | { readonly type: 'stop' };
+
+/** From the heartbeat thread to the main thread, once it started. */
+export interface HeartbeatThreadReply {
+  readonly type: 'published';
+  readonly seq: number;
+}
+
+/** Longest wait for the thread to take a task list (it is never held up by task code: a live thread answers at once). */
+const PUBLISH_TIMEOUT_MS = 1000;
 
 /** Tasks a worker follows the progress of; more run, unfollowed (they are never seen stalled). */
 export const PROGRESS_SLOTS = 1024;
@@ -44,6 +54,9 @@ export class HeartbeatSender {
   /** The thread sends the heartbeats (until then, the worker sends them itself). */
   running = false;
   private ended: Promise<void> | undefined;
+  private seq = 0;
+  /** Publishes not yet taken by the thread, oldest first; each resolves when its list (or a newer one) is taken. */
+  private readonly unconfirmed: { readonly seq: number; resolve(): void }[] = [];
 
   constructor(private readonly logger: Logger) {
     for (let i = PROGRESS_SLOTS - 1; i >= 0; i--) this.free.push(i);
@@ -63,6 +76,10 @@ export class HeartbeatSender {
       thread.once('message', (m: { type: string; message?: string }) => (m.type === 'started' ? resolve() : reject(new Error(`the heartbeat thread could not start: ${m.message}`))));
       thread.once('exit', (code) => reject(new Error(`the heartbeat thread exited with code ${code} while starting`)));
     });
+    thread.on('message', (m: HeartbeatThreadReply) => {
+      if (m.type === 'published') this.confirm(m.seq);
+    });
+    thread.once('exit', () => this.confirm(Number.MAX_SAFE_INTEGER));
   }
 
   /** The thread takes over the heartbeats, one every `heartbeatMs`. */
@@ -88,9 +105,31 @@ export class HeartbeatSender {
     };
   }
 
-  /** The task list the next heartbeats carry (sent from the thread until the next publish). */
-  publish(tasks: readonly TaskMetrics[]): void {
-    this.thread?.postMessage({ type: 'tasks', tasks, slots: [...this.slots.values()] } satisfies HeartbeatThreadMessage);
+  /**
+   * The task list the next heartbeats carry (sent from the thread until the next publish).
+   * Resolves once the thread holds it, so every heartbeat sent after that carries it (or after
+   * a second, or at once without a thread); never rejects.
+   */
+  publish(tasks: readonly TaskMetrics[]): Promise<void> {
+    const thread = this.thread;
+    if (thread === undefined) return Promise.resolve();
+    const seq = ++this.seq;
+    thread.postMessage({ type: 'tasks', tasks, slots: [...this.slots.values()], seq } satisfies HeartbeatThreadMessage);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.confirm(seq), PUBLISH_TIMEOUT_MS);
+      this.unconfirmed.push({
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** The thread took the list of publish `seq`: it and every older publish are done. */
+  private confirm(seq: number): void {
+    while (this.unconfirmed.length > 0 && this.unconfirmed[0]!.seq <= seq) this.unconfirmed.shift()!.resolve();
   }
 
   /** Stops the thread after its queued heartbeats went out. */

@@ -7,7 +7,7 @@ import type { TaskMetrics, TaskProgressReport } from '@mobius/interface';
 import { TaskProgress } from '@mobius/runtime';
 import { ZmqControlClient } from '@mobius/transport-zeromq';
 import { heartbeatPeerId } from './heartbeat-peer.js';
-import type { HeartbeatThreadData, HeartbeatThreadMessage, ProgressSlot } from './heartbeat-sender.js';
+import type { HeartbeatThreadData, HeartbeatThreadMessage, HeartbeatThreadReply, ProgressSlot } from './heartbeat-sender.js';
 import { createLogger } from './logger.js';
 
 const data = workerData as HeartbeatThreadData;
@@ -38,6 +38,7 @@ port.on('message', (message: HeartbeatThreadMessage) => {
   if (message.type === 'tasks') {
     tasks = message.tasks;
     slots = message.slots;
+    port.postMessage({ type: 'published', seq: message.seq } satisfies HeartbeatThreadReply);
     return;
   }
   if (message.type === 'begin') {

@@ -11,6 +11,8 @@ export interface LocalClusterOptions {
   readonly slots?: number;
   readonly transport?: string;
   readonly heartbeatTimeoutMs?: number;
+  /** Passed to the coordinator as `--deploy-timeout-ms`. */
+  readonly deployTimeoutMs?: number;
   /** CURVE key pair file for the workers' data channels. */
   readonly curveKeys?: string;
   /** Path of the mobius-cluster CLI script to start children with. */
@@ -40,6 +42,7 @@ export class LocalCluster {
     const o = this.options;
     const args = ['coordinator', '--host', '127.0.0.1', '--port', String(o.port), '--http-port', String(o.httpPort)];
     if (o.heartbeatTimeoutMs !== undefined) args.push('--heartbeat-timeout-ms', String(o.heartbeatTimeoutMs));
+    if (o.deployTimeoutMs !== undefined) args.push('--deploy-timeout-ms', String(o.deployTimeoutMs));
     this.coordinator = spawn(process.execPath, [o.cliPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: this.childEnv() });
     this.coordinator.on('exit', (code, signal) => {
       if (this.stopping) return;

@@ -14,6 +14,7 @@ import { captureBundle, writeBundle } from '@mobius/job-loader';
 import { LocalFirstTransport } from './local-first-transport.js';
 import { AttemptFences } from '@mobius/jobmaster';
 import { HeartbeatSender } from './heartbeat-sender.js';
+import { settledWithin } from './settled-within.js';
 
 export interface WorkerOptions {
   /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */
@@ -42,6 +43,9 @@ interface DeployedJob {
   endpoints: Record<string, string>;
 }
 
+/** Longest a cancel request waits for its tasks to stop (the coordinator gives up sooner, after its heartbeat timeout). */
+const CANCEL_WAIT_MS = 10_000;
+
 /** A job module is imported once per process (imports are cached): keep each job's graph. */
 const MAX_CACHED_GRAPHS = 64;
 
@@ -59,6 +63,10 @@ export class Worker {
   private readonly loading = new Map<string, Promise<LogicalGraph>>();
   /** Attempts cancelled per job: a deployment of one that completes late (a slow import) starts nothing. */
   private readonly fences = new AttemptFences();
+  /** Tasks told to cancel that are still winding down: no longer reported as running. */
+  private readonly cancelling = new WeakSet<Task>();
+  /** Each task's run, which settles once it stopped and closed its functions (a sink its in-progress files). */
+  private readonly runs = new WeakMap<Task, Promise<void>>();
   /** Checkpoint stores by folder (a shared mount on a real cluster). */
   private readonly stores = new Map<string, FsCheckpointStore>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'mobius-worker-'));
@@ -88,8 +96,8 @@ export class Worker {
     // Heartbeats come from a thread of their own, which task code cannot hold up; this thread
     // publishes the task list to it at its own pace (and sends heartbeats itself until the
     // thread runs).
-    this.heartbeat = setInterval(() => this.publishTasks(), registered.heartbeatMs);
-    this.publishTasks();
+    this.heartbeat = setInterval(() => void this.publishTasks(), registered.heartbeatMs);
+    void this.publishTasks();
     void heartbeatThread.then(
       () => {
         if (this.stopped) return;
@@ -124,17 +132,24 @@ export class Worker {
     }
   }
 
-  /** Metrics of the running tasks, each named `jobId/taskId` (as heartbeats name them). */
+  /**
+   * Metrics of the running tasks, each named `jobId/taskId` (as heartbeats name them). A task told
+   * to cancel is left out at once, though its loop may take a while to stop.
+   */
   private taskMetrics(): TaskMetrics[] {
     const tasks: TaskMetrics[] = [];
-    for (const [jobId, job] of this.jobs) for (const t of job.tasks.values()) tasks.push({ ...t.metrics(), taskId: `${jobId}/${t.id}` });
+    for (const [jobId, job] of this.jobs) {
+      for (const t of job.tasks.values()) if (!this.cancelling.has(t)) tasks.push({ ...t.metrics(), taskId: `${jobId}/${t.id}` });
+    }
     return tasks;
   }
 
-  private publishTasks(): void {
+  /** Resolves once the next heartbeat carries the current task list (the thread took it, or this thread sent it). */
+  private publishTasks(): Promise<void> {
     const tasks = this.taskMetrics();
-    if (this.heartbeats.running) this.heartbeats.publish(tasks);
-    else this.control!.push('coordinator', { type: 'heartbeat', workerId: this.id, time: Date.now(), tasks });
+    if (this.heartbeats.running) return this.heartbeats.publish(tasks);
+    this.control!.push('coordinator', { type: 'heartbeat', workerId: this.id, time: Date.now(), tasks });
+    return Promise.resolve();
   }
 
   private async handleRequest(message: ControlMessage): Promise<ControlMessage> {
@@ -143,6 +158,14 @@ export class Worker {
     }
     if (message.type === 'get-replay-status') {
       return { type: 'replay-status', unreplayable: this.allTasks(message.jobId).flatMap((t) => t.unreplayableOutputs()) };
+    }
+    if (message.type === 'cancel') {
+      // Answered once the heartbeats no longer list the tasks and the tasks stopped (or a bound
+      // passed): the coordinator may then end the job, and nothing of it runs here any more.
+      const stopping = this.cancel(message);
+      await this.publishTasks();
+      await settledWithin(stopping.map((t) => this.runs.get(t)), CANCEL_WAIT_MS);
+      return { type: 'ok' };
     }
     if (message.type !== 'deploy') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
     try {
@@ -190,7 +213,7 @@ export class Worker {
       job.ended.get(task.id)?.dispose();
       job.ended.delete(task.id);
       job.tasks.set(task.id, task);
-      void this.runTask(message.jobId, task, plan);
+      this.runs.set(task, this.runTask(message.jobId, task, plan));
     }
   }
 
@@ -340,22 +363,36 @@ export class Worker {
       }
       return;
     }
-    if (message.type !== 'cancel') return;
+    if (message.type === 'cancel') {
+      this.cancel(message);
+      if (this.heartbeat !== undefined) void this.publishTasks();
+    }
+  }
+
+  /** Cancels the job's tasks the message names; they leave the heartbeats' task list now. Returns the running ones it cancelled. */
+  private cancel(message: Extract<ControlMessage, { type: 'cancel' }>): Task[] {
     const job = this.jobs.get(message.jobId);
     // Remembered even for a job not here yet: its deployment may still be on its way.
     this.fences.cancelled(message.jobId, message, job === undefined ? [] : [...job.tasks.values(), ...job.ended.values()].map((t) => t.metrics().attempt));
-    if (job === undefined) return;
+    if (job === undefined) return [];
     const only = message.tasks === undefined ? undefined : new Set(message.tasks);
     const before = message.before;
     const hit = (t: Task): boolean => (only === undefined || only.has(t.id)) && (before?.[t.id] === undefined || t.metrics().attempt < before[t.id]);
     this.logger.info({ jobId: message.jobId, tasks: only === undefined ? job.tasks.size : only.size, before }, before === undefined ? 'cancelling job tasks' : 'cancelling stale task attempts (fenced by the coordinator)');
-    for (const t of job.tasks.values()) if (hit(t)) t.cancel();
+    const cancelled: Task[] = [];
+    for (const t of job.tasks.values()) {
+      if (!hit(t)) continue;
+      this.cancelling.add(t);
+      t.cancel();
+      cancelled.push(t);
+    }
     for (const [id, t] of [...job.ended]) {
       if (!hit(t)) continue;
       t.dispose();
       job.ended.delete(id);
     }
     if (job.plan !== undefined && job.tasks.size === 0 && job.ended.size === 0) this.endJob(message.jobId, job.plan);
+    return cancelled;
   }
 
   async stop(): Promise<void> {

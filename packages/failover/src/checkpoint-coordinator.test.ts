@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, type CheckpointMetadata, type CheckpointStore } from '@mobius/interface';
+import type { CheckpointMetadata, CheckpointStore } from '@mobius/interface';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from './checkpoint-coordinator.js';
 import { FsCheckpointStore } from './fs-checkpoint-store.js';
-import { RecordingLogger, deferred } from './test-helpers.js';
+import { RecordingLogger, checkpointRejection, deferred, trackDiscards } from './test-helpers.js';
 
 const TASKS = ['source#0', 'map#0', 'map#1', 'sink#0'] as const;
 
@@ -82,15 +82,6 @@ function harness(options: Partial<CheckpointCoordinatorOptions> = {}): Harness {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Lets pending I/O and promise reactions run. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -160,27 +151,35 @@ describe('CheckpointCoordinator', () => {
   });
 
   it('aborts a checkpoint on timeout; the next one gets a new id and late acks are ignored', async () => {
-    const h = harness({ timeoutMs: 50 });
-    const first = h.coordinator.triggerCheckpoint();
+    // Fake timeouts: the 50 ms timer fires when the test says, never because the disk was slow.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { store: tracked, discards } = trackDiscards(store);
+    const h = harness({ timeoutMs: 50, store: tracked });
+    const first = checkpointRejection(h.coordinator.triggerCheckpoint());
     await h.ack('source#0', 1);
     await h.ack('map#0', 1);
-    const e = await rejection(first);
+    vi.advanceTimersByTime(49);
+    expect(h.coordinator.stats().pendingId).toBe(1);
+    vi.advanceTimersByTime(1);
+    const e = await first;
     expect(e.code).toBe('CHECKPOINT_TIMEOUT');
     expect(e.message).toContain('timeout after 50 ms');
     expect(h.aborted).toEqual([[1, 'timeout after 50 ms']]);
     expect(h.coordinator.stats()).toMatchObject({ triggered: 1, completed: 0, aborted: 1, pendingId: undefined });
     expect(log.messages('warn').some((m) => m.includes('checkpoint 1 of job job aborted: timeout after 50 ms'))).toBe(true);
+    await Promise.all(discards);
+    expect(await readdir(join(dir, 'job')), 'the partial data of the aborted checkpoint').toEqual([]);
 
     const second = h.coordinator.triggerCheckpoint();
     expect(h.triggers.map((t) => t.checkpointId)).toEqual([1, 2]);
-    // A late task: its write may race with the discard of the aborted checkpoint (and fail), or
-    // land after it (garbage that the next completion removes); its ack is ignored either way.
-    await store.writeTaskState('job', 1, 'map#1', Uint8Array.of(1)).catch(() => {});
-    h.coordinator.acknowledge('map#1', 1, 'job/chk-1/map_231.state');
+    // A late task writes after the discard (its folder comes back) and acks: the ack is ignored.
+    await h.ack('map#1', 1);
+    expect(await readdir(join(dir, 'job'))).toEqual(['chk-1']);
+    expect(log.messages('debug').some((m) => m.includes('task map#1 for checkpoint 1: not in flight'))).toBe(true);
     await h.ackAll(2);
     expect((await second).checkpointId).toBe(2);
     expect(h.completed).toEqual([2]);
-    // The aborted checkpoint's partial data is gone, late writes included.
+    // The next completion removes what the late write left.
     expect(await readdir(join(dir, 'job'))).toEqual(['chk-2']);
   });
 
@@ -190,7 +189,7 @@ describe('CheckpointCoordinator', () => {
     await h.ack('source#0', 1);
     expect(h.coordinator.abort('task map#0 failed')).toBe(true);
     expect(h.coordinator.abort('again')).toBe(false);
-    const e = await rejection(first);
+    const e = await checkpointRejection(first);
     expect(e.code).toBe('CHECKPOINT_ABORTED');
     expect(e.message).toContain('task map#0 failed');
     expect(h.aborted).toEqual([[1, 'task map#0 failed']]);
@@ -198,7 +197,7 @@ describe('CheckpointCoordinator', () => {
     const second = h.coordinator.triggerCheckpoint();
     h.coordinator.decline('map#1', 1, 'stale'); // not in flight: ignored
     h.coordinator.decline('map#1', 2, 'out of disk');
-    expect((await rejection(second)).code).toBe('CHECKPOINT_ABORTED');
+    expect((await checkpointRejection(second)).code).toBe('CHECKPOINT_ABORTED');
     expect(h.aborted[1]).toEqual([2, 'task map#1 declined: out of disk']);
 
     const third = h.coordinator.triggerCheckpoint();
@@ -258,7 +257,7 @@ describe('CheckpointCoordinator', () => {
     const checkpoint = h.coordinator.triggerCheckpoint();
     const savepoint = h.coordinator.triggerSavepoint();
     h.coordinator.abort('task sink#0 failed');
-    expect((await rejection(checkpoint)).code).toBe('CHECKPOINT_ABORTED');
+    expect((await checkpointRejection(checkpoint)).code).toBe('CHECKPOINT_ABORTED');
     expect(h.triggers[1]).toMatchObject({ checkpointId: 2, savepoint: true });
     await h.ackAll(2);
     expect((await savepoint).checkpointId).toBe(2);
@@ -301,9 +300,9 @@ describe('CheckpointCoordinator', () => {
     const inFlight = h.coordinator.triggerCheckpoint();
     const queued = h.coordinator.triggerSavepoint();
     await h.coordinator.stop();
-    expect((await rejection(inFlight)).code).toBe('CHECKPOINT_ABORTED');
-    expect((await rejection(queued)).code).toBe('CHECKPOINT_ABORTED');
-    expect((await rejection(h.coordinator.triggerSavepoint())).code).toBe('CHECKPOINT_ABORTED');
+    expect((await checkpointRejection(inFlight)).code).toBe('CHECKPOINT_ABORTED');
+    expect((await checkpointRejection(queued)).code).toBe('CHECKPOINT_ABORTED');
+    expect((await checkpointRejection(h.coordinator.triggerSavepoint())).code).toBe('CHECKPOINT_ABORTED');
     h.coordinator.acknowledge('map#0', 1, 'x');
     expect(h.coordinator.stats()).toMatchObject({ triggered: 1, completed: 0, aborted: 1 });
     expect(h.triggers).toHaveLength(1);
@@ -338,7 +337,7 @@ describe('CheckpointCoordinator', () => {
     const h = harness({ store: flaky });
     const first = h.coordinator.triggerCheckpoint();
     await h.ackAll(1);
-    const e = await rejection(first);
+    const e = await checkpointRejection(first);
     expect(e.code).toBe('CHECKPOINT_FAILED');
     expect(e.message).toContain('disk full');
     expect(h.aborted).toEqual([[1, 'store failed: disk full']]);
@@ -358,7 +357,7 @@ describe('CheckpointCoordinator', () => {
         throw new Error('notify broke');
       },
     });
-    const e = await rejection(h.coordinator.triggerCheckpoint());
+    const e = await checkpointRejection(h.coordinator.triggerCheckpoint());
     expect(e.code).toBe('CHECKPOINT_FAILED');
     expect(e.message).toContain('no sources');
     throwing = false;

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, type CheckpointMetadata } from '@mobius/interface';
+import type { CheckpointMetadata } from '@mobius/interface';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsCheckpointStore, sanitiseName } from './fs-checkpoint-store.js';
-import { RecordingLogger } from './test-helpers.js';
+import { RecordingLogger, checkpointRejection } from './test-helpers.js';
 
 let dir: string;
 let log: RecordingLogger;
@@ -44,15 +44,6 @@ async function allFiles(root: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort();
 }
 
-async function caught(p: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('FsCheckpointStore', () => {
   it('round-trips task state and metadata, in the documented layout', async () => {
@@ -108,7 +99,7 @@ describe('FsCheckpointStore', () => {
 
   it('rejects handles that point outside the store', async () => {
     for (const handle of ['../etc/chk-1/passwd.state', '/abs/chk-1/x.state', 'job/chk-1/../../x.state', 'job/x.state', 'job/chk-1/x.bin']) {
-      expect((await caught(store.readTaskState(handle))).code, handle).toBe('CHECKPOINT_FAILED');
+      expect((await checkpointRejection(store.readTaskState(handle))).code, handle).toBe('CHECKPOINT_FAILED');
     }
   });
 
@@ -116,7 +107,7 @@ describe('FsCheckpointStore', () => {
     const m = await checkpoint('job', 1, ['task']);
     const path = store.pathOf(m.tasks.task!);
     await flipByte(path);
-    const e = await caught(store.readTaskState(m.tasks.task!));
+    const e = await checkpointRejection(store.readTaskState(m.tasks.task!));
     expect(e.code).toBe('CHECKPOINT_CORRUPT');
     expect(e.message).toContain(path);
     expect(e.message).toContain('checksum');
@@ -133,7 +124,7 @@ describe('FsCheckpointStore', () => {
     await rm(path('d'));
     const expected: Record<string, string> = { a: 'bad magic', b: 'payload length', c: 'truncated', d: 'missing' };
     for (const [task, words] of Object.entries(expected)) {
-      const e = await caught(store.readTaskState(m.tasks[task]!));
+      const e = await checkpointRejection(store.readTaskState(m.tasks[task]!));
       expect(e.code, task).toBe('CHECKPOINT_CORRUPT');
       expect(e.message, task).toContain(path(task));
       expect(e.message, task).toContain(words);
@@ -227,6 +218,6 @@ describe('FsCheckpointStore', () => {
 
   it('refuses to work once closed', async () => {
     await store.close();
-    expect((await caught(store.list('job'))).code).toBe('CHECKPOINT_FAILED');
+    expect((await checkpointRejection(store.list('job'))).code).toBe('CHECKPOINT_FAILED');
   });
 });

@@ -151,6 +151,11 @@ export class FsCheckpointStore implements CheckpointStore {
     return path;
   }
 
+  /**
+   * Writes one task's snapshot atomically. If the checkpoint is discarded (aborted) during the
+   * write, this rejects with CHECKPOINT_ABORTED. The caller may ignore that outcome: the
+   * coordinator no longer waits for this ack.
+   */
   async writeTaskState(jobId: string, checkpointId: number, taskId: string, data: Uint8Array): Promise<string> {
     this.assertOpen();
     assertCheckpointId(checkpointId);
@@ -161,6 +166,11 @@ export class FsCheckpointStore implements CheckpointStore {
       await mkdir(dir, { recursive: true });
       await writeAtomic(join(dir, name), [header, data]);
     } catch (e) {
+      // The folder existed after mkdir: a missing path now means the checkpoint was discarded
+      // (aborted, by this process or another) while the task wrote into it.
+      if (errnoCode(e) === 'ENOENT') {
+        throw new CheckpointError('CHECKPOINT_ABORTED', `checkpoint ${checkpointId} of job "${jobId}" was aborted while task "${taskId}" wrote its state: its folder ${dir} was removed`, { cause: e });
+      }
       throw new CheckpointError('CHECKPOINT_FAILED', `cannot write the state of task "${taskId}" for checkpoint ${checkpointId} of job "${jobId}" to ${join(dir, name)}: ${describeError(e)}`, { cause: e });
     }
     return `${sanitiseName(jobId)}/chk-${checkpointId}/${name}`;

@@ -1,4 +1,5 @@
-import type { Logger } from '@mobius/interface';
+import { CheckpointError, type CheckpointStore, type Logger } from '@mobius/interface';
+import { expect } from 'vitest';
 
 /** One line a {@link RecordingLogger} received. */
 export interface LogLine {
@@ -37,4 +38,28 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): 
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** The CheckpointError a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function checkpointRejection(p: Promise<unknown>): Promise<CheckpointError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CheckpointError);
+    return e as CheckpointError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A view of `store` that keeps the promise of every discard, so a test can wait for them. */
+export function trackDiscards(store: CheckpointStore): { readonly store: CheckpointStore; readonly discards: Promise<void>[] } {
+  const discards: Promise<void>[] = [];
+  const tracked: CheckpointStore = Object.assign(Object.create(store) as CheckpointStore, {
+    discard: (jobId: string, id: number) => {
+      const d = store.discard(jobId, id);
+      discards.push(d);
+      return d;
+    },
+  });
+  return { store: tracked, discards };
 }

@@ -49,7 +49,11 @@ export type RestartedTasks = Readonly<Record<string, { readonly attempt: number;
 export interface TaskGateway {
   /** Starts tasks on a worker; rejects when the worker refuses or cannot be reached. */
   deploy(request: TaskDeploymentRequest): Promise<void>;
-  cancel(jobId: string, workerId: string, which?: CancelTasks): void;
+  /**
+   * Stops tasks on a worker. A gateway may return a promise that resolves once the worker took
+   * the cancel (it no longer reports the tasks as running) or gave up waiting; it never rejects.
+   */
+  cancel(jobId: string, workerId: string, which?: CancelTasks): void | Promise<void>;
   triggerCheckpoint(jobId: string, workerId: string, checkpointId: number, timestamp: number, savepoint: boolean): void;
   notifyCheckpointComplete(jobId: string, workerId: string, checkpointId: number): void;
   notifyCheckpointAborted(jobId: string, workerId: string, checkpointId: number): void;

@@ -196,7 +196,8 @@ export class JobMaster implements TaskGatewayListener {
       this.failureCause = failure.cause;
       // All or nothing: what was started stops now (a slow worker's late start is fenced).
       this.logger.warn({ jobId: this.id, attempts, reason: failure.reason }, 'deployment failed: cancelling every task it started');
-      this.pushCancel();
+      // The job ends only once the workers took the cancel, so none reports its tasks running after.
+      await this.pushCancel();
       // A cancel that came during the deployment fenced it: the job ends as the user asked.
       if (this.cancelling) this.endJob('CANCELED');
       else this.failJob(failure.reason, !failure.refused);
@@ -349,11 +350,15 @@ export class JobMaster implements TaskGatewayListener {
     return workers;
   }
 
-  /** Cancels every task of the job, fenced by attempt: a worker also refuses a late deployment of these attempts. */
-  pushCancel(): void {
+  /**
+   * Cancels every task of the job, fenced by attempt: a worker also refuses a late deployment of
+   * these attempts. Resolves once every worker took the cancel (as far as the gateway tells).
+   */
+  pushCancel(): Promise<void> {
     const before: Record<string, number> = {};
     for (const t of this.tasks.values()) before[t.taskId] = t.attempt + 1;
-    for (const w of this.workersOf()) this.gateway.cancel(this.id, w, { before });
+    const taken = [...this.workersOf()].map((w) => this.gateway.cancel(this.id, w, { before }));
+    return Promise.all(taken).then(() => undefined);
   }
 
   maybeFinish(): void {
