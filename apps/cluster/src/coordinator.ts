@@ -1,8 +1,9 @@
 // The coordinator process: worker registration, fencing, heartbeats and liveness, and the
 // routing of control messages to one JobMaster per job (which owns everything else of a job).
-// Why this file is long: registration, fencing and take-back share the worker table.
+// Why this file is just over 400 lines: registration, fencing and liveness share the worker table
+// (each job's JobMaster is made and taken back in cluster-job-masters.ts).
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,27 +11,21 @@ import {
   InsufficientSlotsError,
   MobiusError,
   getConfig,
-  type CheckpointStore,
   type ControlChannel,
   type ControlMessage,
-  type ExecutionPlan,
-  type JobRecord,
   type Logger,
-  type RestoreHandles,
   type TaskMetrics,
   type TaskProgressReport,
 } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
-import { FsCheckpointStore } from '@mobius/failover';
-import { FsJobStore, JobMaster } from '@mobius/jobmaster';
-import { stateBackends } from './state-backend.js';
+import { FsJobStore } from '@mobius/jobmaster';
 import { SlotScheduler } from '@mobius/scheduler';
 import { PeerLogLimiter, ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
 import { readSavepointFolder } from './savepoint-folder.js';
 import { LoopPauses } from './loop-pauses.js';
+import { ClusterJobMasters } from './cluster-job-masters.js';
 import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
-import { ControlChannelGateway } from './control-gateway.js';
 import { JobPlanner, writeBundle, type JobPlannerOptions } from '@mobius/job-loader';
 import { planningError } from './planning-error.js';
 import { isLoopback, tokenMatches } from './token.js';
@@ -88,6 +83,7 @@ export class Coordinator {
   private server: ZmqControlServer | undefined;
   private monitor: NodeJS.Timeout | undefined;
   private pauses: LoopPauses | undefined;
+  private masters: ClusterJobMasters | undefined;
   private readonly logger: Logger;
   /** Refused registrations come from the network: rate-limited per peer, so a scanner cannot flood the log. */
   private readonly refusals: PeerLogLimiter;
@@ -122,7 +118,18 @@ export class Coordinator {
     const server = new ZmqControlServer({ endpoint: `tcp://${this.host}:${this.options.port ?? 6123}`, logger: this.logger });
     this.server = server;
     this.control = server;
-    await this.resumeJobs();
+    this.masters = new ClusterJobMasters({
+      control: server,
+      scheduler: this.scheduler,
+      logger: this.logger,
+      jobStore: this.jobStore,
+      planner: this.planner,
+      dataDir: this.dataDir,
+      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+      deployTimeoutMs: this.options.deployTimeoutMs,
+      onEnded: (jobId) => this.stalls.forgetJob(jobId),
+    });
+    for (const job of await this.masters.takeBack()) this.jobs.set(job.id, job);
     server.onRequest((from, message) => this.handleRequest(from, message));
     server.onPush((from, message) => this.handlePush(from, message));
     // A closed connection is seen in milliseconds; a worker that then stays silent for half the
@@ -188,7 +195,7 @@ export class Coordinator {
     }
     if (stale.size > 0) queueMicrotask(() => this.fence(from, stale, wasLost));
     for (const job of this.jobs.values()) job.jobMaster?.slotsFreed();
-    for (const job of this.jobs.values()) if (job.resuming !== undefined) this.maybeResume(job, false);
+    for (const job of this.jobs.values()) if (job.resuming !== undefined) this.masters!.maybeResume(job, false);
     this.logger.info({ workerId: from, endpoint: message.endpoint, slots: message.slots, workerPid: message.pid }, 'worker registered');
     return { type: 'registered', workerId: from, heartbeatMs: Math.max(50, Math.floor(this.heartbeatTimeoutMs / 4)) };
   }
@@ -304,84 +311,6 @@ export class Coordinator {
 
   private readonly reregisterAsked = new Map<string, number>();
 
-  /**
-   * A job master for a job: the control-channel gateway, the job's checkpoint store, the
-   * durable record in the data dir, recoveries that wait for workers with free slots.
-   */
-  private createJobMaster(job: ClusterJob, restore: RestoreHandles | undefined): JobMaster {
-    const master = new JobMaster({
-      jobId: job.id,
-      name: job.name,
-      plan: job.plan,
-      gateway: new ControlChannelGateway(
-        this.control!,
-        { name: job.name, bundle: job.bundle, args: job.args, graphHash: job.plan.graphHash, checkpointDir: job.checkpointDir },
-        { deployTimeoutMs: this.options.deployTimeoutMs, cancelTimeoutMs: this.heartbeatTimeoutMs },
-      ),
-      scheduler: this.scheduler,
-      logger: this.logger,
-      checkpoints: { store: job.store!, dir: job.checkpointDir, retained: stateBackends.retainedCheckpoints(job.plan.config), compactor: stateBackends.compactor(job.plan.config) },
-      jobStore: this.jobStore,
-      args: job.args,
-      restore,
-      slotWaitMs: 3 * this.heartbeatTimeoutMs,
-    });
-    job.attach(master);
-    master.onEnded((end) => {
-      this.stalls.forgetJob(job.id);
-      const log = end.state === 'FAILED' ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
-      log({ jobId: job.id, job: job.name, state: end.state, error: end.error }, `job ${end.state.toLowerCase()}`);
-    });
-    return master;
-  }
-
-  /** The job's checkpoint store: `checkpoint.dir`, else the data dir's. */
-  private checkpointStoreFor(job: ClusterJob, plan: ExecutionPlan, dir?: string): CheckpointStore {
-    job.checkpointDir = dir ?? (getConfig(plan.config, CoreOptions.CHECKPOINT_DIR) || join(this.dataDir, 'checkpoints'));
-    job.store = new FsCheckpointStore({ directory: job.checkpointDir, logger: this.logger });
-    return job.store;
-  }
-
-  /**
-   * On start with an existing data dir: jobs that were running are taken back. Their tasks
-   * keep running on the workers, which register again and say which tasks they run; once all
-   * are accounted for the job resumes (checkpoints continue past the lease). Tasks no worker
-   * reports within the grace period are recovered like failed tasks.
-   */
-  private async resumeJobs(): Promise<void> {
-    this.planner.warm();
-    for (const id of this.jobStore.list()) {
-      try {
-        const record: JobRecord = this.jobStore.load(id)!;
-        if (record.state === 'FINISHED' || record.state === 'CANCELED' || record.state === 'FAILED') continue;
-        const root = join(this.dataDir, 'jobs');
-        const bundle = readFileSync(join(root, id, 'job.mjs'), 'utf8');
-        const captured = await this.planner.plan(join(root, id, 'job.mjs'), record.args);
-        const plan = createPlan(captured.graph, record.name);
-        const job = new ClusterJob(id, record.name, plan, bundle);
-        job.args = record.args;
-        this.checkpointStoreFor(job, plan, record.checkpointDir);
-        this.createJobMaster(job, record.restore ?? undefined).takeBack(record);
-        job.resuming = { deadline: Date.now() + 3 * this.heartbeatTimeoutMs, reported: new Set() };
-        this.jobs.set(id, job);
-        this.logger.warn({ jobId: id, job: record.name, tasks: record.tasks.length, nextCheckpointId: record.reservedCheckpointId + 1 }, 'taking back a running job: waiting for its workers to register again');
-      } catch (e) {
-        this.logger.error({ jobId: id, err: e }, 'a job of the data dir could not be taken back');
-      }
-    }
-  }
-
-  /** A job being taken back resumes once every task is reported (or, at the deadline, recovers the rest). */
-  private maybeResume(job: ClusterJob, deadline: boolean): void {
-    const resuming = job.resuming;
-    if (resuming === undefined || job.terminal) return;
-    const missing = [...job.tasks.keys()].filter((id) => !resuming.reported.has(id));
-    if (missing.length > 0 && !deadline) return;
-    job.resuming = undefined;
-    this.logger.warn({ jobId: job.id, missing }, missing.length === 0 ? 'job taken back: every task is running' : 'job taken back; tasks no worker reported are recovered');
-    job.jobMaster!.resumeTaken(resuming.reported, missing, `tasks ${missing.join(', ')} were not reported by any worker after the coordinator restarted`);
-  }
-
   /** Takes a savepoint of a running job; resolves with its id and folder (for --from-savepoint). */
   async savepoint(jobId: string): Promise<{ checkpointId: number; path: string }> {
     const job = this.job(jobId);
@@ -402,7 +331,7 @@ export class Coordinator {
         if (worker.disconnectedAt !== undefined) worker.disconnectedAt = Math.min(now, worker.disconnectedAt + held);
       }
     }
-    for (const job of this.jobs.values()) if (job.resuming !== undefined && now > job.resuming.deadline) this.maybeResume(job, true);
+    for (const job of this.jobs.values()) if (job.resuming !== undefined && now > job.resuming.deadline) this.masters!.maybeResume(job, true);
     const grace = Math.floor(this.heartbeatTimeoutMs / 2);
     for (const worker of [...this.workers.values()]) {
       const silent = now - worker.lastHeartbeat;
@@ -451,8 +380,8 @@ export class Coordinator {
     }
     const job = new ClusterJob(id, name, plan, bundle);
     job.args = args;
-    this.checkpointStoreFor(job, plan);
-    const master = this.createJobMaster(job, restore);
+    this.masters!.storeFor(job, plan);
+    const master = this.masters!.create(job, restore);
     try {
       master.place();
     } catch (e) {
