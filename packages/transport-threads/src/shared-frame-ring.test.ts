@@ -78,7 +78,7 @@ describe('SharedFrameRing', () => {
     await reader;
     expect(readerWoken).toBe(1);
 
-    const writer = new Promise<void>((resolve) => ring.whenConsumed(resolve));
+    const writer = new Promise<void>((resolve) => ring.whenConsumed(ring.consumed, resolve));
     let writerWoken = false;
     void writer.then(() => (writerWoken = true));
     await new Promise((resolve) => setImmediate(resolve));
@@ -87,9 +87,17 @@ describe('SharedFrameRing', () => {
     await writer;
   });
 
+  it('wakes a writer whose consumer read between its look at the ring and its wait', async () => {
+    const ring = SharedFrameRing.create(4096);
+    ring.write(bytesOf(8, 0), 0, 8, false);
+    const seen = ring.consumed; // the writer looks: no room, say
+    new SharedFrameRing(ring.buffer).read(); // the consumer reads; nobody waits yet, so no notify
+    await new Promise<void>((resolve) => ring.whenConsumed(seen, resolve));
+  });
+
   it('tells the writer when the receiver closes', async () => {
     const ring = SharedFrameRing.create(4096);
-    const writer = new Promise<void>((resolve) => ring.whenConsumed(resolve));
+    const writer = new Promise<void>((resolve) => ring.whenConsumed(ring.consumed, resolve));
     expect(ring.receiverClosed).toBe(false);
     new SharedFrameRing(ring.buffer).closeReceiver();
     await writer;

@@ -159,13 +159,20 @@ export class SharedFrameRing {
     this.wait(HEAD, Atomics.load(this.control, TAIL), wake);
   }
 
+  /** Bytes consumed so far (wrapping): what a producer samples before deciding it must wait. */
+  get consumed(): number {
+    return Atomics.load(this.control, TAIL);
+  }
+
   /**
-   * Producer: calls `wake` once the consumer reads (or closes). The flag is raised before TAIL
-   * is sampled, so a read that lands in between is either seen here or notifies.
+   * Producer: calls `wake` once the consumer's position differs from `seen`, a value of
+   * {@link consumed} sampled before the producer found itself blocked. A read after that sample
+   * either moved TAIL away from `seen` (the wait returns at once) or comes after the flag is
+   * raised here and notifies; sampling TAIL only now would miss a read in between.
    */
-  whenConsumed(wake: () => void): void {
+  whenConsumed(seen: number, wake: () => void): void {
     Atomics.store(this.control, WRITER_WAITING, 1);
-    this.wait(TAIL, Atomics.load(this.control, TAIL), wake);
+    this.wait(TAIL, seen, wake);
   }
 
   /** Consumer: marks the channel closed and wakes a waiting producer (and the consumer's own wait, so it is released). */

@@ -15,6 +15,8 @@ export class ThreadSender extends CreditSender {
   private pending: Uint8Array | undefined;
   private pendingAt = 0;
   private seenRead = 0;
+  /** The consumer's position when this sender last looked: what it waits to see change. */
+  private seenTail = 0;
   private watching = false;
   private writers: (() => void)[] = [];
 
@@ -84,6 +86,8 @@ export class ThreadSender extends CreditSender {
 
   /** Takes back the credits of frames the receiver polled, and moves a pending frame on. */
   private refresh(): void {
+    // Sampled first: the consumer counts a frame read before it moves TAIL.
+    this.seenTail = this.ring.consumed;
     if (this.ring.receiverClosed) {
       if (!this.isClosed || this.pending !== undefined) this.abandon();
       return;
@@ -126,7 +130,7 @@ export class ThreadSender extends CreditSender {
   private watch(): void {
     if (this.watching) return;
     this.watching = true;
-    this.ring.whenConsumed(this.consumed);
+    this.ring.whenConsumed(this.seenTail, this.consumed);
   }
 
   // Bound once, so waiting allocates no closure.
