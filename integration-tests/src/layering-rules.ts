@@ -18,7 +18,7 @@ import type { IForbiddenRuleType } from 'dependency-cruiser';
 export const LAYERS = {
   apps: ['embedded', 'cluster'],
   engine: ['api', 'planner', 'jobmaster', 'runtime', 'scheduler', 'failover', 'job-loader', 'ml', 'nexmark'],
-  plugins: ['transport-memory', 'transport-zeromq', 'state-level'],
+  plugins: ['transport-memory', 'transport-zeromq', 'transport-threads', 'state-level'],
   kits: ['plugin-kit', 'testkit'],
   contracts: ['interface'],
 } as const;
