@@ -1,18 +1,10 @@
 // The seed's word count with its results brought back to this module by executeAndCollect():
 //   mobius run examples/word-count/collect-word-count.ts [FILE] [--parallelism N]
 // No sink closes over a variable of this module, so the counts reach it wherever the tasks run.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StreamingContext } from 'mobius';
+import { wordCountArgs } from './word-count-args.js';
 
-const besideThisFile = fileURLToPath(new URL('./corpus/corpus.txt', import.meta.url));
-const defaultInput = existsSync(besideThisFile) ? besideThisFile : resolve('examples/word-count/corpus/corpus.txt');
-
-const args = process.argv.slice(2);
-const pi = args.indexOf('--parallelism');
-const parallelism = pi >= 0 ? Number(args[pi + 1]) : 1;
-const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--parallelism') ?? defaultInput;
+const { file, parallelism } = wordCountArgs();
 
 const ctx = StreamingContext.builder().option('parallelism.default', parallelism).build();
 const totals = await ctx
