@@ -27,6 +27,7 @@ import { stateBackends } from './state-backend.js';
 import { SlotScheduler } from '@mobius/scheduler';
 import { PeerLogLimiter, ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
+import { refuseCollectSinks } from './collect-support.js';
 import { readSavepointFolder } from './savepoint-folder.js';
 import { LoopPauses } from './loop-pauses.js';
 import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
@@ -445,6 +446,7 @@ export class Coordinator {
     let plan;
     try {
       plan = createPlan(captured.graph, name);
+      refuseCollectSinks(plan);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw new ClusterError((e as MobiusError).code ?? 'INVALID_JOB', e instanceof Error ? e.message : String(e), 400);
