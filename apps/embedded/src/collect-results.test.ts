@@ -1,4 +1,4 @@
-import type { SourceContext, SourceFunction } from '@mobius/interface';
+import type { MapFunction, RuntimeContext, SourceContext, SourceFunction } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { RecordingLogger, rejection } from '../test-fixtures/helpers.js';
 import { EmbeddedRunner, StreamingContext, type ConfigValue } from './index.js';
@@ -76,6 +76,26 @@ describe('executeAndCollect in embedded mode', () => {
         .executeAndCollect('failing'),
     );
     expect(error).toMatchObject({ code: 'JOB_FAILED', message: expect.stringContaining('boom at 2') });
+  });
+
+  it('is at-least-once across a restart: after a task failure every record arrives, some perhaps twice', async () => {
+    const n = 20_000;
+    const failOnce: MapFunction<number, number> & { attempt: number } = {
+      attempt: 0,
+      open(ctx: RuntimeContext) {
+        this.attempt = ctx.attempt;
+      },
+      map(x: number) {
+        if (this.attempt === 0 && x === n / 2) throw new Error('first attempt fails half way');
+        return x;
+      },
+    };
+    const got = await context({ 'checkpoint.interval.ms': 10, 'restart.strategy': 'fixed-delay', 'restart.delay.ms': 0 })
+      .fromCollection(Array.from({ length: n }, (_, i) => i))
+      .map(failOnce)
+      .executeAndCollect('restarted');
+    expect(got.length).toBeGreaterThanOrEqual(n);
+    expect([...new Set(got)].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 
   it('returns every record with checkpoints on (a checkpoint interval shorter than the job)', async () => {
