@@ -1,34 +1,74 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { run } from './helpers.js';
+import { referenceCounts, run } from './helpers.js';
 
-// executeAndCollect() has no way back to a caller on a cluster yet: a job with a collect sink is
-// refused at submit, with the reason, instead of failing on every worker until restarts give up.
-describe('a collect sink on a cluster', () => {
+// executeAndCollect() on a real local cluster: collect sink tasks on the workers push batches to
+// the coordinator over the control channel; `mobius-cluster submit` runs the job module, whose
+// executeAndCollect() fetches them from GET /jobs/:id/results.
+describe('executeAndCollect on a cluster', () => {
   let cluster: Awaited<ReturnType<typeof startCluster>>;
 
   beforeAll(async () => {
-    cluster = await startCluster(0);
+    cluster = await startCluster(2, { slots: 1 });
   }, 120_000);
 
   afterAll(async () => {
     await cluster?.stop();
   }, 60_000);
 
-  it('is refused at submit with COLLECT_UNSUPPORTED, naming the job and the sink; no job is created', async () => {
+  const submit = (job: string) => run(process.execPath, [clusterCli, 'submit', job, '--url', cluster.url, '--token', cluster.token], { timeoutMs: 240_000 });
+
+  it("returns a word count's results from reduce tasks on two workers, equal to a plain count", async () => {
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
+    const lines = Array.from({ length: 3000 }, (_, i) => Array.from({ length: 1 + (i % 5) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' '));
     const job = writeJob(
-      'collect-job.ts',
+      'collect-word-count.ts',
       `import { StreamingContext } from 'mobius';
-const ctx = StreamingContext.builder().build();
-const out = await ctx.fromValues(1, 2, 3).map((x) => x * 2).executeAndCollect('doubled');
-console.log(out);
+const ctx = StreamingContext.builder().option('parallelism.default', 2).build();
+const totals = await ctx
+  .readTextFile(${JSON.stringify('INPUT')})
+  .flatMap((line) => line.split(' ').filter((w) => w.length > 0))
+  .map((w): [string, number] => [w, 1])
+  .keyBy((p) => p[0])
+  .reduce((a, b) => [a[0], a[1] + b[1]])
+  .executeAndCollect('collect-word-count');
+console.log(JSON.stringify({ records: totals.length, counts: Object.fromEntries(new Map(totals)) }));
 `,
     );
-    const r = await run(process.execPath, [clusterCli, 'submit', job, '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/COLLECT_UNSUPPORTED|job "doubled" ends in a collect sink \("collect", collect-3\)/);
-    expect(r.stderr).toContain('run the job embedded');
-    const { body } = await cluster.api.call<unknown[]>('GET', '/jobs');
-    expect(body).toEqual([]);
-  }, 180_000);
+    const input = join(job, '..', 'input.txt');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    writeFileSync(job, (await import('node:fs')).readFileSync(job, 'utf8').replace('"INPUT"', JSON.stringify(input)));
+    const r = await submit(job);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [id, result] = r.stdout.trim().split('\n');
+    const out = JSON.parse(result) as { records: number; counts: Record<string, number> };
+    const reference = referenceCounts(lines.join('\n'));
+    expect(out.counts).toEqual(Object.fromEntries(reference));
+    expect(out.records).toBe([...reference.values()].reduce((a, b) => a + b, 0));
+    const details = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED');
+    expect(new Set(details.tasks.filter((t) => t.vertex.startsWith('reduce')).map((t) => t.workerId)).size).toBe(2);
+  }, 300_000);
+
+  it('with a limit returns the first records of an endless source and ends the job (CANCELED)', async () => {
+    const job = writeJob(
+      'collect-limit.ts',
+      `import { StreamingContext, type SourceContext } from 'mobius';
+const ctx = StreamingContext.builder().build();
+const first = await ctx
+  .source({ next: 0, fetch(c: SourceContext<number>) { for (let i = 0; i < 10; i++) c.collect(this.next++); } })
+  .executeAndCollect({ jobName: 'collect-limit', limit: 100 });
+console.log(JSON.stringify(first));
+`,
+    );
+    const r = await submit(job);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [id, result] = r.stdout.trim().split('\n');
+    expect(JSON.parse(result)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const details = await cluster.api.waitForJob(id, (j) => j.state === 'CANCELED' || j.state === 'FAILED');
+    expect(details.state).toBe('CANCELED');
+  }, 300_000);
 });

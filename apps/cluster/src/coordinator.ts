@@ -27,7 +27,7 @@ import { stateBackends } from './state-backend.js';
 import { SlotScheduler } from '@mobius/scheduler';
 import { PeerLogLimiter, ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
-import { refuseCollectSinks } from './collect-support.js';
+import { CollectStore } from './collect-store.js';
 import { readSavepointFolder } from './savepoint-folder.js';
 import { LoopPauses } from './loop-pauses.js';
 import { describeWorker, runningAttempt, type RunningAttempt, type WorkerRecord } from './worker-record.js';
@@ -85,6 +85,8 @@ export class Coordinator {
   readonly scheduler = new SlotScheduler();
   readonly workers = new Map<string, WorkerRecord>();
   readonly jobs = new Map<string, ClusterJob>();
+  /** Records of jobs' collect sinks, for the clients that submitted them. */
+  readonly collected = new CollectStore();
   private control: ControlChannel | undefined;
   private server: ZmqControlServer | undefined;
   private monitor: NodeJS.Timeout | undefined;
@@ -145,7 +147,8 @@ export class Coordinator {
     this.logger.info({ control: this.controlEndpoint, dataDir: this.dataDir }, 'coordinator started');
   }
 
-  private handleRequest(from: string, message: ControlMessage): ControlMessage {
+  private handleRequest(from: string, message: ControlMessage): ControlMessage | Promise<ControlMessage> {
+    if (message.type === 'collect') return this.acceptCollected(from, message);
     if (message.type !== 'register') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
     if (!tokenMatches(this.token, message.token)) {
       this.refusals.report('warn', from, 'worker registration refused: bad or missing token', { workerId: message.workerId, from });
@@ -446,7 +449,6 @@ export class Coordinator {
     let plan;
     try {
       plan = createPlan(captured.graph, name);
-      refuseCollectSinks(plan);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw new ClusterError((e as MobiusError).code ?? 'INVALID_JOB', e instanceof Error ? e.message : String(e), 400);
@@ -472,6 +474,13 @@ export class Coordinator {
     if (job.terminal) return job;
     job.jobMaster?.cancel();
     return job;
+  }
+
+  /** A collect sink task's batch, from a registered worker, for the job's client (`GET /jobs/:id/results`). */
+  private acceptCollected(from: string, message: Extract<ControlMessage, { type: 'collect' }>): ControlMessage | Promise<ControlMessage> {
+    const job = this.jobs.get(message.jobId);
+    if (!this.workers.has(from) || job === undefined) return { type: 'error', code: 'UNKNOWN_JOB', message: `no job '${message.jobId}' takes collected records from ${from}` };
+    return this.collected.accept(message, getConfig(job.plan.config, CoreOptions.COLLECT_BUFFER_MAX_BYTES));
   }
 
   job(jobId: string): ClusterJob {

@@ -9,6 +9,7 @@ export { TextFileSource } from './sources/text-file-source.js';
 export { FileSink } from './sinks/file-sink.js';
 export type { FileSinkOptions } from './sinks/file-sink.js';
 export { CollectBuffer } from './sinks/collect-buffer.js';
+export { estimateBytes } from './failover/replay-buffer.js';
 export { registerCollectTarget, collectTargetOf } from './sinks/collect-target.js';
 export type { CollectOutlet, CollectTarget } from './sinks/collect-target.js';
 export { encodeTaskSnapshot, decodeTaskSnapshot } from './task-snapshot-codec.js';

@@ -44,11 +44,20 @@ export class CollectOperator extends StreamOperator {
         this.identity,
         new MobiusError(
           'COLLECT_UNSUPPORTED',
-          `collect sink "${this.identity.operatorName}" of job ${ctx.jobId}: this process has no collect target for the job, so its records cannot reach the caller (executeAndCollect() and collectAsync() run in embedded mode)`,
+          `collect sink "${this.identity.operatorName}" of job ${ctx.jobId}: this process has no collect target for the job, so its records cannot reach the caller (in embedded mode the job registers one; on a cluster the worker does)`,
         ),
       );
     }
     this.outlet = target.outlet(this.identity.operatorId, ctx.taskIndex);
+  }
+
+  /** End of input: records still on their way (a forwarder's batch) reach the caller before the task finishes. */
+  override async finish(): Promise<void> {
+    try {
+      await this.outlet?.flush?.();
+    } catch (e) {
+      throw operatorFailure(this.identity, e);
+    }
   }
 
   collect(record: unknown): void {

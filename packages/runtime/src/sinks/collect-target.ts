@@ -13,6 +13,8 @@ export interface CollectOutlet {
   push(record: unknown): boolean;
   /** Resolves once the buffer has room again (or nobody reads any more). */
   whenWritable(): Promise<void>;
+  /** Resolves once every record pushed so far reached the caller's buffer (a forwarder's; the task awaits it at the end of input). */
+  flush?(): Promise<void>;
 }
 
 /** The collect sinks of one job, as one process sees them. */
