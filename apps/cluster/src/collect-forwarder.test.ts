@@ -47,7 +47,7 @@ describe('CollectForwarder', () => {
     const outlet = new CollectForwarder('job', coordinator.send, 100, 60_000).outlet('collect-2', 0);
     outlet.push('a');
     let flushed = false;
-    const flush = outlet.flush().then(() => (flushed = true));
+    const flush = outlet.flush!().then(() => (flushed = true));
     await turn();
     expect(coordinator.requests.map((r) => r.message.records)).toEqual([['a']]);
     expect(flushed).toBe(false);
@@ -60,7 +60,7 @@ describe('CollectForwarder', () => {
     const outlet = new CollectForwarder('job', coordinator.send, 1, 60_000).outlet('collect-2', 0);
     outlet.push(1);
     coordinator.requests[0].reply({ type: 'error', code: 'UNKNOWN_JOB', message: 'no job' });
-    await expect(outlet.flush()).rejects.toMatchObject({ code: 'UNKNOWN_JOB' });
+    await expect(outlet.flush!()).rejects.toMatchObject({ code: 'UNKNOWN_JOB' });
     expect(() => outlet.push(2)).toThrow('no job');
   });
 });
