@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { referenceCounts, run } from './helpers.js';
+import { corpusPath, readText, referenceCounts, repoRoot, run } from './helpers.js';
 
 // executeAndCollect() on a real local cluster: collect sink tasks on the workers push batches to
 // the coordinator over the control channel; `mobius-cluster submit` runs the job module, whose
@@ -18,7 +18,8 @@ describe('executeAndCollect on a cluster', () => {
     await cluster?.stop();
   }, 60_000);
 
-  const submit = (job: string) => run(process.execPath, [clusterCli, 'submit', job, '--url', cluster.url, '--token', cluster.token], { timeoutMs: 240_000 });
+  const submit = (job: string, ...jobArgs: string[]) =>
+    run(process.execPath, [clusterCli, 'submit', job, '--url', cluster.url, '--token', cluster.token, ...(jobArgs.length > 0 ? ['--', ...jobArgs] : [])], { timeoutMs: 240_000, cwd: repoRoot });
 
   it("returns a word count's results from reduce tasks on two workers, equal to a plain count", async () => {
     const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -50,6 +51,16 @@ console.log(JSON.stringify({ records: totals.length, counts: Object.fromEntries(
     expect(out.records).toBe([...reference.values()].reduce((a, b) => a + b, 0));
     const details = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED');
     expect(new Set(details.tasks.filter((t) => t.vertex.startsWith('reduce')).map((t) => t.workerId)).size).toBe(2);
+  }, 300_000);
+
+  it('the collect word-count example, submitted as the README shows, prints the top words of a plain count', async () => {
+    const r = await submit(join(repoRoot, 'examples/word-count/collect-word-count.ts'), '--parallelism', '2');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const reference = [...referenceCounts(readText(corpusPath))].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[1]).toContain(`${reference.length} distinct words`);
+    expect(lines.slice(2).map((l) => l.trim().split(/\s+/))).toEqual(reference.slice(0, 20).map(([w, n]) => [String(n), w]));
   }, 300_000);
 
   it('with a limit returns the first records of an endless source and ends the job (CANCELED)', async () => {
