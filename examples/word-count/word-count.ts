@@ -1,19 +1,9 @@
 // The seed's word count (Ray Streaming / Mobius), in embedded mode:
 //   mobius run examples/word-count/word-count.ts [FILE] [--parallelism N]
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StreamingContext } from 'mobius';
+import { wordCountArgs } from './word-count-args.js';
 
-// The corpus beside this file; inside a cluster bundle (which lives elsewhere) the same file
-// relative to the working directory, so that every process builds the same graph.
-const besideThisFile = fileURLToPath(new URL('./corpus/corpus.txt', import.meta.url));
-const defaultInput = existsSync(besideThisFile) ? besideThisFile : resolve('examples/word-count/corpus/corpus.txt');
-
-const args = process.argv.slice(2);
-const pi = args.indexOf('--parallelism');
-const parallelism = pi >= 0 ? Number(args[pi + 1]) : 1;
-const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--parallelism') ?? defaultInput;
+const { file, parallelism } = wordCountArgs();
 
 const ctx = StreamingContext.builder().option('parallelism.default', parallelism).build();
 const counts = new Map<string, number>();

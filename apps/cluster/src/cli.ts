@@ -6,6 +6,7 @@ import { MobiusError } from '@mobius/interface';
 import { generateCurveKeyPair } from '@mobius/transport-zeromq';
 import { checkFlags, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
 import { ClusterClient, type JobSummary } from './client.js';
+import { runCollectingJob } from './collect-runner.js';
 import { DEFAULT_DEPLOY_TIMEOUT_MS } from './control-gateway.js';
 import { Coordinator } from './coordinator.js';
 import { createHttpApi, listen } from './http-api.js';
@@ -165,13 +166,15 @@ async function main(argv: string[]): Promise<number> {
       const bundle = await bundleJob(file);
       const api = client(args);
       const fromSavepoint = stringFlag(args, 'from-savepoint');
-      const job = await api.call<JobSummary & { graphHash: string }>('POST', '/jobs', {
+      const job = await api.call<JobSummary & { graphHash: string; collectSinks?: string[] }>('POST', '/jobs', {
         bundle,
         name: stringFlag(args, 'name'),
         fromSavepoint: fromSavepoint === undefined ? undefined : resolve(fromSavepoint),
         args: [...args.positionals.slice(1), ...jobArgs],
       });
       process.stdout.write(`${job.id}\n`);
+      // A job that collects its records runs here too: its executeAndCollect() reads them.
+      if ((job.collectSinks ?? []).length > 0) return runCollectingJob(file, [...args.positionals.slice(1), ...jobArgs], api, job);
       if (!args.flags.has('wait')) return 0;
       for (;;) {
         const status = await api.call<JobSummary>('GET', `/jobs/${job.id}`);

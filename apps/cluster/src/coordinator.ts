@@ -22,6 +22,7 @@ import { FsJobStore } from '@mobius/jobmaster';
 import { SlotScheduler } from '@mobius/scheduler';
 import { PeerLogLimiter, ZmqControlServer } from '@mobius/transport-zeromq';
 import { ClusterJob } from './cluster-job.js';
+import { CollectStore } from './collect-store.js';
 import { readSavepointFolder } from './savepoint-folder.js';
 import { LoopPauses } from './loop-pauses.js';
 import { ClusterJobMasters } from './cluster-job-masters.js';
@@ -79,6 +80,8 @@ export class Coordinator {
   readonly scheduler = new SlotScheduler();
   readonly workers = new Map<string, WorkerRecord>();
   readonly jobs = new Map<string, ClusterJob>();
+  /** Records of jobs' collect sinks, for the clients that submitted them. */
+  readonly collected = new CollectStore();
   private control: ControlChannel | undefined;
   private server: ZmqControlServer | undefined;
   private monitor: NodeJS.Timeout | undefined;
@@ -151,7 +154,8 @@ export class Coordinator {
     this.logger.info({ control: this.controlEndpoint, dataDir: this.dataDir }, 'coordinator started');
   }
 
-  private handleRequest(from: string, message: ControlMessage): ControlMessage {
+  private handleRequest(from: string, message: ControlMessage): ControlMessage | Promise<ControlMessage> {
+    if (message.type === 'collect') return this.acceptCollected(from, message);
     if (message.type !== 'register') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
     if (!tokenMatches(this.token, message.token)) {
       this.refusals.report('warn', from, 'worker registration refused: bad or missing token', { workerId: message.workerId, from });
@@ -399,6 +403,13 @@ export class Coordinator {
     if (job.terminal) return job;
     job.jobMaster?.cancel();
     return job;
+  }
+
+  /** A collect sink task's batch, from a registered worker, for the job's client (`GET /jobs/:id/results`). */
+  private acceptCollected(from: string, message: Extract<ControlMessage, { type: 'collect' }>): ControlMessage | Promise<ControlMessage> {
+    const job = this.jobs.get(message.jobId);
+    if (!this.workers.has(from) || job === undefined) return { type: 'error', code: 'UNKNOWN_JOB', message: `no job '${message.jobId}' takes collected records from ${from}` };
+    return this.collected.accept(message, getConfig(job.plan.config, CoreOptions.COLLECT_BUFFER_MAX_BYTES));
   }
 
   job(jobId: string): ClusterJob {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@mobius/interface';
 import { ClusterError, type Coordinator } from './coordinator.js';
+import { resultsPage } from './collect-store.js';
 import { createMetrics } from './metrics.js';
 import { tokenMatches } from './token.js';
 import { DEFAULT_MAX_BODY_BYTES, excerpt, parseJson, readBody } from './http-body.js';
@@ -83,11 +84,18 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger, options:
         if (body.fromSavepoint !== undefined && typeof body.fromSavepoint !== 'string') throw new ClusterError('BAD_REQUEST', "'fromSavepoint' must be a savepoint folder path", 400);
         if (body.args !== undefined && (!Array.isArray(body.args) || body.args.some((a) => typeof a !== 'string'))) throw new ClusterError('BAD_REQUEST', "'args' must be an array of strings", 400);
         const job = await coordinator.submit(body.bundle, body.name, body.fromSavepoint, (body.args as string[] | undefined) ?? []);
-        return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash });
+        return send(res, 201, { ...job.summary(), graphHash: job.plan.graphHash, collectSinks: job.plan.operators.filter((o) => o.kind === 'collect').map((o) => o.id) });
       }
       if (parts.length >= 2) jobIdOf(parts[1]);
       if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());
       if (parts.length === 3 && parts[2] === 'events' && method === 'GET') return send(res, 200, coordinator.job(parts[1]).events.list());
+      if (parts.length === 3 && parts[2] === 'results' && method === 'GET') {
+        const from = Number(url.searchParams.get('from') ?? '0');
+        if (!Number.isInteger(from) || from < 0) throw new ClusterError('BAD_REQUEST', "'from' must be a record offset (an integer of at least 0)", 400);
+        const page = resultsPage(coordinator.collected, coordinator.job(parts[1]), url.searchParams.get('collect') ?? undefined, from);
+        if (page === undefined) throw new ClusterError('NO_COLLECT_SINK', `job ${parts[1]} has no such collect sink (executeAndCollect(), collectAsync())`, 404);
+        return send(res, 200, page);
+      }
       if (parts.length === 3 && parts[2] === 'cancel' && method === 'POST') return send(res, 202, coordinator.cancel(parts[1]).summary());
       if (parts.length === 3 && parts[2] === 'savepoint' && method === 'POST') return send(res, 200, await coordinator.savepoint(parts[1]));
       if (parts.length === 3 && parts[2] === 'stop' && method === 'POST') {

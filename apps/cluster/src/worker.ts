@@ -15,6 +15,7 @@ import { LocalFirstTransport } from './local-first-transport.js';
 import { AttemptFences } from '@mobius/jobmaster';
 import { HeartbeatSender } from './heartbeat-sender.js';
 import { settledWithin } from './settled-within.js';
+import { registerCollectForwarder } from './collect-forwarder.js';
 
 export interface WorkerOptions {
   /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */
@@ -69,6 +70,8 @@ export class Worker {
   private readonly runs = new WeakMap<Task, Promise<void>>();
   /** Checkpoint stores by folder (a shared mount on a real cluster). */
   private readonly stores = new Map<string, FsCheckpointStore>();
+  /** Jobs whose collect sinks forward to the coordinator: the call that unregisters each. */
+  private readonly collecting = new Map<string, () => void>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'mobius-worker-'));
   private readonly logger: Logger;
   private stopped = false;
@@ -194,6 +197,10 @@ export class Worker {
     }
     const plan = job.plan ?? createPlan(job.graph, message.name);
     job.plan = plan;
+    if (!this.collecting.has(message.jobId)) {
+      const unregister = registerCollectForwarder(message.jobId, plan, (m, timeoutMs) => this.control!.request('coordinator', m, timeoutMs));
+      if (unregister !== undefined) this.collecting.set(message.jobId, unregister);
+    }
     job.endpoints = { ...job.endpoints, ...message.endpoints };
     const services = {
       transport: this.transport!,
@@ -308,6 +315,8 @@ export class Worker {
     job.ended.clear();
     if (job.tasks.size > 0) return;
     this.jobs.delete(jobId);
+    this.collecting.get(jobId)?.();
+    this.collecting.delete(jobId);
     stateBackends.dispose(plan.config, jobId);
   }
 

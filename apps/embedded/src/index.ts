@@ -2,7 +2,7 @@
 import './register-default-runner.js';
 
 export { StreamingContext, StreamingContextBuilder, DataStream, KeyedStream, StreamSink, setDefaultRunner, getDefaultRunner } from '@mobius/api';
-export type { AsyncMapOptions } from '@mobius/api';
+export type { AsyncMapOptions, CollectOptions, CollectingJobHandle } from '@mobius/api';
 export type {
   RuntimeContext,
   RichFunction,

@@ -17,7 +17,9 @@ import {
 import { FsCheckpointStore } from '@mobius/failover';
 import { InProcessGateway, JobMaster, type JobEnd } from '@mobius/jobmaster';
 import { createLocalScheduler } from '@mobius/scheduler';
+import { registerCollectTarget } from '@mobius/runtime';
 import { MemoryTransport } from '@mobius/transport-memory';
+import { CollectResults } from './collect-results.js';
 import { compactorFor, disposeJobState, retainedCheckpoints } from './state-backend.js';
 
 /**
@@ -33,6 +35,8 @@ export class LocalJob implements JobHandle {
   private done!: Promise<JobResult>;
   private settle!: { resolve(r: JobResult): void; reject(e: unknown): void };
   private startTime = 0;
+  private readonly collected: CollectResults;
+  private readonly unregisterCollect: () => void;
 
   constructor(
     readonly id: string,
@@ -57,6 +61,8 @@ export class LocalJob implements JobHandle {
       checkpoints: store === undefined ? undefined : { store, dir: store.directory, retained: retainedCheckpoints(plan), compactor: compactorFor(plan) },
     });
     this.gateway.connect(this.master);
+    this.collected = new CollectResults(plan, graph);
+    this.unregisterCollect = registerCollectTarget(id, this.collected);
   }
 
   get state(): JobState {
@@ -81,13 +87,16 @@ export class LocalJob implements JobHandle {
     await this.master.checkpointing?.idle();
     await this.transport.close();
     disposeJobState(this.plan, this.id);
+    this.unregisterCollect();
     const endTime = Date.now();
     if (end.state === 'FAILED') {
       const error = new JobFailedError(this.id, this.name, end.cause);
+      this.collected.end(error);
       this.logger.error({ jobId: this.id, job: this.name, err: error }, 'job failed');
       this.settle.reject(error);
       return;
     }
+    this.collected.end();
     this.logger.info({ jobId: this.id, job: this.name, state: end.state, durationMs: endTime - this.startTime, restarts: this.master.restarts }, 'job ended');
     this.settle.resolve({
       jobId: this.id,
@@ -107,6 +116,11 @@ export class LocalJob implements JobHandle {
   async cancel(): Promise<void> {
     if (this.master.state === 'RUNNING') this.master.cancel();
     await this.done.catch(() => undefined);
+  }
+
+  /** The records of collect sink `collectId` (`executeAndCollect`, `collectAsync`), for its one reader. */
+  collectResults(collectId: string): AsyncIterable<unknown> {
+    return this.collected.results(collectId);
   }
 
   metrics(): readonly TaskMetrics[] {

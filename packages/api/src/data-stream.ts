@@ -18,6 +18,8 @@ import {
   type SinkFunction,
 } from '@mobius/interface';
 import { asyncMapConfig, type AsyncMapOptions } from './async-map-options.js';
+import { collectOptions, type CollectOptions } from './collect-options.js';
+import { CollectedRecords } from './collected-records.js';
 import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
 
 const DEFAULT_PARTITION: PartitionSpec = { kind: 'forward', explicit: false };
@@ -187,6 +189,40 @@ export class DataStream<T> extends OperatorHandle {
   sink(fn: SinkFn<T> | SinkFunction<T>): StreamSink<T> {
     checkFunction(fn, 'sink', 'sink');
     return new StreamSink<T>(this.graph, this.connect('sink', 'sink', fn));
+  }
+
+  /**
+   * Ends the pipeline in a collect sink (Flink's `collectAsync`) and returns its records, to be
+   * read while the job runs: call it before `ctx.submit()` / `ctx.execute()`. Records reach the
+   * caller through a bounded buffer (`collect.buffer.max-bytes`), never through a closure, so
+   * this works wherever the tasks run; a caller that does not read holds the sink back.
+   */
+  collectAsync(): AsyncIterable<T> {
+    const node = this.connect('collect', 'collect', undefined);
+    const records = new CollectedRecords<T>(() => node.id);
+    this.graph.collects.push(records as CollectedRecords<unknown>);
+    return records;
+  }
+
+  /**
+   * Runs the job and returns this stream's records (Flink's `executeAndCollect`): in order of
+   * arrival, each task's records in its order. With `limit`, returns the first `limit` records
+   * and cancels the job. Rejects with the job's error if it fails.
+   */
+  async executeAndCollect(options?: string | CollectOptions): Promise<T[]> {
+    const { jobName, limit } = collectOptions(options);
+    const submit = this.graph.submit;
+    if (submit === undefined) throw new PlanError('PLAN_INVALID_FUNCTION', 'executeAndCollect() needs a stream of a StreamingContext');
+    const records = this.collectAsync();
+    const job = await submit(jobName);
+    const out: T[] = [];
+    for await (const record of records) {
+      out.push(record);
+      if (out.length === limit) break;
+    }
+    if (limit !== undefined && out.length === limit) await job.cancel();
+    else await job.result();
+    return out;
   }
 
   /**

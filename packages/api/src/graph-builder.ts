@@ -1,6 +1,8 @@
+import type { CollectedRecords } from './collected-records.js';
 import type {
   ConfigMap,
   ConfigValue,
+  JobHandle,
   LogicalEdge,
   LogicalGraph,
   LogicalNode,
@@ -44,6 +46,10 @@ interface EdgeBuilder {
 export class GraphBuilder {
   private readonly nodes: NodeBuilder[] = [];
   private readonly edges: EdgeBuilder[] = [];
+  /** Collect sinks not yet run by a job: the next submit binds them to its handle. */
+  readonly collects: CollectedRecords<unknown>[] = [];
+  /** Submits this graph's job (set by its StreamingContext), for executeAndCollect(). */
+  submit: ((name: string) => Promise<JobHandle>) | undefined;
 
   constructor(private readonly options: Readonly<Record<string, ConfigValue>>) {}
 

@@ -1,6 +1,8 @@
 export { StreamingContext, StreamingContextBuilder } from './streaming-context.js';
 export { DataStream, KeyedStream, StreamSink } from './data-stream.js';
 export type { AsyncMapOptions } from './async-map-options.js';
+export type { CollectOptions } from './collect-options.js';
+export type { CollectingJobHandle } from './collected-records.js';
 export { setDefaultRunner, getDefaultRunner, setRunnerOverride } from './runner-registry.js';
 export type {
   RuntimeContext,

@@ -53,6 +53,7 @@ export class StreamingContext {
     private readonly jobRunner?: JobRunner,
   ) {
     this.graphBuilder = new GraphBuilder(options);
+    this.graphBuilder.submit = (name) => this.submit(name);
   }
 
   static builder(): StreamingContextBuilder {
@@ -120,7 +121,10 @@ export class StreamingContext {
   async submit(name = 'job'): Promise<JobHandle> {
     const graph = this.graph();
     createPlan(graph, name); // validate before handing over, so errors surface here
-    return resolveRunner(this.jobRunner).submit(graph, { name });
+    const job = await resolveRunner(this.jobRunner).submit(graph, { name });
+    // collectAsync() streams read from the first job that runs them.
+    for (const records of this.graphBuilder.collects) records.bind(job);
+    return job;
   }
 
   /** `submit(name)` then `result()`, in one call (the seed's Java name). */

@@ -123,6 +123,13 @@ export type ControlMessage =
   /** Asks a worker which of its output channels of the job cannot replay (their buffers dropped frames). */
   | { readonly type: 'get-replay-status'; readonly jobId: string }
   | { readonly type: 'replay-status'; readonly unreplayable: readonly string[] }
+  /**
+   * Records of a collect sink task for the caller (a request; records may be empty to ask for
+   * room). The reply is `ok`, or `collect-full` when the coordinator holds `collect.buffer.max-bytes`
+   * of the job unread: the batch was taken, send no more records until a reply says `ok`.
+   */
+  | { readonly type: 'collect'; readonly jobId: string; readonly collectId: string; readonly taskIndex: number; readonly records: readonly unknown[] }
+  | { readonly type: 'collect-full' }
   | { readonly type: 'ok' }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 

@@ -221,4 +221,12 @@ export const CoreOptions = {
     scope: 'job',
     doc: 'Bytes (estimated from the records) each output channel keeps of what it sent since the last completed checkpoint, for replay to a restarted downstream task. A channel that had to drop frames is not replayable until the next checkpoint completes; a failure then widens the rollback to its upstream task.',
   }),
+  COLLECT_BUFFER_MAX_BYTES: configOption<number>({
+    key: 'collect.buffer.max-bytes',
+    type: 'integer',
+    default: 2 * 1024 * 1024,
+    min: 1,
+    scope: 'job',
+    doc: 'Bytes (estimated from the records) of a collect sink (`executeAndCollect`, `collectAsync`) held for the caller and not yet read; when they are reached, the sink tasks wait (backpressure) until the caller reads. A task may overshoot by one input batch.',
+  }),
 } as const;

@@ -1,7 +1,7 @@
 import type { ConfigMap } from './config.js';
 
 /** The kinds of logical operators. */
-export type OperatorKind = 'source' | 'map' | 'flatMap' | 'filter' | 'reduce' | 'union' | 'sink';
+export type OperatorKind = 'source' | 'map' | 'flatMap' | 'filter' | 'reduce' | 'union' | 'sink' | 'collect';
 
 /** Language an operator's function is written in. */
 export type OperatorLanguage = 'typescript' | 'python';

@@ -1,3 +1,4 @@
+import { COLLECT_OPERATOR } from './collect-operator.js';
 import { FILTER_OPERATOR } from './filter-operator.js';
 import { FLAT_MAP_OPERATOR } from './flat-map-operator.js';
 import { MAP_OPERATOR } from './map-operator.js';
@@ -10,4 +11,4 @@ import { UNION_OPERATOR } from './union-operator.js';
  * The kinds every task knows. Each is one file that registers its factory; naming them here
  * keeps their modules (and so their registration) in a bundle that drops unused modules.
  */
-export const BUILTIN_OPERATORS: readonly string[] = [SOURCE_OPERATOR, MAP_OPERATOR, FLAT_MAP_OPERATOR, FILTER_OPERATOR, REDUCE_OPERATOR, UNION_OPERATOR, SINK_OPERATOR];
+export const BUILTIN_OPERATORS: readonly string[] = [SOURCE_OPERATOR, MAP_OPERATOR, FLAT_MAP_OPERATOR, FILTER_OPERATOR, REDUCE_OPERATOR, UNION_OPERATOR, SINK_OPERATOR, COLLECT_OPERATOR];
