@@ -94,10 +94,15 @@ export class Api {
     }
   }
 
+  /** GET /workers: the registered workers, with what each reported in its last heartbeat. */
+  async workers(): Promise<WorkerInfo[]> {
+    return (await this.call<WorkerInfo[]>('GET', '/workers')).body;
+  }
+
   async waitForWorkers(n: number, timeoutMs = 30_000): Promise<WorkerInfo[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { body } = await this.call<WorkerInfo[]>('GET', '/workers');
+      const body = await this.workers();
       if (body.length === n) return body;
       if (Date.now() > deadline) throw new Error(`expected ${n} workers, have ${body.length}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -118,6 +123,11 @@ export interface WorkerInfo {
   address: string;
   slots: number;
   pid: number;
+  /** When the coordinator last heard from the worker (ms since the epoch). */
+  lastHeartbeat: number;
+  /** The task attempts the worker said it runs, in its last heartbeat. */
+  running: { jobId: string; taskId: string; attempt: number }[];
+  /** The tasks the coordinator placed there. */
   tasks: { jobId: string; taskId: string }[];
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, tempDir } from './helpers.js';
-import { clusterCli, startCluster, writeJob, type Api, type JobDetails, type Proc } from './cluster-helpers.js';
+import { clusterCli, startCluster, writeJob, type Api, type JobDetails, type Proc, type WorkerInfo } from './cluster-helpers.js';
 
 /**
  * An unbounded job (a paced source → FileSink, two tasks, one per worker) whose module, when a
@@ -57,14 +57,6 @@ await ctx.execute('deploy_all_or_nothing');
 `;
 }
 
-interface WorkerView {
-  id: string;
-  pid: number;
-  lastHeartbeat: number;
-  running: { jobId: string; taskId: string; attempt: number }[];
-}
-
-const workersView = async (api: Api): Promise<WorkerView[]> => (await api.call<WorkerView[]>('GET', '/workers')).body;
 
 /** Polls the fs (no event to wait on across processes) until `path` exists. */
 async function fileAppears(path: string, timeoutMs: number): Promise<void> {
@@ -76,10 +68,10 @@ async function fileAppears(path: string, timeoutMs: number): Promise<void> {
 }
 
 /** Resolves once GET /workers shows a heartbeat newer than `since` from every worker: what they reported then. */
-async function nextHeartbeats(api: Api, since: number, timeoutMs = 30_000): Promise<WorkerView[]> {
+async function nextHeartbeats(api: Api, since: number, timeoutMs = 30_000): Promise<WorkerInfo[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const workers = await workersView(api);
+    const workers = await api.workers();
     if (workers.every((w) => w.lastHeartbeat > since)) return workers;
     if (Date.now() > deadline) throw new Error(`no heartbeat from every worker within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
@@ -145,7 +137,7 @@ describe('deploy is all or nothing (cluster)', () => {
       let watching = true;
       const orphans = (async (): Promise<void> => {
         while (watching) {
-          if ((await workersView(cluster.api)).some((w) => w.running.some((r) => r.jobId === id))) return;
+          if ((await cluster.api.workers()).some((w) => w.running.some((r) => r.jobId === id))) return;
           await new Promise((r) => setTimeout(r, 20));
         }
       })();

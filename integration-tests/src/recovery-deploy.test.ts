@@ -6,13 +6,6 @@ import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js'
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
 import { events, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
 
-interface WorkerView {
-  id: string;
-  pid: number;
-  lastHeartbeat: number;
-  running: { jobId: string; taskId: string; attempt: number }[];
-}
-
 /**
  * A single-task recovery deploys each restarted task in a request of its own. When several land
  * on a worker that has not run the job yet, their deployments import the job at the same time;
@@ -50,7 +43,7 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
       for (const t of before.tasks) holders.set(t.workerId, (holders.get(t.workerId) ?? 0) + 1);
       const victim = [...holders].sort((a, b) => b[1] - a[1])[0][0];
       expect(holders.get(victim)).toBeGreaterThanOrEqual(2);
-      const workers = (await cluster.api.call<WorkerView[]>('GET', '/workers')).body;
+      const workers = (await cluster.api.workers());
       process.kill(workers.find((w) => w.id === victim)!.pid, 'SIGKILL');
 
       await until('the first recovery', async () => {
@@ -65,7 +58,7 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
       // Its next heartbeat lists every one of them.
       const since = Date.now();
       const reported = await until('a heartbeat of the new worker listing its tasks', async () => {
-        const w = (await cluster.api.call<WorkerView[]>('GET', '/workers')).body.find((x) => x.id === newcomer);
+        const w = (await cluster.api.workers()).find((x) => x.id === newcomer);
         if (w === undefined || w.lastHeartbeat <= since) return undefined;
         const running = w.running.filter((r) => r.jobId === id).map((r) => `${r.taskId}@${r.attempt}`);
         return placed.every((p) => running.includes(p)) || w.lastHeartbeat > since + 3000 ? running : undefined;
@@ -81,7 +74,7 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
       }, 60_000);
       const other = [...holders.keys()].find((w) => w !== victim)!;
       if ((await job(cluster.api, id)).state === 'RUNNING') {
-        const now = (await cluster.api.call<WorkerView[]>('GET', '/workers')).body;
+        const now = (await cluster.api.workers());
         process.kill(now.find((w) => w.id === other)!.pid, 'SIGKILL');
         cluster.startWorker();
       }

@@ -24,7 +24,7 @@ export function lostWorkerLines(coordinator: Proc): string[] {
 export async function heartbeatsSince(api: Api, ids: readonly string[], since: number, timeoutMs = 30_000): Promise<WorkerInfo[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await api.call<(WorkerInfo & { lastHeartbeat: number })[]>('GET', '/workers');
+    const body = await api.workers();
     if (body.length === ids.length && body.every((w) => ids.includes(w.id) && w.lastHeartbeat > since)) return body;
     if (Date.now() > deadline) throw new Error(`workers ${ids.join(', ')} did not all heartbeat after ${since}: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 50));
