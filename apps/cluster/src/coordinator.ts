@@ -1,6 +1,6 @@
 // The coordinator process: worker registration, fencing, heartbeats and liveness, and the
 // routing of control messages to one JobMaster per job (which owns everything else of a job).
-// Why this file is just over 400 lines: registration, fencing and liveness share the worker table
+// Why this file is over 400 lines: registration, fencing and liveness share the worker table
 // (each job's JobMaster is made and taken back in cluster-job-masters.ts).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { Task, attachTaskProgress, decodeTaskSnapshot, encodeTaskSnapshot } from
 import { stateBackends } from './state-backend.js';
 import { ZmqControlClient } from '@mobius/transport-zeromq';
 import { createDataTransport } from './data-transports.js';
-import { captureBundle, writeBundle } from '@mobius/job-loader';
+import { JobGraphs } from './job-graphs.js';
 import { LocalFirstTransport } from './local-first-transport.js';
 import { AttemptFences } from '@mobius/jobmaster';
 import { HeartbeatSender } from './heartbeat-sender.js';
@@ -47,9 +47,6 @@ interface DeployedJob {
 /** Longest a cancel request waits for its tasks to stop (the coordinator gives up sooner, after its heartbeat timeout). */
 const CANCEL_WAIT_MS = 10_000;
 
-/** A job module is imported once per process (imports are cached): keep each job's graph. */
-const MAX_CACHED_GRAPHS = 64;
-
 /** A worker process: registers its slots, runs the tasks it is given, reports their states. */
 export class Worker {
   readonly id = `worker-${process.pid}-${randomUUID().slice(0, 6)}`;
@@ -59,9 +56,6 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly heartbeats: HeartbeatSender;
   private readonly jobs = new Map<string, DeployedJob>();
-  private readonly graphs = new Map<string, LogicalGraph>();
-  /** Bundles being imported, by job: concurrent deployments of a job share one import. */
-  private readonly loading = new Map<string, Promise<LogicalGraph>>();
   /** Attempts cancelled per job: a deployment of one that completes late (a slow import) starts nothing. */
   private readonly fences = new AttemptFences();
   /** Tasks told to cancel that are still winding down: no longer reported as running. */
@@ -73,6 +67,7 @@ export class Worker {
   /** Jobs whose collect sinks forward to the coordinator: the call that unregisters each. */
   private readonly collecting = new Map<string, () => void>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'mobius-worker-'));
+  private readonly graphs = new JobGraphs(this.dir);
   private readonly logger: Logger;
   private stopped = false;
 
@@ -185,7 +180,7 @@ export class Worker {
     // Every await comes before the job's entry is looked up: deployments of one job run
     // concurrently (one request per task in a recovery), and an entry made before an await
     // could be replaced by another deployment's, leaving this one's tasks unreachable.
-    const graph = await this.graphOf(message);
+    const graph = this.jobs.get(message.jobId)?.graph ?? (await this.graphs.of(message));
     const store = message.checkpointDir === undefined ? undefined : this.storeAt(message.checkpointDir);
     const restore = message.restore === undefined ? undefined : await this.readSnapshots(this.storeAt(message.restore.dir), message.restore.handles);
     // The job master may have cancelled this attempt while the job was imported or its snapshots read.
@@ -222,34 +217,6 @@ export class Worker {
       job.tasks.set(task.id, task);
       this.runs.set(task, this.runTask(message.jobId, task, plan));
     }
-  }
-
-  /** The job's graph: cached, or rebuilt from its bundle once however many deployments ask at a time. */
-  private graphOf(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<LogicalGraph> {
-    const graph = this.jobs.get(message.jobId)?.graph ?? this.graphs.get(message.jobId);
-    if (graph !== undefined) return Promise.resolve(graph);
-    let loading = this.loading.get(message.jobId);
-    if (loading === undefined) {
-      loading = this.importGraph(message).finally(() => this.loading.delete(message.jobId));
-      this.loading.set(message.jobId, loading);
-    }
-    return loading;
-  }
-
-  private async importGraph(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<LogicalGraph> {
-    const path = writeBundle(join(this.dir, message.jobId), message.bundle);
-    const captured = await captureBundle(path, message.args ?? []);
-    const plan = createPlan(captured.graph, message.name);
-    if (plan.graphHash !== message.graphHash) {
-      const error = new Error(
-        `graph hash differs: the coordinator planned ${message.graphHash}, this worker rebuilt ${plan.graphHash}; the job module must build the same graph every time it is imported`,
-      );
-      (error as Error & { code: string }).code = 'GRAPH_HASH_MISMATCH';
-      throw error;
-    }
-    this.graphs.set(message.jobId, captured.graph);
-    if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
-    return captured.graph;
   }
 
   private storeAt(dir: string): FsCheckpointStore {
