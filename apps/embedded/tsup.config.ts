@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/plugin.ts', 'src/cli.ts'],
+  entry: ['src/index.ts', 'src/plugin.ts', 'src/cli.ts', 'src/task-thread.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: ['src/index.ts', 'src/plugin.ts'] },
   sourcemap: true,

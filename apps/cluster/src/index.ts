@@ -2,7 +2,7 @@ export { Coordinator, ClusterError } from './coordinator.js';
 export type { CoordinatorOptions } from './coordinator.js';
 export type { WorkerRecord } from './worker-record.js';
 export { Worker } from './worker.js';
-export { LocalFirstTransport } from './local-first-transport.js';
+export { LocalFirstTransport } from '@mobius/transport-memory';
 export type { WorkerOptions } from './worker.js';
 export { ClusterJob } from './cluster-job.js';
 export type { ClusterTask } from './cluster-job.js';

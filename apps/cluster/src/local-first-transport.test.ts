@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { makeFrame } from '@mobius/interface';
 import { describeTransport } from '@mobius/testkit';
 import { ZmqTransport } from '@mobius/transport-zeromq';
-import { LocalFirstTransport } from './local-first-transport.js';
+import { LocalFirstTransport } from '@mobius/transport-memory';
 
 let n = 0;
 const create = (): LocalFirstTransport => new LocalFirstTransport(new ZmqTransport({ host: '127.0.0.1' }), `local-first-test-${process.pid}-${++n}`);

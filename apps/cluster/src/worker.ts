@@ -11,11 +11,11 @@ import { stateBackends } from './state-backend.js';
 import { ZmqControlClient } from '@mobius/transport-zeromq';
 import { createDataTransport } from './data-transports.js';
 import { JobGraphs } from './job-graphs.js';
-import { LocalFirstTransport } from './local-first-transport.js';
+import { LocalFirstTransport } from '@mobius/transport-memory';
 import { AttemptFences } from '@mobius/jobmaster';
 import { HeartbeatSender } from './heartbeat-sender.js';
 import { settledWithin } from './settled-within.js';
-import { registerCollectForwarder } from './collect-forwarder.js';
+import { registerCollectForwarder } from '@mobius/runtime';
 
 export interface WorkerOptions {
   /** The coordinator's control endpoint, e.g. tcp://127.0.0.1:6123. */

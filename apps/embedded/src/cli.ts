@@ -5,6 +5,7 @@ import { createPlan } from '@mobius/planner';
 import { MobiusError } from '@mobius/interface';
 import { captureJob, importJob } from '@mobius/job-loader';
 import { jobArgv } from './job-argv.js';
+import { setJobSource } from './job-source.js';
 import './register-default-runner.js';
 
 const USAGE = `Usage:
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       const file = rest[0];
       if (file === undefined) throw new MobiusError('USAGE', 'mobius run: missing the job file');
       process.argv = jobArgv(file, rest.slice(1));
+      // Task threads (execution.threads, auto by default) import this module to get the job's functions.
+      setJobSource(file, process.argv.slice(2));
       await importJob(file);
       return 0;
     }

@@ -1,5 +1,8 @@
-import { CoreOptions, getOperatorConfig, MobiusError, type ExecutionPlan, type LogicalGraph } from '@mobius/interface';
+import { CoreOptions, getOperatorConfig, MobiusError, type ControlMessage, type ExecutionPlan, type LogicalGraph } from '@mobius/interface';
 import { CollectBuffer, type CollectOutlet, type CollectTarget } from '@mobius/runtime';
+
+/** How long a batch that filled the buffer waits for room before the answer is `collect-full` (the thread asks again). */
+const ROOM_WAIT_MS = 1000;
 
 /**
  * The collect sinks of one embedded job: a bounded buffer per collect operator, which every
@@ -18,6 +21,25 @@ export class CollectResults implements CollectTarget {
 
   outlet(collectId: string, _taskIndex: number): CollectOutlet {
     return this.buffer(collectId);
+  }
+
+  /**
+   * A batch from a task thread's collect forwarder. The reply is `ok`, or `collect-full` when the
+   * buffer stayed full for a while after the batch (the thread's sink then waits and asks again),
+   * so a thread never has more than its forwarder's two batches on the way.
+   */
+  async accept(message: Extract<ControlMessage, { type: 'collect' }>): Promise<ControlMessage> {
+    const buffer = this.buffer(message.collectId);
+    let writable = true;
+    for (const record of message.records) writable = buffer.push(record);
+    if (writable) return { type: 'ok' };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const room = await Promise.race([
+      buffer.whenWritable().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ROOM_WAIT_MS, false))),
+    ]);
+    clearTimeout(timer);
+    return room ? { type: 'ok' } : { type: 'collect-full' };
   }
 
   /** The records of collect operator `collectId`, for the one reader. */

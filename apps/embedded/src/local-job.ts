@@ -15,58 +15,74 @@ import {
   type TaskMetrics,
 } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
-import { InProcessGateway, JobMaster, type JobEnd } from '@mobius/jobmaster';
+import { InProcessGateway, JobMaster, ThreadedGateway, type JobEnd } from '@mobius/jobmaster';
 import { createLocalScheduler } from '@mobius/scheduler';
 import { registerCollectTarget } from '@mobius/runtime';
 import { MemoryTransport } from '@mobius/transport-memory';
 import { CollectResults } from './collect-results.js';
+import { chooseThreads, type ThreadChoice } from './job-source.js';
+import { threadedGateway } from './task-threads.js';
 import { compactorFor, disposeJobState, retainedCheckpoints } from './state-backend.js';
 
 /**
  * A job running in this process: the job master of `@mobius/jobmaster` with the in-process
- * gateway, every task on one memory transport. With `checkpoint.interval.ms` > 0 a failed task
+ * gateway (every task on this thread, one memory transport) or, with `execution.threads`, the
+ * threaded gateway (tasks on worker threads). With `checkpoint.interval.ms` > 0 a failed task
  * is recovered as in a cluster (`failover.strategy`: single-task by default, or global) as
  * `restart.strategy` allows.
  */
 export class LocalJob implements JobHandle {
   private readonly transport = new MemoryTransport();
-  private readonly gateway: InProcessGateway;
-  private readonly master: JobMaster;
+  private gateway: InProcessGateway | ThreadedGateway | undefined;
+  private master: JobMaster | undefined;
   private done!: Promise<JobResult>;
   private settle!: { resolve(r: JobResult): void; reject(e: unknown): void };
   private startTime = 0;
   private readonly collected: CollectResults;
   private readonly unregisterCollect: () => void;
+  private readonly store: FsCheckpointStore | undefined;
+  private readonly threads: ThreadChoice;
 
   constructor(
     readonly id: string,
     readonly name: string,
     private readonly plan: ExecutionPlan,
-    graph: LogicalGraph,
+    private readonly graph: LogicalGraph,
     private readonly logger: Logger,
-    stateBackend: StateBackend,
+    private readonly stateBackend: StateBackend,
   ) {
     const checkpointing = getConfig(plan.config, CoreOptions.CHECKPOINT_INTERVAL_MS) > 0;
-    const store = checkpointing
+    this.store = checkpointing
       ? new FsCheckpointStore({ directory: getConfig(plan.config, CoreOptions.CHECKPOINT_DIR) || join(tmpdir(), 'mobius-checkpoints'), logger })
       : undefined;
-    this.gateway = new InProcessGateway({ jobId: id, plan, graph, transport: this.transport, stateBackend, logger, store });
-    this.master = new JobMaster({
-      jobId: id,
-      name,
-      plan,
-      gateway: this.gateway,
-      scheduler: createLocalScheduler(),
-      logger,
-      checkpoints: store === undefined ? undefined : { store, dir: store.directory, retained: retainedCheckpoints(plan), compactor: compactorFor(plan) },
-    });
-    this.gateway.connect(this.master);
+    this.threads = chooseThreads(plan);
     this.collected = new CollectResults(plan, graph);
     this.unregisterCollect = registerCollectTarget(id, this.collected);
   }
 
+  /** The threads the job's tasks run on (0: this thread). */
+  get threadCount(): number {
+    return this.gateway instanceof ThreadedGateway ? this.gateway.threadCount : 0;
+  }
+
+  /** The task threads, when the job's module builds the same graph there; else (logged) the in-process gateway. */
+  private async createGateway(): Promise<InProcessGateway | ThreadedGateway> {
+    const { id, plan, graph, logger, store } = this;
+    const source = this.threads.source;
+    if (this.threads.threads > 0 && source !== undefined) {
+      const gateway = threadedGateway({ jobId: id, name: this.name, plan, source, threads: this.threads.threads, checkpointDir: store?.directory, collected: this.collected, logger });
+      try {
+        await gateway.start();
+        return gateway;
+      } catch (e) {
+        logger.warn({ jobId: id, job: this.name, err: e }, 'the task threads could not load the job: it runs on this thread (execution.threads 0)');
+      }
+    }
+    return new InProcessGateway({ jobId: id, plan, graph, transport: this.transport, stateBackend: this.stateBackend, logger, store });
+  }
+
   get state(): JobState {
-    return this.master.state;
+    return this.master?.state ?? 'CREATED';
   }
 
   async start(): Promise<void> {
@@ -74,17 +90,32 @@ export class LocalJob implements JobHandle {
     // result() may never be called (an unbounded job that is cancelled): never an unhandled rejection.
     this.done.catch(() => undefined);
     this.startTime = Date.now();
-    this.master.onEnded((end) => void this.finish(end));
     await this.transport.start();
-    await this.master.start();
+    const gateway = await this.createGateway();
+    this.gateway = gateway;
+    const { id, name, plan, logger, store } = this;
+    const master = new JobMaster({
+      jobId: id,
+      name,
+      plan,
+      gateway,
+      scheduler: createLocalScheduler(),
+      logger,
+      checkpoints: store === undefined ? undefined : { store, dir: store.directory, retained: retainedCheckpoints(plan), compactor: compactorFor(plan) },
+    });
+    this.master = master;
+    gateway.connect(master);
+    master.onEnded((end) => void this.finish(end));
+    await master.start();
     const intervalMs = getConfig(this.plan.config, CoreOptions.CHECKPOINT_INTERVAL_MS);
-    this.logger.info({ jobId: this.id, job: this.name, tasks: this.plan.tasks.length, checkpointIntervalMs: intervalMs }, 'job started');
+    this.logger.info({ jobId: this.id, job: this.name, tasks: this.plan.tasks.length, threads: this.threadCount, checkpointIntervalMs: intervalMs }, 'job started');
   }
 
   /** Once every task stopped: releases the transport and the state, then settles result(). */
   private async finish(end: JobEnd): Promise<void> {
-    await this.gateway.idle();
-    await this.master.checkpointing?.idle();
+    await this.gateway?.idle();
+    await this.master?.checkpointing?.idle();
+    if (this.gateway instanceof ThreadedGateway) await this.gateway.close();
     await this.transport.close();
     disposeJobState(this.plan, this.id);
     this.unregisterCollect();
@@ -97,7 +128,7 @@ export class LocalJob implements JobHandle {
       return;
     }
     this.collected.end();
-    this.logger.info({ jobId: this.id, job: this.name, state: end.state, durationMs: endTime - this.startTime, restarts: this.master.restarts }, 'job ended');
+    this.logger.info({ jobId: this.id, job: this.name, state: end.state, durationMs: endTime - this.startTime, restarts: this.master?.restarts ?? 0 }, 'job ended');
     this.settle.resolve({
       jobId: this.id,
       name: this.name,
@@ -114,7 +145,7 @@ export class LocalJob implements JobHandle {
   }
 
   async cancel(): Promise<void> {
-    if (this.master.state === 'RUNNING') this.master.cancel();
+    if (this.master?.state === 'RUNNING') this.master.cancel();
     await this.done.catch(() => undefined);
   }
 
@@ -124,10 +155,10 @@ export class LocalJob implements JobHandle {
   }
 
   metrics(): readonly TaskMetrics[] {
-    return this.gateway.metrics();
+    return this.gateway?.metrics() ?? [];
   }
 
   events(): readonly RecoveryEvent[] {
-    return this.master.recoveryEvents();
+    return this.master?.recoveryEvents() ?? [];
   }
 }

@@ -24,6 +24,7 @@ export class CollectedRecords<T> implements AsyncIterable<T> {
   private readonly submitted: Promise<JobHandle>;
   private resolveSubmitted!: (handle: JobHandle) => void;
   private iterated = false;
+  private opener: (() => Promise<AsyncIterator<unknown>>) | undefined;
 
   constructor(private readonly collectId: () => string) {
     this.submitted = new Promise<JobHandle>((resolve) => (this.resolveSubmitted = resolve));
@@ -57,6 +58,7 @@ export class CollectedRecords<T> implements AsyncIterable<T> {
       inner = handle.collectResults(this.collectId())[Symbol.asyncIterator]();
       return inner;
     };
+    this.opener = open;
     return {
       next: async () => (await open()).next() as Promise<IteratorResult<T>>,
       return: async () => {
@@ -65,4 +67,22 @@ export class CollectedRecords<T> implements AsyncIterable<T> {
       },
     };
   }
+
+  /**
+   * The next records at once, or undefined at the end: every record the runner holds now when
+   * its results come in batches (the embedded runner's do), else one. Reads the same records
+   * as the iterator (call `[Symbol.asyncIterator]()` first).
+   */
+  async nextBatch(): Promise<readonly T[] | undefined> {
+    if (this.opener === undefined) throw new MobiusError('COLLECT_NOT_OPEN', 'nextBatch() reads an iterated collect sink: call [Symbol.asyncIterator]() first');
+    const inner = (await this.opener()) as AsyncIterator<unknown> & Partial<BatchReader>;
+    if (typeof inner.nextBatch === 'function') return (await inner.nextBatch()) as T[] | undefined;
+    const one = await inner.next();
+    return one.done === true ? undefined : [one.value as T];
+  }
+}
+
+/** Results that can be read many records at a time (the embedded runner's collect buffer). */
+interface BatchReader {
+  nextBatch(): Promise<readonly unknown[] | undefined>;
 }

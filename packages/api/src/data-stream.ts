@@ -198,6 +198,10 @@ export class DataStream<T> extends OperatorHandle {
    * this works wherever the tasks run; a caller that does not read holds the sink back.
    */
   collectAsync(): AsyncIterable<T> {
+    return this.collectSink();
+  }
+
+  private collectSink(): CollectedRecords<T> {
     const node = this.connect('collect', 'collect', undefined);
     const records = new CollectedRecords<T>(() => node.id);
     this.graph.collects.push(records as CollectedRecords<unknown>);
@@ -213,12 +217,21 @@ export class DataStream<T> extends OperatorHandle {
     const { jobName, limit } = collectOptions(options);
     const submit = this.graph.submit;
     if (submit === undefined) throw new PlanError('PLAN_INVALID_FUNCTION', 'executeAndCollect() needs a stream of a StreamingContext');
-    const records = this.collectAsync();
+    const records = this.collectSink();
     const job = await submit(jobName);
     const out: T[] = [];
-    for await (const record of records) {
-      out.push(record);
-      if (out.length === limit) break;
+    const reader = records[Symbol.asyncIterator]();
+    for (;;) {
+      const batch = await records.nextBatch();
+      if (batch === undefined) break;
+      for (const record of batch) {
+        if (out.length === limit) break;
+        out.push(record);
+      }
+      if (out.length === limit) {
+        await reader.return?.();
+        break;
+      }
     }
     if (limit !== undefined && out.length === limit) await job.cancel();
     else await job.result();

@@ -18,6 +18,8 @@ export interface ConfigKeyDeclaration {
    * (`registerConfigKind`), not a fixed list: `state.backend` names a state backend factory.
    */
   readonly pluginKinds?: boolean;
+  /** An integer key that also takes the string `'auto'` (the system picks the number). */
+  readonly auto?: boolean;
   readonly doc: string;
 }
 

@@ -43,8 +43,8 @@ describe('CONFIG_KEYS', () => {
     for (const d of CONFIG_KEYS) {
       const scopes: ('job' | 'operator')[] = d.scope === 'both' ? ['job', 'operator'] : [d.scope];
       for (const s of scopes) expect(() => validateConfigEntry(d.key, d.default, s, 'test')).not.toThrow();
-      if (d.min !== undefined) expect(d.default as number).toBeGreaterThanOrEqual(d.min);
-      if (d.max !== undefined) expect(d.default as number).toBeLessThanOrEqual(d.max);
+      if (d.min !== undefined && d.default !== 'auto') expect(d.default as number).toBeGreaterThanOrEqual(d.min);
+      if (d.max !== undefined && d.default !== 'auto') expect(d.default as number).toBeLessThanOrEqual(d.max);
     }
   });
 });
@@ -260,5 +260,14 @@ describe('typed options', () => {
     expect(() => validateConfigEntry('test.plugin.size', 0, 'job', 'job option')).toThrow(/must be at least 1/);
     expect(defaultConfig()['test.plugin.size']).toBe(3);
     expect(() => registerConfigOptions([{ ...option, default: 4 }])).toThrow(/already declared/);
+  });
+});
+
+describe('an integer key that takes auto', () => {
+  it('takes auto and integers in range, refuses other strings and names auto in the error', () => {
+    expect(() => validateConfigEntry('execution.threads', 'auto', 'job', 'test')).not.toThrow();
+    expect(() => validateConfigEntry('execution.threads', 3, 'job', 'test')).not.toThrow();
+    expect(() => validateConfigEntry('execution.threads', 'many', 'job', 'test')).toThrow(/expected an integer or 'auto'/);
+    expect(() => validateConfigEntry('execution.threads', -1, 'job', 'test')).toThrow(/at least 0/);
   });
 });

@@ -136,7 +136,8 @@ export function validateConfigEntry(key: string, value: unknown, scope: 'job' | 
   switch (decl.type) {
     case 'integer':
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) bad(`expected ${decl.type === 'integer' ? 'an integer' : 'a number'}`);
+      if (decl.auto === true && value === 'auto') break;
+      if (typeof value !== 'number' || !Number.isFinite(value)) bad(`expected ${decl.type === 'integer' ? 'an integer' : 'a number'}${decl.auto === true ? " or 'auto'" : ''}`);
       const n = value as number;
       if (decl.type === 'integer' && !Number.isInteger(n)) bad('expected an integer');
       if (decl.min !== undefined && n < decl.min) bad(`must be at least ${decl.min}`);

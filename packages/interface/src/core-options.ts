@@ -229,4 +229,13 @@ export const CoreOptions = {
     scope: 'job',
     doc: 'Bytes (estimated from the records) of a collect sink (`executeAndCollect`, `collectAsync`) held for the caller and not yet read; when they are reached, the sink tasks wait (backpressure) until the caller reads. A task may overshoot by one input batch.',
   }),
+  EXECUTION_THREADS: configOption<number | 'auto'>({
+    key: 'execution.threads',
+    type: 'integer',
+    default: 'auto',
+    auto: true,
+    min: 0,
+    scope: 'job',
+    doc: "Embedded mode: worker threads the job's tasks run on, one slot each (subtask i of every vertex shares slot i, as in Flink). `auto` = the machine's cores when the job comes from a module the threads can import (`mobius run job.ts`), else 0; `0` = every task on the calling thread, as before; a number N = at most N threads (the job's module is then the entry script). On threads, functions run in the threads' copies of the job module: a sink that writes into a variable of the caller sees nothing; use `executeAndCollect()`.",
+  }),
 } as const;

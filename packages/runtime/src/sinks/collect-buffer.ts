@@ -90,6 +90,36 @@ export class CollectBuffer<T = unknown> implements CollectOutlet, AsyncIterableI
     }
   }
 
+  /**
+   * Every record held now (at least one; waits for one), or undefined at the end: a reader that
+   * takes a million records pays one promise per batch, not one per record. Throws the job's
+   * failure once what was held before it is read.
+   */
+  async nextBatch(): Promise<T[] | undefined> {
+    for (;;) {
+      if (this.stopped) return undefined;
+      if (this.head < this.records.length) {
+        const batch = this.head === 0 ? this.records : this.records.slice(this.head);
+        this.records = [];
+        this.sizes = [];
+        this.head = 0;
+        this.heldBytes = 0;
+        this.releaseWriters();
+        return batch;
+      }
+      if (this.ended) {
+        if (this.failure !== undefined) {
+          const { error } = this.failure;
+          this.failure = undefined;
+          this.stopped = true;
+          throw error;
+        }
+        return undefined;
+      }
+      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    }
+  }
+
   /** The reader stops early: what is held is dropped and the sinks are released. */
   async return(): Promise<IteratorResult<T>> {
     this.stopped = true;

@@ -1,5 +1,5 @@
 import type { ChannelId, ChannelOptions, ChannelReceiver, ChannelSender, Frame, Transport, TransportEvent } from '@mobius/interface';
-import { MemoryTransport } from '@mobius/transport-memory';
+import { MemoryTransport } from './memory-transport.js';
 
 /**
  * A receiver fed by two transports: a channel has one sender, which is either in this process

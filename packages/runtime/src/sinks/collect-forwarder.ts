@@ -1,5 +1,5 @@
 import { CoreOptions, MobiusError, getConfig, type ControlMessage, type ExecutionPlan } from '@mobius/interface';
-import { registerCollectTarget, type CollectOutlet, type CollectTarget } from '@mobius/runtime';
+import { registerCollectTarget, type CollectOutlet, type CollectTarget } from './collect-target.js';
 
 /** Sends a control request to the coordinator and resolves with its reply. */
 export type CollectSend = (message: ControlMessage) => Promise<ControlMessage>;
@@ -7,7 +7,7 @@ export type CollectSend = (message: ControlMessage) => Promise<ControlMessage>;
 const NOTHING: readonly unknown[] = [];
 
 /**
- * A worker's collect target for one job: each collect sink task's records go to the coordinator
+ * A collect target for one job in a process that runs tasks for a caller elsewhere (a cluster worker, a task thread): each collect sink task's records go to the caller's side (the coordinator, the main thread)
  * in batches over the control channel (`collect` requests), which keeps them for the client that
  * submitted the job. One batch is in flight per task and one fills meanwhile; the sink waits
  * when both are full, or while the coordinator says its buffer of the job is full
@@ -116,7 +116,7 @@ class ForwardingOutlet implements CollectOutlet {
 const COLLECT_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
- * Registers, in this worker process, the collect forwarder of a job that has collect sinks, and
+ * Registers, in this process (a cluster worker, a task thread), the collect forwarder of a job that has collect sinks, and
  * returns the call that removes it (undefined for a job without one).
  */
 export function registerCollectForwarder(jobId: string, plan: ExecutionPlan, request: (message: ControlMessage, timeoutMs: number) => Promise<ControlMessage>): (() => void) | undefined {

@@ -1,0 +1,159 @@
+import { CoreOptions, MobiusError, getConfig, type CheckpointListener, type CheckpointStore, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
+import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
+import { JobTaskExecutor } from '../task-executor.js';
+import { errorInfo } from './error-info.js';
+import type { FromTaskThread, JobSource, ToTaskThread } from './task-thread-protocol.js';
+import { ThreadRpc, type MessagePortLike } from './thread-rpc.js';
+
+/** What a task thread's entry module gives the host: the process-specific parts. */
+export interface ThreadTaskHostOptions {
+  /** The port to the main thread (`parentPort`). */
+  readonly port: MessagePortLike;
+  /** This thread's data transport (channels to tasks of this thread and of the others). */
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Imports the job's module in planning mode and plans it. */
+  loadJob(source: JobSource, name: string): Promise<{ readonly graph: LogicalGraph; readonly plan: ExecutionPlan }>;
+  /** The job's state backend in this thread (what it leaves on disk is the main thread's to remove, once every thread is done). */
+  stateBackend(plan: ExecutionPlan): StateBackend;
+  checkpointStore(dir: string): CheckpointStore;
+  /**
+   * Registers the job's collect target in this thread (records go to the main thread through
+   * `send`); returns the call that removes it, or undefined when the job has no collect sink.
+   */
+  registerCollect(jobId: string, plan: ExecutionPlan, send: (message: ControlMessage) => Promise<ControlMessage>): (() => void) | undefined;
+}
+
+interface HostedJob {
+  readonly executor: JobTaskExecutor;
+  readonly store?: CheckpointStore;
+  readonly unregisterCollect?: () => void;
+  readonly metricsTimer: ReturnType<typeof setInterval>;
+}
+
+/** How often a thread sends its tasks' counters to the main thread (heartbeat-style; task states are sent at once). */
+const METRICS_INTERVAL_MS = 200;
+
+/**
+ * The tasks of one task thread: the main thread's ThreadedGateway calls arrive as messages and
+ * go to one JobTaskExecutor per job; task states, checkpoint acknowledgements, counters and
+ * collected records go back. Snapshots are written and read here, straight to the job's
+ * checkpoint store, so the main thread never holds them.
+ */
+export class ThreadTaskHost {
+  private readonly rpc: ThreadRpc<ToTaskThread>;
+  private readonly jobs = new Map<string, HostedJob>();
+  /** taskId → endpoint per job (fixed: a task is always placed on the same thread). */
+  private readonly endpoints = new Map<string, Readonly<Record<string, string>>>();
+
+  constructor(private readonly options: ThreadTaskHostOptions) {
+    this.rpc = new ThreadRpc<ToTaskThread>(options.port, (m) => this.received(m));
+  }
+
+  private received(m: ToTaskThread): void {
+    switch (m.t) {
+      case 'load':
+        return this.rpc.answer(m.id, () => this.load(m));
+      case 'deploy':
+        return this.rpc.answer(m.id, () => this.deploy(m.request));
+      case 'unload':
+        return this.rpc.answer(m.id, () => this.unload(m.jobId));
+      case 'replay-status':
+        return this.rpc.answer(m.id, () => this.jobs.get(m.jobId)?.executor.unreplayable() ?? []);
+      case 'determinants':
+        return this.rpc.answer(m.id, () => this.jobs.get(m.jobId)?.executor.determinantsOf(m.taskId) ?? []);
+      case 'cancel':
+        return this.jobs.get(m.jobId)?.executor.cancel(m.which);
+      case 'trigger':
+        return this.jobs.get(m.jobId)?.executor.triggerCheckpoint(m.checkpointId, m.timestamp, m.savepoint);
+      case 'complete':
+        return this.jobs.get(m.jobId)?.executor.notifyCheckpointComplete(m.checkpointId);
+      case 'aborted':
+        return this.jobs.get(m.jobId)?.executor.notifyCheckpointAborted(m.checkpointId);
+      case 'rewire': {
+        const job = this.jobs.get(m.jobId);
+        const endpoints = this.endpoints.get(m.jobId) ?? {};
+        for (const f of job?.executor.rewire(m.restarted, (taskId) => endpoints[taskId]) ?? []) {
+          this.options.logger.error({ jobId: m.jobId, taskId: f.taskId, err: f.error }, 're-opening channels to restarted tasks failed');
+        }
+        return;
+      }
+    }
+  }
+
+  private send(message: FromTaskThread): void {
+    this.rpc.post(message);
+  }
+
+  private async load(m: Extract<ToTaskThread, { t: 'load' }>): Promise<void> {
+    if (this.jobs.has(m.jobId)) return;
+    const { graph, plan } = await this.options.loadJob(m.source, m.name);
+    if (plan.graphHash !== m.graphHash) {
+      throw new MobiusError(
+        'THREAD_GRAPH_MISMATCH',
+        `job "${m.name}": importing ${m.source.file} in a task thread built another graph (hash ${plan.graphHash}, the job's is ${m.graphHash}); a job module run on task threads must build the same graph every time it is imported, and submit it first`,
+      );
+    }
+    this.endpoints.set(m.jobId, m.endpoints);
+    const store = m.checkpointDir === undefined ? undefined : this.options.checkpointStore(m.checkpointDir);
+    const { transport, logger } = this.options;
+    const endpoints = m.endpoints;
+    const executor = new JobTaskExecutor({
+      jobId: m.jobId,
+      plan,
+      graph,
+      services: {
+        transport,
+        endpointOf: (taskId) => endpoints[taskId],
+        stateBackend: this.options.stateBackend(plan),
+        logger,
+        checkpoints: store === undefined ? undefined : this.checkpointListener(m.jobId, store),
+        replay: store !== undefined && getConfig(plan.config, CoreOptions.FAILOVER_STRATEGY) === 'single-task',
+        // Another thread's receiver may be closed for a while (its task restarting): keep feeding the other channels.
+        replayRunAhead: true,
+      },
+      report: (update) => {
+        const { cause, ...rest } = update;
+        this.send({ t: 'state', jobId: m.jobId, update: { ...rest, cause: cause === undefined ? undefined : errorInfo(cause) } });
+      },
+    });
+    const unregisterCollect = this.options.registerCollect(m.jobId, plan, (message) => this.rpc.request<ControlMessage>({ t: 'collect', message }));
+    const metricsTimer = setInterval(() => this.send({ t: 'metrics', jobId: m.jobId, tasks: executor.metrics() }), METRICS_INTERVAL_MS);
+    metricsTimer.unref();
+    this.jobs.set(m.jobId, { executor, store, unregisterCollect, metricsTimer });
+  }
+
+  private async deploy(request: Extract<ToTaskThread, { t: 'deploy' }>['request']): Promise<void> {
+    const job = this.jobs.get(request.jobId);
+    if (job === undefined) throw new Error(`job ${request.jobId} is not loaded in this task thread`);
+    const store = job.store;
+    const restore = request.restore === undefined || store === undefined ? undefined : await Promise.all(request.restore.handles.map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
+    await job.executor.retire(request.tasks.map((t) => t.taskId));
+    job.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough });
+  }
+
+  /** Cancels what still runs of the job here, waits for it, and forgets the job. */
+  private async unload(jobId: string): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return;
+    job.executor.cancel();
+    await job.executor.idle();
+    clearInterval(job.metricsTimer);
+    this.send({ t: 'metrics', jobId, tasks: job.executor.metrics() });
+    job.unregisterCollect?.();
+    this.jobs.delete(jobId);
+    this.endpoints.delete(jobId);
+  }
+
+  private checkpointListener(jobId: string, store: CheckpointStore): CheckpointListener {
+    return {
+      acknowledge: (snapshot) => {
+        void store.writeTaskState(jobId, snapshot.checkpointId, snapshot.taskId, encodeTaskSnapshot(snapshot)).then(
+          (handle) => this.send({ t: 'ack', jobId, taskId: snapshot.taskId, checkpointId: snapshot.checkpointId, handle }),
+          (e: unknown) => this.send({ t: 'decline', jobId, taskId: snapshot.taskId, checkpointId: snapshot.checkpointId, reason: `writing the snapshot failed: ${(e as Error).message}` }),
+        );
+      },
+      decline: (taskId, checkpointId, reason) => this.send({ t: 'decline', jobId, taskId, checkpointId, reason }),
+    };
+  }
+}
