@@ -44,11 +44,17 @@ export function threadedGateway(options: ThreadedJobOptions): ThreadedGateway {
       const worker = new Worker(entry, {
         workerData: { link, logLevel: typeof logLevel === 'string' ? logLevel : undefined },
         transferList: [link.port],
-        // The job's own module decides its flags; a thread starts with the process's.
         execArgv: process.execArgv,
+        stdout: true,
       });
       hub.watch(index, worker);
-      return { worker, endpoint: link.endpoint };
+      // What the job module prints while a thread imports it (its usage line, a banner) was
+      // printed once by this thread already; what its functions print later comes through.
+      let printing = false;
+      worker.stdout.on('data', (chunk: Buffer) => {
+        if (printing) process.stdout.write(chunk);
+      });
+      return { worker, endpoint: link.endpoint, loaded: () => (printing = true) };
     },
     release: () => hub.close(),
   });

@@ -27,8 +27,12 @@ export interface ThreadedGatewayOptions {
   readonly graphHash: string;
   /** At most this many threads (`execution.threads`); the job uses at most one per slot. */
   readonly threads: number;
-  /** Starts thread `index`: its entry module builds a ThreadTaskHost. Returns the Worker and the thread's data endpoint. */
-  spawn(index: number): { readonly worker: Worker; readonly endpoint: string };
+  /**
+   * Starts thread `index`: its entry module builds a ThreadTaskHost. Returns the Worker, the
+   * thread's data endpoint and what to call once the thread imported the job (e.g. to let its
+   * output through: what the module prints while imported was printed by the caller already).
+   */
+  spawn(index: number): { readonly worker: Worker; readonly endpoint: string; loaded?(): void };
   /** Where the job's snapshots go, when it checkpoints. */
   readonly checkpointDir?: string;
   /** Takes the records of the job's collect sinks (a `collect` message) and answers `ok` or `collect-full`. */
@@ -44,6 +48,7 @@ interface TaskThread {
   readonly rpc: ThreadRpc<FromTaskThread>;
   /** Resolves once the thread imported and planned the job. */
   readonly loaded: Promise<void>;
+  readonly onLoaded?: () => void;
 }
 
 /**
@@ -86,12 +91,12 @@ export class ThreadedGateway implements TaskGateway {
   }
 
   private spawnThread(index: number): TaskThread {
-    const { worker, endpoint } = this.options.spawn(index);
+    const { worker, endpoint, loaded } = this.options.spawn(index);
     for (const [taskId, t] of this.threadOf) if (t === index) this.endpoints[taskId] = endpoint;
     const rpc = new ThreadRpc<FromTaskThread>(worker, (m) => this.received(index, rpc, m));
     worker.on('error', (e) => this.options.logger.error({ jobId: this.options.jobId, thread: index, err: e }, 'a task thread failed'));
     worker.once('exit', (code) => this.lost(index, worker, rpc, code));
-    const thread: TaskThread = { index, worker, rpc, loaded: Promise.resolve() };
+    const thread: TaskThread = { index, worker, rpc, loaded: Promise.resolve(), onLoaded: loaded };
     this.threads[index] = thread;
     return thread;
   }
@@ -100,7 +105,7 @@ export class ThreadedGateway implements TaskGateway {
   private load(thread: TaskThread): TaskThread {
     const { jobId, name, source, graphHash, checkpointDir } = this.options;
     const loaded = thread.rpc.request<void>({ t: 'load', jobId, name, source, graphHash, checkpointDir, endpoints: { ...this.endpoints } } satisfies Omit<Extract<ToTaskThread, { t: 'load' }>, 'id'>);
-    loaded.catch(() => undefined);
+    loaded.then(thread.onLoaded, () => undefined);
     return { ...thread, loaded };
   }
 
