@@ -2,6 +2,7 @@
 // tracked with the tail of its output, so every one is stopped at the end, and a line it printed
 // can be waited for; plus the coordinator's HTTP API.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -100,4 +101,16 @@ export async function api(url, token, method, path, body) {
   const parsed = text === '' ? undefined : JSON.parse(text);
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 2000)}`);
   return parsed;
+}
+
+/** CPU seconds (user + system, every thread) of a process so far, from /proc (Linux); undefined elsewhere. */
+const CLK_TCK = 100;
+export function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
 }

@@ -27,7 +27,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { Pull, Push } from 'zeromq';
-import { api, children, clusterCli, startCli, stopChildren, track, waitForLine } from './child-processes.mjs';
+import { api, children, clusterCli, cpuSecondsOf, startCli, stopChildren, track, waitForLine } from './child-processes.mjs';
 import { SEED, corpusPath, dataDir, ensureCorpus, fmt, machineInfo, mb } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -138,18 +138,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     log(`${sig}: stopping ${children.size} child process(es)`);
     void stopChildren(undefined, log).finally(() => process.exit(130));
   });
-}
-
-/** CPU seconds (user + system) of a process so far, from /proc (Linux); undefined elsewhere. */
-const CLK_TCK = 100;
-function cpuSecondsOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
-  } catch {
-    return undefined;
-  }
 }
 
 function writeJobFile() {
