@@ -33,7 +33,7 @@ describe('the mobius command', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Job "word_count"');
     expect(r.stdout).toContain('[source-1] readTextFile -> flatMap -> map  parallelism 1');
-    expect(r.stdout).toContain('[reduce-4] reduce -> filter -> sink  parallelism 1, key groups 0-127');
+    expect(r.stdout).toContain('[reduce-4] reduce -> filter -> collect  parallelism 1, key groups 0-127');
     expect(r.stdout).toContain('--key--> [reduce-4]');
     expect(r.stdout).toContain('```mermaid\nflowchart LR');
     expect(r.stdout).not.toContain('records/s'); // planning mode: the job did not run
