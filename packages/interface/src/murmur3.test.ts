@@ -155,3 +155,21 @@ describe('murmur3 (MurmurHash3_x86_32 over UTF-8)', () => {
     expect(murmur3('a')).not.toBe(murmur3('a\u0000'));
   });
 });
+
+describe('murmur3 ASCII fast path', () => {
+  it('matches the reference on ASCII keys of every length and on ASCII runs before, between and after other characters', () => {
+    const enc = new TextEncoder();
+    const samples: string[] = [];
+    for (let n = 0; n <= 40; n++) samples.push('abcdefghijklmnopqrstuvwxyz0123456789-_/.'.slice(0, n));
+    for (const mixed of ['abcdé', 'éabcd', 'abcd\u00e9efgh', 'word😀word', 'ab\ud800cd', 'abc\u4e2d\u6587defg', 'aaaa\u0080']) samples.push(mixed);
+    let seed = 7;
+    const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 500; i++) {
+      let s = '';
+      const len = random() % 24;
+      for (let j = 0; j < len; j++) s += random() % 5 === 0 ? String.fromCharCode(0x80 + (random() % 0x700)) : String.fromCharCode(0x20 + (random() % 0x5f));
+      samples.push(s);
+    }
+    for (const s of samples) for (const seedValue of [0, 0x9747b28c]) expect(murmur3(s, seedValue), JSON.stringify(s)).toBe(referenceMurmur3(enc.encode(s), seedValue));
+  });
+});

@@ -16,7 +16,21 @@ export function murmur3(str: string, seed = 0): number {
   let k = 0;
   let shift = 0;
   let length = 0;
-  for (let i = 0; i < str.length; i++) {
+  let i = 0;
+  // ASCII fast path (most keys): four characters make one block, with no per-byte loop. It
+  // stops at the first non-ASCII character, where the general loop below takes over.
+  const blocks = str.length - 3;
+  while (i < blocks) {
+    const c0 = str.charCodeAt(i);
+    const c1 = str.charCodeAt(i + 1);
+    const c2 = str.charCodeAt(i + 2);
+    const c3 = str.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) break;
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+    i += 4;
+    length += 4;
+  }
+  for (; i < str.length; i++) {
     let c = str.charCodeAt(i);
     // Up to 4 UTF-8 bytes per code point, packed little-endian into 32-bit blocks.
     let bytes: number;
