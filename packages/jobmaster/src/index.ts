@@ -11,3 +11,7 @@ export { InProcessGateway } from './in-process-gateway.js';
 export type { InProcessGatewayOptions } from './in-process-gateway.js';
 export { JobTaskExecutor } from './task-executor.js';
 export type { TaskExecutorOptions, ExecutorDeployment } from './task-executor.js';
+export type { TaskHost, HostedTasks } from './task-host.js';
+export type { ExecutorServices } from './task-executor.js';
+export { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js';
+export type { CheckpointAcks } from './task-snapshots.js';
