@@ -1,30 +1,34 @@
-import { silentLogger, type LogicalGraph, type LogicalNode, type SourceContext, type TaskStateUpdate } from '@mobius/interface';
+import { silentLogger, type LogicalGraph, type TaskStateUpdate, type Transport } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { MemoryStateBackend } from '@mobius/runtime';
-import { MemoryTransport } from '@mobius/transport-memory';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AttemptFences } from './attempt-fences.js';
 import { JobTaskExecutor, type TaskExecutorOptions } from './task-executor.js';
 
-// Real tasks on real memory transports: each transport stands for one worker of a cluster
-// (memory transports of one process reach each other by endpoint, as workers do by address).
+// Real tasks, each a source chained to its sink: no channel, so no transport is used (an engine
+// package's test imports no transport plugin; integration-tests/src/task-executor-endpoints.test.ts
+// runs tasks that talk across transports).
+const noChannels = { endpoint: 'memory://unused' } as unknown as Transport;
 
-/** source-0 (p=1) → sink-1 (p=1), not chained: two tasks. */
-function twoTaskGraph(source: Partial<LogicalNode>, sink: (x: number) => unknown): LogicalGraph {
-  const base = { uid: undefined, parallelism: 1, config: {}, language: 'typescript' as const };
+/** A collection source chained to a sink, both at parallelism 2: tasks `source-0#0` and `source-0#1`. */
+function chainedGraph(data: readonly number[], sink: (x: number) => unknown): LogicalGraph {
+  const base = { uid: undefined, parallelism: 2, config: {}, language: 'typescript' as const, chaining: true };
   return {
     config: {},
     nodes: [
-      { ...base, id: 'source-0', name: 'source', kind: 'source', chaining: true, fn: undefined, ...source },
-      { ...base, id: 'sink-1', name: 'sink', kind: 'sink', chaining: false, fn: sink },
+      { ...base, id: 'source-0', name: 'source', kind: 'source', fn: undefined, source: { type: 'collection', size: data.length }, data },
+      { ...base, id: 'sink-1', name: 'sink', kind: 'sink', fn: sink },
     ],
     edges: [{ source: 'source-0', target: 'sink-1', partition: { kind: 'forward', explicit: false } }],
   };
 }
 
-const values = (xs: readonly number[]): Partial<LogicalNode> => ({ source: { type: 'collection', size: xs.length }, data: xs });
-const SOURCE = 'source-0#0';
-const SINK = 'sink-1#0';
+const FIRST = 'source-0#0';
+const SECOND = 'source-0#1';
+const BOTH = [
+  { taskId: FIRST, attempt: 0 },
+  { taskId: SECOND, attempt: 0 },
+];
 
 /** Task state reports, with a wait for one. */
 class Reports {
@@ -41,37 +45,43 @@ class Reports {
   }
 }
 
-const transports: MemoryTransport[] = [];
-async function worker(): Promise<MemoryTransport> {
-  const t = new MemoryTransport();
-  await t.start();
-  transports.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of transports.splice(0)) await t.close();
-});
-
 /** An executor as a worker makes one: no endpointOf in its services (deployments bring the endpoints). */
-function executor(graph: LogicalGraph, transport: MemoryTransport, reports: Reports, extra: Partial<TaskExecutorOptions> = {}): JobTaskExecutor {
+function executor(graph: LogicalGraph, reports: Reports, extra: Partial<TaskExecutorOptions> = {}): JobTaskExecutor {
   return new JobTaskExecutor({
     jobId: 'job-1',
     plan: createPlan(graph, 'test'),
     graph,
-    services: { transport, stateBackend: new MemoryStateBackend(), logger: silentLogger },
+    services: { transport: noChannels, stateBackend: new MemoryStateBackend(), logger: silentLogger },
     report: reports.report,
     ...extra,
   });
 }
 
+/** A sink whose calls in task `index` never settle (that task stops only when cancelled); `called` resolves at the first such call. */
+function sinkBlockingTask(index: number): { sink: unknown; called: Promise<void> } {
+  let called!: () => void;
+  const first = new Promise<void>((resolve) => (called = resolve));
+  const sink = {
+    index: -1,
+    open(ctx: { taskIndex: number }) {
+      this.index = ctx.taskIndex;
+    },
+    sink(): Promise<void> | undefined {
+      if (this.index !== index) return undefined;
+      called();
+      return new Promise(() => undefined);
+    },
+  };
+  return { sink, called: first };
+}
+
 describe('JobTaskExecutor: what a worker hosting its tasks through it relies on', () => {
   it('calls onTaskStart before a task reports RUNNING and what it returned once the task ended; onAllEnded once no task is left, running or kept', async () => {
     const out: number[] = [];
-    const graph = twoTaskGraph(values([1, 2, 3, 4, 5]), (x) => void out.push(x));
-    const t = await worker();
-    const reports = new Reports();
+    const graph = chainedGraph([1, 2, 3, 4, 5, 6], (x) => void out.push(x));
     const events: string[] = [];
-    const exec = executor(graph, t, reports, {
+    const reports = new Reports();
+    const exec = executor(graph, reports, {
       report: (u) => {
         events.push(`${u.taskId} ${u.state}`);
         reports.report(u);
@@ -82,100 +92,67 @@ describe('JobTaskExecutor: what a worker hosting its tasks through it relies on'
       },
       onAllEnded: () => events.push('all ended'),
     });
-    exec.deploy([{ taskId: SOURCE, attempt: 0 }, { taskId: SINK, attempt: 0 }], { endpoints: { [SOURCE]: t.endpoint, [SINK]: t.endpoint } });
+    exec.deploy(BOTH, {});
     await exec.idle();
-    expect(out).toEqual([1, 2, 3, 4, 5]);
-    for (const id of [SOURCE, SINK]) {
-      const mine = events.filter((e) => e.startsWith(id));
-      expect(mine).toEqual([`${id} start`, `${id} RUNNING`, `${id} FINISHED`, `${id} release`]);
+    expect(out.sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const id of [FIRST, SECOND]) {
+      expect(events.filter((e) => e.startsWith(id))).toEqual([`${id} start`, `${id} RUNNING`, `${id} FINISHED`, `${id} release`]);
     }
     // Finished tasks are kept for a restarted downstream task's replay: the job stays.
     expect(events).not.toContain('all ended');
-    expect(exec.hosted().ended.map((m) => m.taskId).sort()).toEqual([SINK, SOURCE]);
+    expect(exec.hosted().ended.map((m) => m.taskId)).toEqual([FIRST, SECOND]);
     expect(exec.cancel()).toEqual([]);
     expect(events.filter((e) => e === 'all ended')).toHaveLength(1);
     expect(exec.hosted()).toEqual({ running: [], ended: [] });
   });
 
   it('cancel: the tasks leave runningMetrics at once, stay hosted until they stopped, and the runs it returns settle once they did', async () => {
-    let called!: () => void;
-    const sinkCalled = new Promise<void>((resolve) => (called = resolve));
-    // A sink whose call never settles: the task stops only because it is cancelled.
-    const graph = twoTaskGraph(values([1, 2, 3]), () => {
-      called();
-      return new Promise(() => undefined);
-    });
-    const t = await worker();
+    const { sink, called } = sinkBlockingTask(1);
+    const graph = chainedGraph([1, 2, 3, 4], sink as (x: number) => unknown);
     const reports = new Reports();
     let allEnded = 0;
-    const exec = executor(graph, t, reports, { onAllEnded: () => allEnded++ });
-    exec.deploy([{ taskId: SOURCE, attempt: 0 }, { taskId: SINK, attempt: 0 }], { endpoints: { [SOURCE]: t.endpoint, [SINK]: t.endpoint } });
-    await sinkCalled;
-    await reports.until(SOURCE, 'FINISHED');
-    expect(exec.runningMetrics().map((m) => m.taskId)).toEqual([SINK]);
+    const exec = executor(graph, reports, { onAllEnded: () => allEnded++ });
+    exec.deploy(BOTH, {});
+    await called;
+    await reports.until(FIRST, 'FINISHED');
+    expect(exec.runningMetrics().map((m) => m.taskId)).toEqual([SECOND]);
 
-    // A fence below the running attempt cancels nothing.
-    expect(exec.cancel({ tasks: [SINK], before: { [SINK]: 0 } })).toEqual([]);
-    expect(exec.runningMetrics().map((m) => m.taskId)).toEqual([SINK]);
+    // A fence at the running attempt cancels nothing.
+    expect(exec.cancel({ tasks: [SECOND], before: { [SECOND]: 0 } })).toEqual([]);
+    expect(exec.runningMetrics().map((m) => m.taskId)).toEqual([SECOND]);
 
-    const stopping = exec.cancel({ tasks: [SINK] });
+    const stopping = exec.cancel({ tasks: [SECOND] });
     expect(stopping).toHaveLength(1);
     expect(exec.runningMetrics()).toEqual([]);
-    expect(exec.hosted().running.map((m) => m.taskId)).toEqual([SINK]);
+    expect(exec.hosted().running.map((m) => m.taskId)).toEqual([SECOND]);
     await Promise.all(stopping);
-    expect(reports.all.filter((u) => u.taskId === SINK).map((u) => u.state)).toEqual(['RUNNING', 'CANCELED']);
-    expect(exec.hosted().running).toEqual([]);
-    // The finished source is still kept (only the sink was named), so the job stays.
-    expect(exec.hosted().ended.map((m) => m.taskId)).toEqual([SOURCE]);
+    expect(reports.all.filter((u) => u.taskId === SECOND).map((u) => u.state)).toEqual(['RUNNING', 'CANCELED']);
+    expect(exec.hosted()).toEqual({ running: [], ended: [expect.objectContaining({ taskId: FIRST })] });
+    // The finished task is still kept (only the other was named), so the job stays.
     expect(allEnded).toBe(0);
   });
 
-  it("sends to the endpoints a task's deployment named, and after a rewire to a restarted task's new endpoint", async () => {
-    const out: number[] = [];
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const source = {
-      source: { type: 'function' as const },
-      fn: {
-        async run(ctx: SourceContext<number>) {
-          await gate;
-          for (let i = 0; i < 100; i++) await ctx.collect(i);
-        },
-      },
-    };
-    const graph = twoTaskGraph(source, (x) => void out.push(x));
-    const [a, b, c] = [await worker(), await worker(), await worker()];
+  it('calls onAllEnded when the last running task stops and none is kept', async () => {
+    const { sink, called } = sinkBlockingTask(0);
     const reports = new Reports();
-    const onA = executor(graph, a, reports);
-    const onB = executor(graph, b, reports);
-    const onC = executor(graph, c, reports);
-    const attempts = { [SOURCE]: 0, [SINK]: 0 };
-    onB.deploy([{ taskId: SINK, attempt: 0 }], { attempts, endpoints: { [SOURCE]: a.endpoint, [SINK]: b.endpoint } });
-    onA.deploy([{ taskId: SOURCE, attempt: 0 }], { attempts, endpoints: { [SOURCE]: a.endpoint, [SINK]: b.endpoint } });
-    // The sink moves to worker c before the source sent anything (as a recovery would move it).
-    await Promise.all(onB.cancel());
-    onC.deploy([{ taskId: SINK, attempt: 1 }], { attempts: { [SOURCE]: 0, [SINK]: 1 }, endpoints: { [SOURCE]: a.endpoint, [SINK]: c.endpoint } });
-    onA.rewire({ [SINK]: { attempt: 1, endpoint: c.endpoint } });
-    open();
-    await reports.until(SINK, 'FINISHED', 1);
-    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(reports.all.filter((u) => u.taskId === SINK).map((u) => [u.attempt, u.state])).toEqual([
-      [0, 'RUNNING'],
-      [0, 'CANCELED'],
-      [1, 'RUNNING'],
-      [1, 'FINISHED'],
-    ]);
+    let allEnded = 0;
+    const exec = executor(chainedGraph([1, 2], sink as (x: number) => unknown), reports, { onAllEnded: () => allEnded++ });
+    exec.deploy([{ taskId: FIRST, attempt: 0 }], {});
+    await called;
+    const stopping = exec.cancel();
+    expect(allEnded).toBe(0);
+    await Promise.all(stopping);
+    expect(allEnded).toBe(1);
+    expect(reports.all.map((u) => u.state)).toEqual(['RUNNING', 'CANCELED']);
   });
 
   it('with fences shared with its host: refuses a deployment the host fenced before the job came, and fences what it cancels', () => {
-    const graph = twoTaskGraph(values([1]), () => undefined);
     const fences = new AttemptFences();
     const reports = new Reports();
-    // The fence refuses before any task is built or wired: the transport is never used.
-    const exec = executor(graph, new MemoryTransport(), reports, { fences });
-    fences.cancelled('job-1', { before: { [SINK]: 3 } }, []);
-    expect(() => exec.deploy([{ taskId: SINK, attempt: 2 }], {})).toThrow(expect.objectContaining({ code: 'DEPLOY_FENCED' }));
-    exec.cancel({ before: { [SINK]: 6 } });
+    const exec = executor(chainedGraph([1], () => undefined), reports, { fences });
+    fences.cancelled('job-1', { before: { [FIRST]: 3 } }, []);
+    expect(() => exec.deploy([{ taskId: FIRST, attempt: 2 }], {})).toThrow(expect.objectContaining({ code: 'DEPLOY_FENCED' }));
+    exec.cancel({ before: { [FIRST]: 6 } });
     expect(fences.fencedThrough('job-1')).toBe(5);
     expect(exec.hosted()).toEqual({ running: [], ended: [] });
     expect(reports.all).toEqual([]);
