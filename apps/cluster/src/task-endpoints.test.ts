@@ -25,21 +25,6 @@ function twoTaskGraph(source: Partial<LogicalNode>, sink: (x: number) => unknown
 const SOURCE = 'source-0#0';
 const SINK = 'sink-1#0';
 
-/** Task state reports, with a wait for one. */
-class Reports {
-  readonly all: TaskStateUpdate[] = [];
-  private readonly waiters: { match: (u: TaskStateUpdate) => boolean; resolve: () => void }[] = [];
-  readonly report = (u: TaskStateUpdate): void => {
-    this.all.push(u);
-    for (const w of [...this.waiters]) if (w.match(u)) w.resolve();
-  };
-  until(taskId: string, state: TaskStateUpdate['state'], attempt: number): Promise<void> {
-    const match = (u: TaskStateUpdate): boolean => u.taskId === taskId && u.state === state && u.attempt === attempt;
-    if (this.all.some(match)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
-  }
-}
-
 const transports: MemoryTransport[] = [];
 async function worker(): Promise<MemoryTransport> {
   const t = new MemoryTransport();
@@ -52,13 +37,13 @@ afterEach(async () => {
 });
 
 /** An executor as a worker makes one: no endpointOf in its services (deployments bring the endpoints). */
-function executor(graph: LogicalGraph, transport: MemoryTransport, reports: Reports): JobTaskExecutor {
+function executor(graph: LogicalGraph, transport: MemoryTransport, reports: TaskStateUpdate[]): JobTaskExecutor {
   return new JobTaskExecutor({
     jobId: 'job-1',
     plan: createPlan(graph, 'test'),
     graph,
     services: { transport, stateBackend: new MemoryStateBackend(), logger: silentLogger },
-    report: reports.report,
+    report: (u) => void reports.push(u),
   });
 }
 
@@ -78,7 +63,7 @@ describe("a worker's tasks and their peers' endpoints", () => {
     };
     const graph = twoTaskGraph(source, (x) => void out.push(x));
     const [a, b, c] = [await worker(), await worker(), await worker()];
-    const reports = new Reports();
+    const reports: TaskStateUpdate[] = [];
     const onA = executor(graph, a, reports);
     const onB = executor(graph, b, reports);
     const onC = executor(graph, c, reports);
@@ -90,9 +75,9 @@ describe("a worker's tasks and their peers' endpoints", () => {
     onC.deploy([{ taskId: SINK, attempt: 1 }], { attempts: { [SOURCE]: 0, [SINK]: 1 }, endpoints: { [SOURCE]: a.endpoint, [SINK]: c.endpoint } });
     onA.rewire({ [SINK]: { attempt: 1, endpoint: c.endpoint } });
     open();
-    await reports.until(SINK, 'FINISHED', 1);
+    await onC.idle();
     expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(reports.all.filter((u) => u.taskId === SINK).map((u) => [u.attempt, u.state])).toEqual([
+    expect(reports.filter((u) => u.taskId === SINK).map((u) => [u.attempt, u.state])).toEqual([
       [0, 'RUNNING'],
       [0, 'CANCELED'],
       [1, 'RUNNING'],
