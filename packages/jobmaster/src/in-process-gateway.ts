@@ -3,7 +3,6 @@ import {
   MobiusError,
   getConfig,
   type CancelTasks,
-  type CheckpointListener,
   type CheckpointStore,
   type Determinant,
   type ExecutionPlan,
@@ -17,8 +16,8 @@ import {
   type TaskMetrics,
   type Transport,
 } from '@mobius/interface';
-import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
 import { JobTaskExecutor } from './task-executor.js';
+import { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js';
 
 export interface InProcessGatewayOptions {
   readonly jobId: string;
@@ -52,7 +51,13 @@ export class InProcessGateway implements TaskGateway {
         endpointOf: () => transport.endpoint,
         stateBackend,
         logger,
-        checkpoints: store === undefined ? undefined : this.checkpointListener(store),
+        checkpoints:
+          store === undefined
+            ? undefined
+            : storeCheckpointListener(options.jobId, store, {
+                acknowledgeCheckpoint: (taskId, checkpointId, handle) => this.listener?.acknowledgeCheckpoint(taskId, checkpointId, handle),
+                declineCheckpoint: (taskId, checkpointId, reason) => this.listener?.declineCheckpoint(taskId, checkpointId, reason),
+              }),
         // Replay buffers serve single-task recovery only; a global restore re-runs every task.
         replay: store !== undefined && getConfig(options.plan.config, CoreOptions.FAILOVER_STRATEGY) === 'single-task',
         replayRunAhead: false,
@@ -68,7 +73,7 @@ export class InProcessGateway implements TaskGateway {
 
   async deploy(request: TaskDeploymentRequest): Promise<void> {
     const store = this.options.store;
-    const restore = request.restore === undefined || store === undefined ? undefined : await Promise.all(request.restore.handles.map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
+    const restore = request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles);
     await this.executor.retire(request.tasks.map((t) => t.taskId));
     try {
       this.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough });
@@ -101,11 +106,8 @@ export class InProcessGateway implements TaskGateway {
     return this.executor.determinantsOf(taskId);
   }
 
-  rewire(jobId: string, _workerId: string, restarted: RestartedTasks): void {
-    const endpoint = this.options.transport.endpoint;
-    for (const f of this.executor.rewire(restarted, () => endpoint)) {
-      this.options.logger.error({ jobId, taskId: f.taskId, err: f.error }, 're-opening channels to restarted tasks failed');
-    }
+  rewire(_jobId: string, _workerId: string, restarted: RestartedTasks): void {
+    this.executor.rewire(restarted);
   }
 
   /** Live counters of the newest attempt of every task. */
@@ -116,19 +118,5 @@ export class InProcessGateway implements TaskGateway {
   /** Resolves once no task runs. */
   idle(): Promise<void> {
     return this.executor.idle();
-  }
-
-  /** Snapshots go to the store; the job master gets the handle. */
-  private checkpointListener(store: CheckpointStore): CheckpointListener {
-    const jobId = this.options.jobId;
-    return {
-      acknowledge: (snapshot) => {
-        void store.writeTaskState(jobId, snapshot.checkpointId, snapshot.taskId, encodeTaskSnapshot(snapshot)).then(
-          (handle) => this.listener?.acknowledgeCheckpoint(snapshot.taskId, snapshot.checkpointId, handle),
-          (e: unknown) => this.listener?.declineCheckpoint(snapshot.taskId, snapshot.checkpointId, `writing the snapshot failed: ${(e as Error).message}`),
-        );
-      },
-      decline: (taskId, checkpointId, reason) => this.listener?.declineCheckpoint(taskId, checkpointId, reason),
-    };
   }
 }

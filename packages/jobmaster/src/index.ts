@@ -18,3 +18,7 @@ export type { ThreadTaskHostOptions } from './threads/thread-task-host.js';
 export { placeTasks } from './threads/thread-placement.js';
 export type { JobSource, ToTaskThread, FromTaskThread, ErrorInfo } from './threads/task-thread-protocol.js';
 export type { MessagePortLike } from './threads/thread-rpc.js';
+export type { TaskHost, HostedTasks } from './task-host.js';
+export type { ExecutorServices } from './task-executor.js';
+export { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js';
+export type { CheckpointAcks } from './task-snapshots.js';

@@ -1,55 +1,77 @@
-import { longestDeterminants, type CancelTasks, type Determinant, type ExecutionPlan, type LogicalGraph, type RestartedTasks, type TaskMetrics, type TaskSnapshot, type TaskStateUpdate, type TaskToDeploy } from '@mobius/interface';
+import { longestDeterminants, type CancelTasks, type Determinant, type ExecutionPlan, type LogicalGraph, type RestartedTasks, type TaskMetrics, type TaskStateUpdate, type TaskToDeploy } from '@mobius/interface';
 import { Task, type TaskServices } from '@mobius/runtime';
 import { AttemptFences } from './attempt-fences.js';
+import type { ExecutorDeployment, HostedTasks, TaskHost } from './task-host.js';
 
-/** What deploying tasks needs beyond the tasks themselves (the rest of a TaskDeploymentRequest, snapshots read). */
-export interface ExecutorDeployment {
-  readonly attempts: Readonly<Record<string, number>>;
-  readonly restore?: readonly TaskSnapshot[];
-  readonly staleCheckpointsThrough?: number;
-}
+export type { ExecutorDeployment } from './task-host.js';
+
+/** What every task of the job runs on. Without `endpointOf`, tasks find their peers in the endpoints deployments bring. */
+export type ExecutorServices = Omit<TaskServices, 'endpointOf'> & { readonly endpointOf?: (taskId: string) => string };
 
 export interface TaskExecutorOptions {
   readonly jobId: string;
   readonly plan: ExecutionPlan;
   readonly graph: LogicalGraph;
-  /** What every task runs on (endpoints included). */
-  readonly services: TaskServices;
+  readonly services: ExecutorServices;
   /** Each task's state changes (RUNNING, then FINISHED, CANCELED or FAILED). */
   report(update: TaskStateUpdate): void;
+  /**
+   * The memory of cancelled attempts, when the host keeps one across its jobs (a worker fences a
+   * job it does not run yet); default: the executor's own.
+   */
+  readonly fences?: AttemptFences;
+  /**
+   * Called before a task runs (a worker gives it heartbeat progress cells here); the function it
+   * returns, if any, is called once the task ended, before the task leaves the running ones.
+   */
+  onTaskStart?(task: Task): (() => void) | undefined;
+  /** Called whenever a task ended or a cancel left no task here, running or finished: the host may drop the job. */
+  onAllEnded?(): void;
 }
 
 /**
- * The tasks of one job on one worker (the task executor's side of the TaskGateway): starts
- * new attempts (replacing an old one still winding down), keeps finished tasks for replay until
- * the job ends, and answers checkpoint, rewire, determinant and replay-status calls.
+ * The tasks of one job on one worker (the task executor's side of the TaskGateway), run on this
+ * thread: starts new attempts (replacing an old one still winding down), keeps finished tasks for
+ * replay until the job ends, and answers checkpoint, rewire, determinant and replay-status calls.
  */
-export class JobTaskExecutor {
+export class JobTaskExecutor implements TaskHost {
   /** Running tasks. */
   readonly tasks = new Map<string, Task>();
   /** Tasks that finished, kept until the job ends: a restarted downstream task may need their replay. */
   readonly ended = new Map<string, Task>();
   /** The newest attempt of each task ever deployed here, for metrics. */
   private readonly latest = new Map<string, Task>();
+  /** Running tasks told to cancel that are still winding down: no longer counted as running. */
+  private readonly cancelling = new WeakSet<Task>();
   private readonly sourceVertices: ReadonlySet<string>;
   private idleWaiters: (() => void)[] = [];
   /** The run of each task here, to wait for an old attempt's end. */
   private readonly runs = new Map<Task, Promise<void>>();
   /** Attempts cancelled here: a deployment of one that arrives late is refused. */
-  private readonly fences = new AttemptFences();
+  private readonly fences: AttemptFences;
+  /** taskId → data endpoint: every deployment's, updated by each rewire. */
+  private readonly endpoints = new Map<string, string>();
+  private readonly latestEndpoint = (taskId: string): string => this.endpoints.get(taskId)!;
+  /** The services, when they know every endpoint (one transport for every task). */
+  private readonly fixedServices: TaskServices | undefined;
 
   constructor(private readonly options: TaskExecutorOptions) {
     this.sourceVertices = new Set(options.plan.operators.filter((o) => o.kind === 'source').map((o) => o.vertexId));
+    this.fences = options.fences ?? new AttemptFences();
+    const { endpointOf, ...services } = options.services;
+    this.fixedServices = endpointOf === undefined ? undefined : { ...services, endpointOf };
   }
 
   /** Creates and runs the tasks; throws (before running any) when one cannot be built or its attempt was cancelled. */
   deploy(tasks: readonly TaskToDeploy[], d: ExecutorDeployment): void {
-    const { jobId, plan, graph, services } = this.options;
+    const { jobId, plan, graph } = this.options;
     this.fences.check(jobId, tasks);
+    const services = this.servicesFor(d.endpoints);
     const created = tasks.map(
       ({ taskId, attempt, determinants }) =>
         new Task({ jobId, plan, graph, taskId, attempt, restore: d.restore, attempts: d.attempts, determinants, staleCheckpointsThrough: d.staleCheckpointsThrough }, services),
     );
+    for (const [taskId, endpoint] of Object.entries(d.endpoints ?? {})) this.endpoints.set(taskId, endpoint);
     for (const task of created) {
       // A new attempt replaces an old one still winding down (or kept ended) here.
       this.tasks.get(task.id)?.cancel();
@@ -62,6 +84,12 @@ export class JobTaskExecutor {
     }
   }
 
+  /** The services' endpoints if they know every one, else the deployment's own (a worker's tasks keep those their deployment saw). */
+  private servicesFor(endpoints: Readonly<Record<string, string>> | undefined): TaskServices {
+    if (this.fixedServices !== undefined) return this.fixedServices;
+    return { ...this.options.services, endpointOf: endpoints === undefined ? this.latestEndpoint : (taskId) => endpoints[taskId]! };
+  }
+
   private async run(task: Task): Promise<void> {
     const report = (state: TaskStateUpdate['state'], error?: unknown): void =>
       this.options.report({
@@ -72,6 +100,7 @@ export class JobTaskExecutor {
         cause: error,
         metrics: task.metrics(),
       });
+    const release = this.options.onTaskStart?.(task);
     report('RUNNING');
     try {
       await task.run();
@@ -79,11 +108,13 @@ export class JobTaskExecutor {
     } catch (e) {
       report('FAILED', e);
     } finally {
+      release?.();
       if (this.tasks.get(task.id) === task) {
         this.tasks.delete(task.id);
         if (task.state === 'FINISHED') this.ended.set(task.id, task);
       }
       if (this.tasks.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      if (this.tasks.size === 0 && this.ended.size === 0) this.options.onAllEnded?.();
     }
   }
 
@@ -103,18 +134,30 @@ export class JobTaskExecutor {
     await Promise.all(stopping);
   }
 
-  /** Cancels running tasks (only `which.tasks`, only attempts below `which.before`), releases ended ones. */
-  cancel(which: CancelTasks = {}): void {
+  /**
+   * Cancels running tasks (only `which.tasks`, only attempts below `which.before`), releases ended
+   * ones, fences the attempts; returns the runs of the running tasks it cancelled.
+   */
+  cancel(which: CancelTasks = {}): Promise<void>[] {
     this.fences.cancelled(this.options.jobId, which, this.all().map((t) => t.metrics().attempt));
     const only = which.tasks === undefined ? undefined : new Set(which.tasks);
     const before = which.before;
     const hit = (t: Task): boolean => (only === undefined || only.has(t.id)) && (before?.[t.id] === undefined || t.metrics().attempt < before[t.id]);
-    for (const t of this.tasks.values()) if (hit(t)) t.cancel();
+    const stopping: Promise<void>[] = [];
+    for (const t of this.tasks.values()) {
+      if (!hit(t)) continue;
+      this.cancelling.add(t);
+      t.cancel();
+      const run = this.runs.get(t);
+      if (run !== undefined) stopping.push(run);
+    }
     for (const [id, t] of [...this.ended]) {
       if (!hit(t)) continue;
       t.dispose();
       this.ended.delete(id);
     }
+    if (this.tasks.size === 0 && this.ended.size === 0) this.options.onAllEnded?.();
+    return stopping;
   }
 
   triggerCheckpoint(checkpointId: number, timestamp: number, savepoint: boolean): void {
@@ -129,18 +172,23 @@ export class JobTaskExecutor {
     for (const t of this.tasks.values()) t.notifyCheckpointAborted(checkpointId);
   }
 
-  /** Every task here other than the restarted ones re-opens its channels to and from them; returns the tasks that failed to. */
-  rewire(restarted: RestartedTasks, endpointOf: (taskId: string) => string): { taskId: string; error: unknown }[] {
-    const failures: { taskId: string; error: unknown }[] = [];
+  /**
+   * Every task here other than the restarted ones re-opens its channels to and from them (a task
+   * that fails to is logged; the others still do), looking endpoints up in the services or else
+   * in the job's latest ones, which take the restarted tasks' in first.
+   */
+  rewire(restarted: RestartedTasks): void {
+    const { jobId, services } = this.options;
+    for (const [taskId, r] of Object.entries(restarted)) this.endpoints.set(taskId, r.endpoint);
+    const endpointOf = services.endpointOf ?? this.latestEndpoint;
     for (const t of this.all()) {
       if (restarted[t.id] !== undefined) continue; // a new attempt: wired at deployment
       try {
         t.rewire(restarted, endpointOf);
       } catch (e) {
-        failures.push({ taskId: t.id, error: e });
+        services.logger.error({ jobId, taskId: t.id, err: e }, 're-opening channels to restarted tasks failed');
       }
     }
-    return failures;
   }
 
   determinantsOf(taskId: string): readonly Determinant[] {
@@ -159,6 +207,17 @@ export class JobTaskExecutor {
       if (t !== undefined) out.push(t.metrics());
     }
     return out;
+  }
+
+  /** Counters of the running tasks not told to cancel, in the order they were deployed. */
+  runningMetrics(): TaskMetrics[] {
+    const out: TaskMetrics[] = [];
+    for (const t of this.tasks.values()) if (!this.cancelling.has(t)) out.push(t.metrics());
+    return out;
+  }
+
+  hosted(): HostedTasks {
+    return { running: [...this.tasks.values()].map((t) => t.metrics()), ended: [...this.ended.values()].map((t) => t.metrics()) };
   }
 
   /** Resolves once no task runs here. */

@@ -34,7 +34,8 @@ export type ToTaskThread =
       readonly endpoints: Readonly<Record<string, string>>;
     }
   | { readonly t: 'deploy'; readonly id: number; readonly request: TaskDeploymentRequest }
-  | { readonly t: 'cancel'; readonly jobId: string; readonly which?: CancelTasks }
+  /** Answered once the tasks it stopped have stopped. */
+  | { readonly t: 'cancel'; readonly id: number; readonly jobId: string; readonly which?: CancelTasks }
   | { readonly t: 'trigger'; readonly jobId: string; readonly checkpointId: number; readonly timestamp: number; readonly savepoint: boolean }
   | { readonly t: 'complete'; readonly jobId: string; readonly checkpointId: number }
   | { readonly t: 'aborted'; readonly jobId: string; readonly checkpointId: number }

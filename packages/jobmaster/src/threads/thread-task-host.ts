@@ -1,5 +1,5 @@
-import { CoreOptions, MobiusError, getConfig, type CheckpointListener, type CheckpointStore, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
-import { decodeTaskSnapshot, encodeTaskSnapshot } from '@mobius/runtime';
+import { CoreOptions, MobiusError, getConfig, type CheckpointStore, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
+import { readTaskSnapshots, storeCheckpointListener } from '../task-snapshots.js';
 import { JobTaskExecutor } from '../task-executor.js';
 import { errorInfo } from './error-info.js';
 import type { FromTaskThread, JobSource, ToTaskThread } from './task-thread-protocol.js';
@@ -43,8 +43,6 @@ const METRICS_INTERVAL_MS = 200;
 export class ThreadTaskHost {
   private readonly rpc: ThreadRpc<ToTaskThread>;
   private readonly jobs = new Map<string, HostedJob>();
-  /** taskId → endpoint per job (fixed: a task is always placed on the same thread). */
-  private readonly endpoints = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(private readonly options: ThreadTaskHostOptions) {
     this.rpc = new ThreadRpc<ToTaskThread>(options.port, (m) => this.received(m));
@@ -62,22 +60,19 @@ export class ThreadTaskHost {
         return this.rpc.answer(m.id, () => this.jobs.get(m.jobId)?.executor.unreplayable() ?? []);
       case 'determinants':
         return this.rpc.answer(m.id, () => this.jobs.get(m.jobId)?.executor.determinantsOf(m.taskId) ?? []);
-      case 'cancel':
-        return this.jobs.get(m.jobId)?.executor.cancel(m.which);
+      case 'cancel': {
+        // Answered once the tasks told to stop have stopped (and closed their functions).
+        const runs = this.jobs.get(m.jobId)?.executor.cancel(m.which) ?? [];
+        return this.rpc.answer(m.id, () => Promise.all(runs).then(() => undefined));
+      }
       case 'trigger':
         return this.jobs.get(m.jobId)?.executor.triggerCheckpoint(m.checkpointId, m.timestamp, m.savepoint);
       case 'complete':
         return this.jobs.get(m.jobId)?.executor.notifyCheckpointComplete(m.checkpointId);
       case 'aborted':
         return this.jobs.get(m.jobId)?.executor.notifyCheckpointAborted(m.checkpointId);
-      case 'rewire': {
-        const job = this.jobs.get(m.jobId);
-        const endpoints = this.endpoints.get(m.jobId) ?? {};
-        for (const f of job?.executor.rewire(m.restarted, (taskId) => endpoints[taskId]) ?? []) {
-          this.options.logger.error({ jobId: m.jobId, taskId: f.taskId, err: f.error }, 're-opening channels to restarted tasks failed');
-        }
-        return;
-      }
+      case 'rewire':
+        return this.jobs.get(m.jobId)?.executor.rewire(m.restarted);
     }
   }
 
@@ -94,7 +89,6 @@ export class ThreadTaskHost {
         `job "${m.name}": importing ${m.source.file} in a task thread built another graph (hash ${plan.graphHash}, the job's is ${m.graphHash}); a job module run on task threads must build the same graph every time it is imported, and submit it first`,
       );
     }
-    this.endpoints.set(m.jobId, m.endpoints);
     const store = m.checkpointDir === undefined ? undefined : this.options.checkpointStore(m.checkpointDir);
     const { transport, logger } = this.options;
     const endpoints = m.endpoints;
@@ -107,7 +101,13 @@ export class ThreadTaskHost {
         endpointOf: (taskId) => endpoints[taskId],
         stateBackend: this.options.stateBackend(plan),
         logger,
-        checkpoints: store === undefined ? undefined : this.checkpointListener(m.jobId, store),
+        checkpoints:
+          store === undefined
+            ? undefined
+            : storeCheckpointListener(m.jobId, store, {
+                acknowledgeCheckpoint: (taskId, checkpointId, handle) => this.send({ t: 'ack', jobId: m.jobId, taskId, checkpointId, handle }),
+                declineCheckpoint: (taskId, checkpointId, reason) => this.send({ t: 'decline', jobId: m.jobId, taskId, checkpointId, reason }),
+              }),
         replay: store !== undefined && getConfig(plan.config, CoreOptions.FAILOVER_STRATEGY) === 'single-task',
         // Another thread's receiver may be closed for a while (its task restarting): keep feeding the other channels.
         replayRunAhead: true,
@@ -127,9 +127,9 @@ export class ThreadTaskHost {
     const job = this.jobs.get(request.jobId);
     if (job === undefined) throw new Error(`job ${request.jobId} is not loaded in this task thread`);
     const store = job.store;
-    const restore = request.restore === undefined || store === undefined ? undefined : await Promise.all(request.restore.handles.map(async (h) => decodeTaskSnapshot(await store.readTaskState(h))));
+    const restore = request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles);
     await job.executor.retire(request.tasks.map((t) => t.taskId));
-    job.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough });
+    job.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough, endpoints: request.endpoints });
   }
 
   /** Cancels what still runs of the job here, waits for it, and forgets the job. */
@@ -142,18 +142,5 @@ export class ThreadTaskHost {
     this.send({ t: 'metrics', jobId, tasks: job.executor.metrics() });
     job.unregisterCollect?.();
     this.jobs.delete(jobId);
-    this.endpoints.delete(jobId);
-  }
-
-  private checkpointListener(jobId: string, store: CheckpointStore): CheckpointListener {
-    return {
-      acknowledge: (snapshot) => {
-        void store.writeTaskState(jobId, snapshot.checkpointId, snapshot.taskId, encodeTaskSnapshot(snapshot)).then(
-          (handle) => this.send({ t: 'ack', jobId, taskId: snapshot.taskId, checkpointId: snapshot.checkpointId, handle }),
-          (e: unknown) => this.send({ t: 'decline', jobId, taskId: snapshot.taskId, checkpointId: snapshot.checkpointId, reason: `writing the snapshot failed: ${(e as Error).message}` }),
-        );
-      },
-      decline: (taskId, checkpointId, reason) => this.send({ t: 'decline', jobId, taskId, checkpointId, reason }),
-    };
   }
 }

@@ -189,12 +189,13 @@ export class ThreadedGateway implements TaskGateway {
   }
 
   /** Every thread that hosts tasks of the job. */
-  private broadcast(message: ToTaskThread): void {
+  private broadcast(message: Exclude<ToTaskThread, { id: number }>): void {
     for (const t of this.threads) t.rpc.post(message);
   }
 
-  cancel(_jobId: string, _workerId: string, which?: CancelTasks): void {
-    this.broadcast({ t: 'cancel', jobId: this.options.jobId, which });
+  /** Resolves once every thread stopped the tasks it was told to (a thread that is gone counts as stopped); never rejects. */
+  async cancel(_jobId: string, _workerId: string, which?: CancelTasks): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.rpc.request<void>({ t: 'cancel', jobId: this.options.jobId, which }).catch(() => undefined)));
   }
 
   triggerCheckpoint(_jobId: string, _workerId: string, checkpointId: number, timestamp: number, savepoint: boolean): void {
