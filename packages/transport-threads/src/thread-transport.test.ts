@@ -118,7 +118,7 @@ describe('ThreadTransport', () => {
     const { a, b } = await pair(4096);
     const rx = b.openReceiver('bound', { credits: 1000 });
     const tx = a.openSender('bound', b.endpoint, { credits: 1000 }) as ThreadSender;
-    const text = 'y'.repeat(1000); // a frame of about 1 KiB: four fit the 4 KiB ring
+    const text = 'y'.repeat(490); // a frame of about 1 KiB (UTF-16 columns): four fit the 4 KiB ring
     let accepted = 0;
     while (tx.trySend(makeFrame('bound', 'data', accepted, [text]))) accepted++;
     // Three in the ring, one more waiting for room, then no credit although 996 remain by count.

@@ -10,7 +10,8 @@ import {
   type Transport,
   type TransportEvent,
 } from '@mobius/interface';
-import { MsgpackCodec, TransportEvents, channelCredits } from '@mobius/plugin-kit';
+import { TransportEvents, channelCredits } from '@mobius/plugin-kit';
+import { ColumnFrameCodec } from './column-frame-codec.js';
 import type { FromHub, RingOffer, ToHub } from './hub-protocol.js';
 import { SharedFrameRing, ringCapacity } from './shared-frame-ring.js';
 import { threadIndexOf } from './thread-endpoint.js';
@@ -29,7 +30,7 @@ export interface ThreadTransportOptions {
    * 4 KiB .. 1 GiB). Default 1 MiB. The ring bounds the memory of the channel.
    */
   readonly ringBytes?: number;
-  /** Codec of the frames. Default: plugin-kit's `MsgpackCodec`, the network transport's. */
+  /** Codec of the frames. Default: `ColumnFrameCodec` (columns for plain records, else plugin-kit's `MsgpackCodec`, the network transport's). */
   readonly codec?: Codec;
   readonly logger?: Logger;
 }
@@ -67,7 +68,7 @@ export class ThreadTransport implements Transport {
     this.endpoint = link.endpoint;
     this.port = link.port;
     this.ringBytes = ringCapacity(options.ringBytes ?? DEFAULT_RING_BYTES);
-    this.codec = options.codec ?? new MsgpackCodec();
+    this.codec = options.codec ?? new ColumnFrameCodec();
     this.logger = options.logger ?? silentLogger;
     this.events = new TransportEvents(this.logger);
   }
