@@ -66,15 +66,13 @@ describe('keyed state through the mobius API', () => {
         reference.push([w, n]);
       }
       const ctx = StreamingContext.builder().build();
-      const got: [string, number][] = [];
-      ctx
+      const got = await ctx
         .fromCollection(words)
         .setParallelism(1)
         .keyBy((w) => w)
         .map(new CountPerKey())
         .setParallelism(parallelism)
-        .sink((r) => void got.push(r));
-      await ctx.execute(`count-${parallelism}`);
+        .executeAndCollect(`count-${parallelism}`);
       expect(sortRows(got)).toEqual(sortRows(reference));
     });
   }
@@ -89,15 +87,13 @@ describe('keyed state through the mobius API', () => {
       reference.push([k, l]);
     }
     const ctx = StreamingContext.builder().build();
-    const got: [string, number[]][] = [];
-    ctx
+    const got = await ctx
       .fromCollection(input)
       .setParallelism(1)
       .keyBy((r) => r[0])
       .flatMap(new LastThree())
       .setParallelism(2)
-      .sink((r) => void got.push(r));
-    await ctx.execute('last-three');
+      .executeAndCollect('last-three');
     expect(sortRows(got)).toEqual(sortRows(reference));
   });
 
@@ -112,15 +108,13 @@ describe('keyed state through the mobius API', () => {
       reference.push([k, s, m.get(s)!, m.size]);
     }
     const ctx = StreamingContext.builder().build();
-    const got: [string, string, number, number][] = [];
-    ctx
+    const got = await ctx
       .fromCollection(input)
       .setParallelism(1)
       .keyBy((r) => r[0])
       .map(new CountPerSubKey())
       .setParallelism(3)
-      .sink((r) => void got.push(r));
-    await ctx.execute('sub-keys');
+      .executeAndCollect('sub-keys');
     expect(sortRows(got)).toEqual(sortRows(reference));
   });
 

@@ -106,14 +106,12 @@ describe('records keep their types: embedded with runtime.serialize-local-channe
   }
 
   it('a registered class instance arrives as an instance, its methods working', async () => {
-    const got: unknown[] = [];
     const ctx = StreamingContext.builder().option('runtime.serialize-local-channels', true).build();
-    ctx
+    const got: unknown[] = await ctx
       .fromValues(new Reading('a', 1), new Reading('b', 2))
       .map((r: Reading) => r)
       .setParallelism(2)
-      .sink((r: Reading) => void got.push(r));
-    await ctx.execute('registered');
+      .executeAndCollect('registered');
     expect(got).toHaveLength(2);
     for (const r of got) expect(r).toBeInstanceOf(Reading);
     expect((got as Reading[]).map((r) => r.scaled()).sort()).toEqual([10, 20]);
@@ -155,15 +153,13 @@ describe('records keep their types: embedded with runtime.serialize-local-channe
 
   it('with the option off, in-process channels pass the originals (the cluster would not)', async () => {
     const sent = new Unregistered();
-    const got: unknown[] = [];
     const ctx = StreamingContext.builder().option('runtime.serialize-local-channels', false).build();
-    ctx
+    const got = await ctx
       .fromValues(1)
       .map(() => sent)
       .keyBy(() => 'k')
       .map((x: Unregistered) => x)
-      .sink((x: Unregistered) => void got.push(x));
-    await ctx.execute('originals');
+      .executeAndCollect('originals');
     expect(got[0]).toBe(sent);
   });
 

@@ -51,32 +51,25 @@ class Tagger implements MapFunction<number, string> {
 describe("the seed's small cases", () => {
   it("fromValues('a','b','c').flatMap(dup)...reduce gives a:2, b:2, c:2", async () => {
     const ctx = StreamingContext.builder().build();
-    const last = new Map<string, number>();
-    ctx
+    const updates = await ctx
       .fromValues('a', 'b', 'c')
       .flatMap((x: string) => [x, x])
       .map((x): [string, number] => [x, 1])
       .keyBy((p) => p[0])
       .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
-      .sink((p) => {
-        last.set(p[0], p[1]);
-      });
-    await ctx.execute('dup');
-    expect(Object.fromEntries(last)).toEqual({ a: 2, b: 2, c: 2 });
+      .executeAndCollect('dup');
+    // Each key's updates come from one reduce task, in order: the last one is its total.
+    expect(Object.fromEntries(new Map(updates))).toEqual({ a: 2, b: 2, c: 2 });
   });
 
   it('the collector form of flatMap works like the iterable form', async () => {
     const ctx = StreamingContext.builder().build();
-    const out: string[] = [];
-    ctx
+    const out = await ctx
       .fromValues('a b', 'c')
       .flatMap<string>((line: string, collector) => {
         for (const w of line.split(' ')) collector.collect(w.toUpperCase());
       })
-      .sink((w: string) => {
-        out.push(w);
-      });
-    await ctx.execute('collector');
+      .executeAndCollect('collector');
     expect(out.sort()).toEqual(['A', 'B', 'C']);
   });
 
@@ -85,13 +78,7 @@ describe("the seed's small cases", () => {
     const a = ctx.fromCollection(Array.from({ length: 1000 }, (_, i) => `a${i}`)).setParallelism(2);
     const b = ctx.fromCollection(Array.from({ length: 1500 }, (_, i) => `b${i}`));
     const c = ctx.fromValues('c0', 'c1', 'c2').setParallelism(3);
-    const seen: string[] = [];
-    a.union(b, c)
-      .setParallelism(2)
-      .sink((x) => {
-        seen.push(x);
-      });
-    await ctx.execute('union');
+    const seen = await a.union(b, c).setParallelism(2).executeAndCollect('union');
     const expected = [...Array.from({ length: 1000 }, (_, i) => `a${i}`), ...Array.from({ length: 1500 }, (_, i) => `b${i}`), 'c0', 'c1', 'c2'];
     expect(seen.length).toBe(expected.length);
     expect(new Set(seen).size).toBe(expected.length);
@@ -137,21 +124,16 @@ describe("the seed's small cases", () => {
 
   it('keyBy routes equal keys to the same reduce task', async () => {
     const ctx = StreamingContext.builder().build();
-    const taskOfKey = new Map<string, Set<number>>();
     const words = Array.from({ length: 10_000 }, (_, i) => `w${i % 257}`);
-    ctx
+    const tagged = await ctx
       .fromCollection(words)
       .setParallelism(3)
       .keyBy((w: string) => w)
       .map(new TagWithTask())
       .setParallelism(4)
-      .sink(([w, t]: [string, number]) => {
-        const s = taskOfKey.get(w) ?? new Set<number>();
-        s.add(t);
-        taskOfKey.set(w, s);
-      })
-      .setParallelism(1);
-    await ctx.execute('keyed');
+      .executeAndCollect('keyed');
+    const taskOfKey = new Map<string, Set<number>>();
+    for (const [w, t] of tagged) taskOfKey.set(w, (taskOfKey.get(w) ?? new Set<number>()).add(t));
     expect(taskOfKey.size).toBe(257);
     for (const tasks of taskOfKey.values()) expect(tasks.size).toBe(1);
     expect(new Set([...taskOfKey.values()].map((s) => [...s][0])).size).toBeGreaterThan(1);
@@ -159,7 +141,6 @@ describe("the seed's small cases", () => {
 
   it('a user SourceFunction with fetch() and one with run() both deliver and end', async () => {
     const ctx = StreamingContext.builder().build();
-    const seen: number[] = [];
     const fetchSource = ctx.source(new RangeSource());
     const runSource = ctx.source<number>({
       async run(sc: SourceContext<number>) {
@@ -169,31 +150,21 @@ describe("the seed's small cases", () => {
         }
       },
     });
-    fetchSource
-      .setParallelism(3)
-      .union(runSource)
-      .sink((x) => {
-        seen.push(x);
-      });
-    await ctx.execute('sources');
+    const seen = await fetchSource.setParallelism(3).union(runSource).executeAndCollect('sources');
     expect(seen.sort((a, b) => a - b)).toEqual([...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 500 }, (_, i) => 1000 + i)]);
   });
 
   it('rich functions see their task index, parallelism and config', async () => {
     const ctx = StreamingContext.builder().option('runtime.batch.size', 64).build();
-    const seen: string[] = [];
-    ctx
+    const tagged = await ctx
       .fromValues(1, 2, 3, 4)
       .map(new Tagger())
       .name('tagger')
       .withConfig('runtime.channel.credits', 2)
       .setParallelism(2)
       .disableChain()
-      .sink((s) => {
-        seen.push(s.slice(0, s.lastIndexOf(':')));
-      })
-      .setParallelism(1);
-    await ctx.execute('rich');
+      .executeAndCollect('rich');
+    const seen = tagged.map((s) => s.slice(0, s.lastIndexOf(':')));
     expect(new Set(seen)).toEqual(new Set(['tagger:0/2:64:2', 'tagger:1/2:64:2']));
   });
 });

@@ -10,16 +10,17 @@ interface Parallelism {
   map: number;
   reduce: number;
   filter: number;
-  sink: number;
 }
 
-const uniform = (p: number): Parallelism => ({ source: p, flatMap: p, map: p, reduce: p, filter: p, sink: p });
+const uniform = (p: number): Parallelism => ({ source: p, flatMap: p, map: p, reduce: p, filter: p });
 
-/** The seed's word count with a parallelism per operator; the sink keeps each word's highest count. */
+/**
+ * The seed's word count with a parallelism per operator, read with executeAndCollect(); keeps each
+ * word's highest count. The collect sink runs at its input's (the filter's) parallelism.
+ */
 async function wordCount(source: (ctx: StreamingContext) => ReturnType<StreamingContext['readTextFile']>, p: Parallelism): Promise<Map<string, number>> {
   const ctx = StreamingContext.builder().build();
-  const counts = new Map<string, number>();
-  source(ctx)
+  const updates = await source(ctx)
     .setParallelism(p.source)
     .flatMap((line: string) => line.split(/\s+/).filter((w) => w.length > 0))
     .setParallelism(p.flatMap)
@@ -30,13 +31,11 @@ async function wordCount(source: (ctx: StreamingContext) => ReturnType<Streaming
     .setParallelism(p.reduce)
     .filter((pair) => !pair[0].includes('ray'))
     .setParallelism(p.filter)
-    .sink((pair) => {
-      // reduce emits every update; with a different sink parallelism updates of one word may
-      // reach the sink out of order, so keep the highest (counts only grow).
-      if ((counts.get(pair[0]) ?? 0) < pair[1]) counts.set(pair[0], pair[1]);
-    })
-    .setParallelism(p.sink);
-  await ctx.execute('word_count');
+    .executeAndCollect('word_count');
+  // reduce emits every update; with a filter parallelism other than the reduce's, updates of one
+  // word may arrive out of order, so keep the highest (counts only grow).
+  const counts = new Map<string, number>();
+  for (const [w, n] of updates) if ((counts.get(w) ?? 0) < n) counts.set(w, n);
   return counts;
 }
 
@@ -65,7 +64,7 @@ describe('word count against a reference count', () => {
   }
 
   it('mixed parallelism across operators (rebalance and key edges between them)', async () => {
-    const counts = await wordCount((ctx) => ctx.readTextFile(corpusPath), { source: 3, flatMap: 2, map: 4, reduce: 3, filter: 2, sink: 1 });
+    const counts = await wordCount((ctx) => ctx.readTextFile(corpusPath), { source: 3, flatMap: 2, map: 4, reduce: 3, filter: 2 });
     expect(sortedEntries(counts)).toEqual(reference);
   });
 });
@@ -92,16 +91,8 @@ describe('readTextFile reads every line exactly once', () => {
         const path = tmp.file(name, content);
         const expected = content.toString().split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
         if (expected[expected.length - 1] === '') expected.pop();
-        const seen: string[] = [];
         const ctx = StreamingContext.builder().build();
-        ctx
-          .readTextFile(path)
-          .setParallelism(p)
-          .sink((line) => {
-            seen.push(line);
-          })
-          .setParallelism(1);
-        await ctx.execute('lines');
+        const seen = await ctx.readTextFile(path).setParallelism(p).executeAndCollect('lines');
         expect(seen.length).toBe(expected.length);
         expect([...seen].sort()).toEqual([...expected].sort());
       });

@@ -40,14 +40,14 @@ class CountingRunner implements JobRunner {
 async function submitRunsNormally(): Promise<{ result: JobResult; sunk: number[] }> {
   const runner = new CountingRunner();
   const ctx = StreamingContext.builder().runner(runner).build();
-  const sunk: number[] = [];
-  ctx.fromValues(1, 2, 3).sink((n: number) => {
-    sunk.push(n);
-  });
+  const records = ctx.fromValues(1, 2, 3).collectAsync();
   const submitted = ctx.execute('after-capture');
   // submit() hands the graph to the runner before its first await.
   expect(runner.names).toEqual(['after-capture']);
-  return { result: await submitted, sunk };
+  const result = await submitted; // three records fit in the collect buffer
+  const sunk: number[] = [];
+  for await (const n of records) sunk.push(n);
+  return { result, sunk };
 }
 
 describe('captureJob', () => {

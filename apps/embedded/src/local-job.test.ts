@@ -77,11 +77,10 @@ describe('a bounded job', () => {
 
   it('cancel() after the job finished is harmless: the state and the result stay FINISHED', async () => {
     const ctx = contextWith(new RecordingLogger());
-    const sunk: string[] = [];
-    ctx.fromValues('a', 'b').sink((s: string) => {
-      sunk.push(s);
-    });
+    const records = ctx.fromValues('a', 'b').collectAsync();
     const job = await ctx.submit('done-then-cancel');
+    const sunk: string[] = [];
+    for await (const s of records) sunk.push(s);
     const result = await job.result();
     await expect(job.cancel()).resolves.toBeUndefined();
     await job.cancel();

@@ -10,10 +10,10 @@ const probe: RunProbe = { sunk: [] };
 (globalThis as Record<string, unknown>).__mobiusRunProbe = probe;
 
 const ctx = StreamingContext.builder().build();
-ctx
+const records = ctx
   .fromValues('x', 'y', 'z')
   .map((s: string): string => s.toUpperCase())
-  .sink((s: string) => {
-    probe.sunk.push(s);
-  });
-probe.result = await ctx.execute('run-me');
+  .collectAsync();
+const job = await ctx.submit('run-me');
+for await (const s of records) probe.sunk.push(s);
+probe.result = await job.result();
