@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { SourceContext, SourceFunction } from '@mobius/interface';
 
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 
 /**
  * readTextFile: streams lines, never holding the file. Task i of n owns the byte range
@@ -111,7 +112,8 @@ export class TextFileSource implements SourceFunction<string> {
     if (base + lastNl < this.rangeEnd) {
       // Every complete line here starts before the range end: decode them in one go.
       const lines = data.toString('utf8', from, lastNl).split('\n');
-      for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]);
+      // A second pass over every line only for files that have carriage returns at all.
+      if (data.indexOf(CR, from) >= 0) for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]);
       this.setLines(lines, data, from, base);
       this.keep(data.subarray(lastNl + 1), base + lastNl + 1, false);
       if (base + lastNl + 1 >= this.rangeEnd) this.finishRange();
@@ -186,5 +188,5 @@ export class TextFileSource implements SourceFunction<string> {
 }
 
 function stripCr(line: string): string {
-  return line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+  return line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
 }
