@@ -7,7 +7,8 @@
 // order, gc between runs); the best rate counts. All four must produce the same final counts.
 //
 // Usage: node --expose-gc word-count-bench.mjs   (npm run bench)
-// Env: BENCH_ROUNDS (default 3), BENCH_CORPUS_BYTES (default 52428800 = 50 MiB).
+// Env: BENCH_ROUNDS (default 3), BENCH_CORPUS_BYTES (default 52428800 = 50 MiB),
+//      BENCH_VARIANTS (ids to run, e.g. mobius; the plain-loop reference always runs).
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, createReadStream, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +23,8 @@ import { SEED, corpusPath, dataDir, ensureCorpus, fmt, log, machineInfo, mb } fr
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const resultsPath = join(dataDir, 'word-count-results.json');
+// A run of some variants only must not overwrite the full results.
+const resultsPath = join(dataDir, process.env.BENCH_VARIANTS ? 'word-count-results-partial.json' : 'word-count-results.json');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
@@ -217,13 +219,18 @@ async function nodeStreams(path) {
   return { records, counts: sink };
 }
 
-const VARIANTS = [
+const ALL_VARIANTS = [
   { id: 'plain', name: 'plain JS loop', run: plainLoop },
   { id: 'jobcode', name: 'job code, no engine', run: jobCode },
   { id: 'mobius', name: 'Mobius embedded (p=1)', run: mobius },
   { id: 'rxjs', name: 'RxJS', run: rxjs },
   { id: 'streams', name: 'Node object streams', run: nodeStreams },
 ];
+// BENCH_VARIANTS=mobius (a comma list of ids) runs only those, e.g. under --cpu-prof. The plain
+// loop is the reference, so it always runs first (outside the profile's interest, once).
+const only = process.env.BENCH_VARIANTS?.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+for (const id of only ?? []) if (!ALL_VARIANTS.some((v) => v.id === id)) throw new Error(`BENCH_VARIANTS: unknown variant "${id}" (one of ${ALL_VARIANTS.map((v) => v.id).join(', ')})`);
+const VARIANTS = only === undefined ? ALL_VARIANTS : ALL_VARIANTS.filter((v) => v.id === 'plain' || only.includes(v.id));
 
 // ---------------------------------------------------------------------------------------------
 // Checking
@@ -260,7 +267,8 @@ let reference; // { records, counts } of the first plain-loop run
 const runs = [];
 const mismatches = [];
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+  let order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+  if (only !== undefined && round > 0) order = order.filter((v) => v.id !== 'plain');
   for (const v of order) {
     global.gc();
     global.gc();
@@ -309,9 +317,15 @@ for (const r of results) {
   const ratio = r.ratioToPlain >= 0.1 ? `${r.ratioToPlain.toFixed(2)}x` : `${r.ratioToPlain.toFixed(3)}x`;
   console.log(`${r.name.padEnd(24)}${fmt(r.bestRecordsPerSec).padStart(14)}${r.bestSeconds.toFixed(2).padStart(9)}${ratio.padStart(11)}`);
 }
-const engineShare = best.get('mobius').recordsPerSec / best.get('jobcode').recordsPerSec;
-console.log('');
-console.log(`Mobius vs the job's own code run by hand (the engine's cost alone): ${engineShare.toFixed(2)}x`);
+if (best.has('mobius') && best.has('jobcode')) {
+  const engineShare = best.get('mobius').recordsPerSec / best.get('jobcode').recordsPerSec;
+  console.log('');
+  console.log(`Mobius vs the job's own code run by hand (the engine's cost alone): ${engineShare.toFixed(2)}x`);
+}
+if (best.has('mobius') && best.has('rxjs')) {
+  const vsRx = best.get('mobius').recordsPerSec / best.get('rxjs').recordsPerSec;
+  console.log(`Mobius vs RxJS: ${vsRx.toFixed(2)}x`);
+}
 console.log('');
 const countsMatch = mismatches.length === 0;
 console.log(countsMatch ? 'Counts: all variants agree with the plain loop.' : `Counts: ${mismatches.length} run(s) DIFFER from the plain loop (see MISMATCH above).`);

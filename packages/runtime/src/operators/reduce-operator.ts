@@ -1,5 +1,4 @@
 import { MobiusError, type KeyedStore, type ReduceFn } from '@mobius/interface';
-import { StoreValueState } from '../state/handles.js';
 import type { KeyContext } from '../state/key-context.js';
 import { callable, operatorFailure, type OperatorIdentity } from './operator.js';
 import { registerOperator } from './operator-registry.js';
@@ -7,27 +6,32 @@ import { StreamOperator, richOf } from './stream-operator.js';
 
 /**
  * reduce on a keyed stream: folds each record into its key's value, kept in the task's state
- * backend as a ValueState (store 'reduce', the same backend as the function's own keyed
- * state), and emits the new value (a changelog of per-key values, as in Ray Streaming). The
+ * backend under the store 'reduce' (the same backend as the function's own keyed state), and emits the new value (a changelog of per-key values, as in Ray Streaming). The
  * keyed wrapper sets the current key before each record.
  */
 export class ReduceOperator extends StreamOperator {
   private readonly fn: ReduceFn<unknown>;
-  private readonly value: StoreValueState<unknown>;
 
-  constructor(identity: OperatorIdentity, fn: unknown, store: KeyedStore<unknown>, keys: KeyContext) {
+  constructor(
+    identity: OperatorIdentity,
+    fn: unknown,
+    private readonly store: KeyedStore<unknown>,
+    private readonly keyContext: KeyContext,
+  ) {
     super(identity, richOf(fn));
     this.fn = callable(fn, 'reduce');
-    this.keys = keys;
-    this.value = new StoreValueState<unknown>(store, keys, undefined);
+    this.keys = keyContext;
   }
 
+  // Per record: the key is read once and the store is used directly (a ValueState handle would
+  // read the key context again for the write).
   collect(record: unknown): void {
     try {
-      const value = this.value;
-      const current = value.value();
+      const key = this.keyContext.key();
+      const store = this.store;
+      const current = store.get(key);
       const next = current === undefined ? record : this.fn(current, record);
-      value.update(next);
+      store.put(key, next);
       this.out.collect(next);
     } catch (e) {
       throw operatorFailure(this.identity, e);

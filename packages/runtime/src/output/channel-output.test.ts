@@ -47,6 +47,20 @@ describe('ChannelOutput: batching and sequence numbers', () => {
     expect(outputs.recordsOut).toBe(6);
   });
 
+  it('a frame holds exactly its records, whether the batch filled or was flushed early, in any order of the two', () => {
+    const { out, receiver } = output(40);
+    push(out, 0, 3);
+    out.flush(); // a short frame: the next batch array is sized for it, then grows
+    push(out, 3, 90);
+    out.flush();
+    push(out, 90, 91);
+    out.flush();
+    const frames = pollAll(receiver);
+    expect(frames.map((f) => f.records!.length)).toEqual([3, 40, 40, 7, 1]);
+    for (const f of frames) expect(Object.keys(f.records!).length).toBe(f.records!.length); // no holes
+    expectContinuous(frames, 91);
+  });
+
   it('numbers records across frames: frame k starts at the sum of the earlier counts', () => {
     const { out, receiver } = output(4);
     push(out, 0, 10);

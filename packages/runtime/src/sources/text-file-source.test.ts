@@ -257,3 +257,30 @@ describe('TextFileSource: file handle', () => {
     await expect(new TextFileSource(join(dir, 'missing.txt'), 10).init(1, 0)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('TextFileSource: read-ahead', () => {
+  it('starts reading the next chunk as soon as a chunk is decoded, one read in flight at most', async () => {
+    const { path, spec } = paths.get('random-lf')!;
+    const source = new TextFileSource(path, 1_000_000, 256);
+    await source.init(1, 0);
+    // Count the reads the source issues on its file handle.
+    const file = (source as unknown as { file: { read: (...args: unknown[]) => Promise<unknown> } }).file;
+    const read = file.read.bind(file);
+    let reads = 0;
+    file.read = (...args: unknown[]) => {
+      reads++;
+      return read(...args);
+    };
+    const ctx = new RecordingContext(0, 1);
+    ctx.perFetch.push(0);
+    await source.fetch(ctx);
+    // The first chunk was read and emitted; the second is already being read, no third.
+    expect(reads).toBe(2);
+    while (!ctx.ended) {
+      ctx.perFetch.push(0);
+      await source.fetch(ctx);
+    }
+    await source.close();
+    expect(ctx.lines).toEqual(spec.lines);
+  });
+});
