@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { TransportError, makeFrame, type Frame } from '@mobius/interface';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ThreadHub } from './thread-hub.js';
 import { ThreadTransport } from './thread-transport.js';
+import type { ThreadSender } from './thread-sender.js';
 
 // Real worker_threads through the hub. The workers run the built package (dist), as a task
 // thread would.
@@ -30,8 +31,8 @@ function newHub(): ThreadHub {
 }
 
 /** A worker running the fixture as `role`, linked to the hub and watched by it. */
-function spawn(hub: ThreadHub, data: Record<string, unknown>): { worker: Worker; endpoint: string; next: (t: string) => Promise<Message> } {
-  const link = hub.link();
+function spawn(hub: ThreadHub, data: Record<string, unknown>, threadIndex?: number): { worker: Worker; endpoint: string; index: number; next: (t: string) => Promise<Message> } {
+  const link = hub.link(threadIndex);
   const worker = new Worker(FIXTURE, { workerData: { ...data, link }, transferList: [link.port] });
   hub.watch(link.threadIndex, worker);
   workers.push(worker);
@@ -55,7 +56,7 @@ function spawn(hub: ThreadHub, data: Record<string, unknown>): { worker: Worker;
     if (failure !== undefined) return Promise.resolve({ t: 'failed', error: String(failure) });
     return new Promise((resolve) => waiting.push({ t, resolve }));
   };
-  return { worker, endpoint: link.endpoint, next };
+  return { worker, endpoint: link.endpoint, index: link.threadIndex, next };
 }
 
 /** Resolves with the first peer of `event` equal to `endpoint`. */
@@ -124,7 +125,29 @@ describe('ThreadTransport between real worker threads', () => {
     }
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).code).toBe('TRANSPORT_CLOSED');
-    expect(() => main.openSender('kill:1->0', rx.endpoint, { credits: 4 })).toThrow(/gone/);
+    // A new channel to the gone thread is not refused here (a new thread may be back at its index
+    // before this transport heard): the hub answers that nobody is there, and the channel closes.
+    const late = main.openSender('kill:1->0', rx.endpoint, { credits: 4 }) as ThreadSender;
+    await vi.waitFor(() => expect(late.isClosed).toBe(true), { timeout: 30_000 });
+    expect(() => late.trySend(makeFrame('kill:1->0', 'data', 0, [1]))).toThrow(expect.objectContaining({ code: 'TRANSPORT_CLOSED' }));
+  }, 60_000);
+
+  it('a sender opened to an index whose thread came back reaches the new thread', async () => {
+    const hub = newHub();
+    const main = await mainTransport(hub);
+    const first = spawn(hub, { role: 'receive', channel: 'back:0->0', frames: 1000, credits: 4 });
+    await first.next('ready');
+    const index = first.index;
+    const lost = peerEvent(main, 'peer-lost', first.endpoint);
+    main.openSender('back:0->0', first.endpoint, { credits: 4 });
+    await first.worker.terminate();
+    await lost;
+    // The same index again, opened before the new thread started: this transport still has the
+    // index down (no 'up' can have come yet); the hub holds the ring until the thread starts.
+    const second = spawn(hub, { role: 'receive', channel: 'back:1->0', frames: 1000, credits: 4 }, index);
+    const tx = main.openSender('back:1->0', second.endpoint, { credits: 4 });
+    expect(tx.trySend(makeFrame('back:1->0', 'data', 0, [[0, 0, '']]))).toBe(true);
+    expect(await second.next('progress')).toEqual({ t: 'progress', count: 1 });
   }, 60_000);
 
   it('a sender thread killed with worker.terminate() gives the receiver peer-lost; frames it sent stay readable', async () => {

@@ -97,9 +97,9 @@ export class ThreadTransport implements Transport {
     this.assertOpen();
     const credits = channelCredits(channel, options);
     threadIndexOf(targetEndpoint);
-    if (this.down.has(targetEndpoint)) {
-      throw new TransportError('TRANSPORT_PEER_LOST', `thread transport: ${targetEndpoint} is gone (channel ${channel})`);
-    }
+    // A target this transport last saw gone may be back already: a new thread at its index,
+    // whose 'up' is still on its way here while a recovery opens channels to it. The hub
+    // decides: it hands the ring over, or answers 'down' and the channel closes.
     // One sending end per channel, as in the memory transport: a restarted attempt in this thread shares it.
     const existing = this.senders.get(channel);
     if (existing !== undefined && existing.peer === targetEndpoint && !existing.isClosed) return existing;
