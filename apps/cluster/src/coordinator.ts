@@ -164,10 +164,15 @@ export class Coordinator {
     if (!Number.isInteger(message.slots) || message.slots < 1) {
       return { type: 'error', code: 'INVALID_WORKER', message: `worker ${message.workerId}: slots must be a positive integer` };
     }
+    const slotEndpoints: unknown = message.slotEndpoints;
+    if (slotEndpoints !== undefined && (!Array.isArray(slotEndpoints) || slotEndpoints.length === 0 || !slotEndpoints.every((e) => typeof e === 'string' && e.length > 0))) {
+      return { type: 'error', code: 'INVALID_WORKER', message: `worker ${message.workerId}: slotEndpoints must be a non-empty list of endpoint strings` };
+    }
     const reported = message.tasks ?? [];
     const record: WorkerRecord = {
       id: from,
       endpoint: message.endpoint,
+      slotEndpoints: message.slotEndpoints,
       slots: message.slots,
       pid: message.pid,
       lastHeartbeat: Date.now(),
@@ -175,7 +180,7 @@ export class Coordinator {
       running: reported.filter((r) => r.state === 'RUNNING').map((r) => ({ jobId: r.jobId, taskId: r.taskId, attempt: r.attempt })),
     };
     this.workers.set(from, record);
-    this.scheduler.registerWorker({ id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid });
+    this.scheduler.registerWorker({ id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid, slotEndpoints: message.slotEndpoints });
     this.reregisterAsked.delete(from);
     // A worker this coordinator declared lost (silent, not dead: a pause, a partition) comes back
     // with the attempts it ran: they were all recovered elsewhere, so they are stale.
@@ -425,6 +430,7 @@ export class Coordinator {
       endpoint: w.endpoint,
       slots: w.slots,
       pid: w.pid,
+      ...(w.slotEndpoints === undefined ? {} : { slotEndpoints: w.slotEndpoints }),
       lastHeartbeat: w.lastHeartbeat,
       running: w.running,
       tasks: [...this.jobs.values()]

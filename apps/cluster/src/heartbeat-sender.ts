@@ -88,14 +88,32 @@ export class HeartbeatSender {
     this.running = this.thread !== undefined;
   }
 
+  /** The shared cells of every slot: task threads write the ones of their tasks (`claimSlot`). */
+  get progressCells(): Int32Array {
+    return this.cells;
+  }
+
   /** Progress cells for a task attempt (detached ones when every slot is taken). */
   claim(taskId: string, attempt: number): { readonly progress: TaskProgress; release(): void } {
+    const { slot, release } = this.claimSlot(taskId, attempt);
+    return { progress: slot === undefined ? TaskProgress.detached() : TaskProgress.inShared(this.cells, slot), release };
+  }
+
+  // claimSlot resets the slot's cells (TaskProgress.inShared does), so the heartbeat thread never
+  // reads what a previous task left there while the new one is still on its way to its thread.
+
+  /**
+   * A slot of `progressCells` for a task attempt that runs on another thread (undefined when
+   * every slot is taken: the task is then never seen stalled).
+   */
+  claimSlot(taskId: string, attempt: number): { readonly slot: number | undefined; release(): void } {
     const slot = this.free.pop();
-    if (slot === undefined) return { progress: TaskProgress.detached(), release: () => undefined };
+    if (slot === undefined) return { slot: undefined, release: () => undefined };
+    TaskProgress.inShared(this.cells, slot);
     this.slots.set(slot, { slot, taskId, attempt });
     let released = false;
     return {
-      progress: TaskProgress.inShared(this.cells, slot),
+      slot,
       release: () => {
         if (released) return;
         released = true;

@@ -28,6 +28,12 @@ export type ControlMessage =
       readonly pid: number;
       readonly token?: string;
       /**
+       * Data endpoints of the worker's task threads, one per thread, in thread order (absent: its
+       * tasks run on the main thread, at `endpoint`). A task's endpoint is the one of its thread,
+       * `taskSlots()` of `@mobius/jobmaster` picks it.
+       */
+      readonly slotEndpoints?: readonly string[];
+      /**
        * Tasks the worker runs (or keeps ended), when it registers again with a restarted
        * coordinator: the coordinator takes its running jobs back from these.
        */
