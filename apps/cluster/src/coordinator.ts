@@ -57,6 +57,9 @@ export interface CoordinatorOptions {
   readonly logger: Logger;
 }
 
+/** Longest a `ping` waits for a worker's main thread. */
+const PING_TIMEOUT_MS = 5000;
+
 export class ClusterError extends MobiusError {
   constructor(
     code: string,
@@ -421,6 +424,15 @@ export class Coordinator {
     const job = this.jobs.get(jobId);
     if (job === undefined) throw new ClusterError('UNKNOWN_JOB', `no job with id '${jobId}'`, 404);
     return job;
+  }
+
+  /** Round trip of a `ping` to a worker's main thread (`POST /workers/:id/ping`). */
+  async pingWorker(workerId: string): Promise<{ workerId: string; roundTripMs: number }> {
+    if (!this.workers.has(workerId)) throw new ClusterError('UNKNOWN_WORKER', `no worker with id '${workerId}'`, 404);
+    const started = performance.now();
+    const reply = await this.control!.request(workerId, { type: 'ping' }, PING_TIMEOUT_MS);
+    if (reply.type !== 'ok') throw new ClusterError('WORKER_ERROR', `worker ${workerId} answered a ping with '${reply.type}'`, 502);
+    return { workerId, roundTripMs: performance.now() - started };
   }
 
   workerSummaries(): Record<string, unknown>[] {

@@ -82,7 +82,7 @@ export class Worker {
     heartbeatThread.catch(() => undefined);
     this.transport = new LocalFirstTransport(await this.createTransport(), this.id);
     await this.transport.start();
-    const taskThreads = this.options.taskThreads ?? 0;
+    const taskThreads = this.options.taskThreads ?? this.options.slots ?? DEFAULT_SLOTS;
     if (taskThreads > 0) await this.startThreads(taskThreads);
     this.control = new ZmqControlClient({ serverEndpoint: this.options.coordinator, id: this.id, logger: this.logger });
     this.control.onRequest((_from, message) => this.handleRequest(message));
@@ -159,6 +159,7 @@ export class Worker {
     if (message.type === 'get-determinants') {
       return { type: 'determinants', entries: await this.jobs.determinantsOf(message.jobId, message.taskId) };
     }
+    if (message.type === 'ping') return { type: 'ok' };
     if (message.type === 'get-replay-status') {
       return { type: 'replay-status', unreplayable: await this.jobs.unreplayable(message.jobId) };
     }

@@ -128,6 +128,8 @@ export type ControlMessage =
   | { readonly type: 'determinants'; readonly entries: readonly Determinant[] }
   /** Asks a worker which of its output channels of the job cannot replay (their buffers dropped frames). */
   | { readonly type: 'get-replay-status'; readonly jobId: string }
+  /** Coordinator → worker: answered `ok` at once by the worker's main thread (how responsive it is, whatever its tasks do). */
+  | { readonly type: 'ping' }
   | { readonly type: 'replay-status'; readonly unreplayable: readonly string[] }
   /**
    * Records of a collect sink task for the caller (a request; records may be empty to ask for
