@@ -111,7 +111,8 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
           progress[t.taskId] = claim.slot;
           this.progress.set(`${t.taskId}#${t.attempt}`, claim.release);
         }
-        const snapshots = deployment.restore?.filter((s) => list.some((t) => t.taskId === s.taskId));
+        // Every snapshot: a task restored at another parallelism takes its key groups from several old tasks' snapshots.
+        const snapshots = deployment.restore;
         const request = { jobId, workerId: '', tasks: list, endpoints: deployment.endpoints ?? {}, attempts, staleCheckpointsThrough: deployment.staleCheckpointsThrough };
         try {
           await this.options.threads.request<void>(index, { t: 'deploy', request, snapshots, progress });
