@@ -9,7 +9,7 @@ import {
   type TaskStateUpdate,
   type TaskToDeploy,
 } from '@mobius/interface';
-import { taskSlots, type AttemptFences, type CheckpointAcks, type ExecutorDeployment, type FromTaskThread, type HostedTasks, type JobSource, type TaskHost } from '@mobius/jobmaster';
+import { metricsInPlanOrder, taskSlots, type AttemptFences, type CheckpointAcks, type ExecutorDeployment, type FromTaskThread, type HostedTasks, type JobSource, type TaskHost } from '@mobius/jobmaster';
 import type { HeartbeatSender } from './heartbeat-sender.js';
 import type { TaskThreadListener, TaskThreads } from './task-threads.js';
 
@@ -233,12 +233,7 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
   }
 
   metrics(): TaskMetrics[] {
-    const out: TaskMetrics[] = [];
-    for (const p of this.options.plan.tasks) {
-      const m = this.latest.get(p.id);
-      if (m !== undefined) out.push(m);
-    }
-    return out;
+    return metricsInPlanOrder(this.options.plan, this.latest);
   }
 
   runningMetrics(): TaskMetrics[] {

@@ -18,6 +18,7 @@ export type { ThreadTaskHostOptions } from './threads/thread-task-host.js';
 export { placeTasks, taskSlots } from './threads/thread-placement.js';
 export type { JobSource, ToTaskThread, FromTaskThread, ErrorInfo } from './threads/task-thread-protocol.js';
 export { ThreadRpc } from './threads/thread-rpc.js';
+export { metricsInPlanOrder } from './threads/metrics-in-plan-order.js';
 export type { MessagePortLike } from './threads/thread-rpc.js';
 export type { TaskHost, HostedTasks } from './task-host.js';
 export type { ExecutorServices } from './task-executor.js';
