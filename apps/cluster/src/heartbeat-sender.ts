@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger, TaskMetrics } from '@mobius/interface';
 import { TaskProgress } from '@mobius/runtime';
+import { threadEntry } from './thread-entry.js';
 
 /** What the heartbeat thread starts with. */
 export interface HeartbeatThreadData {
@@ -68,7 +67,7 @@ export class HeartbeatSender {
    */
   async start(coordinator: string, workerId: string): Promise<void> {
     const data: HeartbeatThreadData = { coordinator, workerId, progress: this.shared };
-    const thread = new Thread(threadEntry(), { workerData: data });
+    const thread = new Thread(threadEntry('heartbeat-thread.js', 'the heartbeat thread'), { workerData: data });
     this.thread = thread;
     this.ended = new Promise((resolve) => thread.once('exit', () => resolve()));
     thread.on('error', (e) => this.logger.error({ err: e }, 'the heartbeat thread failed'));
@@ -159,16 +158,4 @@ export class HeartbeatSender {
     thread.postMessage({ type: 'stop' } satisfies HeartbeatThreadMessage);
     await this.ended;
   }
-}
-
-/**
- * The built thread file next to this module; from the sources (this package's tests), the one in
- * `dist/` (a worker thread cannot load TypeScript through a loader given in its execArgv).
- */
-function threadEntry(): URL {
-  const beside = new URL('./heartbeat-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../dist/heartbeat-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`the heartbeat thread's file is missing (${fileURLToPath(beside)}): build mobius-cluster first`);
 }

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import type { ControlMessage, Logger } from '@mobius/interface';
 import { ThreadRpc, type FromTaskThread, type ToTaskThread } from '@mobius/jobmaster';
 import { ThreadHub } from '@mobius/transport-threads';
+import { threadEntry } from './thread-entry.js';
 import type { TaskThreadData, TaskThreadSiblings, TaskThreadStarted } from './task-thread-data.js';
 
 /** What the task threads are started with. */
@@ -65,7 +64,7 @@ export class TaskThreads {
 
   /** Starts every thread and waits until each bound its transport; rejects (threads stopped) when one cannot. */
   async start(): Promise<void> {
-    const entry = taskThreadEntry();
+    const entry = threadEntry('task-thread.js', 'the task thread');
     const starting = Array.from({ length: this.options.count }, (_, index) => this.spawn(entry, index));
     const started = await Promise.allSettled(starting);
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -148,16 +147,4 @@ export class TaskThreads {
     await Promise.all(this.threads.map((t) => t.thread.terminate()));
     this.hub.close();
   }
-}
-
-/**
- * The built thread file next to this module; from the sources (this package's tests), the one in
- * `dist/` (a worker thread cannot load TypeScript through a loader given in its execArgv).
- */
-function taskThreadEntry(): URL {
-  const beside = new URL('./task-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../dist/task-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`the task thread's file is missing (${fileURLToPath(beside)}): build mobius-cluster first`);
 }
