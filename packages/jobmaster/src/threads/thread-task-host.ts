@@ -56,6 +56,8 @@ const METRICS_INTERVAL_MS = 200;
 export class ThreadTaskHost {
   private readonly rpc: ThreadRpc<ToTaskThread>;
   private readonly jobs = new Map<string, HostedJob>();
+  /** Unloads under way: a load of the same job (a worker deploying it again) waits for its end. */
+  private readonly unloading = new Map<string, Promise<void>>();
 
   constructor(private readonly options: ThreadTaskHostOptions) {
     this.rpc = new ThreadRpc<ToTaskThread>(options.port, (m) => this.received(m));
@@ -94,6 +96,7 @@ export class ThreadTaskHost {
   }
 
   private async load(m: Extract<ToTaskThread, { t: 'load' }>): Promise<void> {
+    await this.unloading.get(m.jobId);
     if (this.jobs.has(m.jobId)) return;
     const { graph, plan } = await this.options.loadJob(m.source, m.name);
     if (plan.graphHash !== m.graphHash) {
@@ -156,7 +159,16 @@ export class ThreadTaskHost {
   }
 
   /** Cancels what still runs of the job here, waits for it, and forgets the job. */
-  private async unload(jobId: string): Promise<void> {
+  private unload(jobId: string): Promise<void> {
+    let unloading = this.unloading.get(jobId);
+    if (unloading === undefined) {
+      unloading = this.drop(jobId).finally(() => this.unloading.delete(jobId));
+      this.unloading.set(jobId, unloading);
+    }
+    return unloading;
+  }
+
+  private async drop(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
     if (job === undefined) return;
     job.executor.cancel();
