@@ -52,6 +52,17 @@ function planningOptions(args: ParsedArgs): JobPlannerOptions {
   };
 }
 
+/** More task threads than this is a typo, not a machine: each thread has a socket and imports every job. */
+const MAX_TASK_THREADS = 256;
+
+/** `--task-threads N` (undefined: the worker's default, one per slot). */
+function taskThreadsFlag(args: ParsedArgs): number | undefined {
+  if (!args.flags.has('task-threads')) return undefined;
+  const n = intFlag(args, 'task-threads', 0, 0);
+  if (n > MAX_TASK_THREADS) throw new MobiusError('USAGE', `--task-threads must be at most ${MAX_TASK_THREADS}, got ${n}`);
+  return n;
+}
+
 function client(args: ParsedArgs): ClusterClient {
   const url = stringFlag(args, 'url') ?? process.env.MOBIUS_URL ?? 'http://127.0.0.1:8081';
   return new ClusterClient(url, resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')));
@@ -119,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
       const worker = new Worker({
         coordinator: coordinatorUrl,
         slots: intFlag(args, 'slots', 4, 1),
-        taskThreads: args.flags.has('task-threads') ? intFlag(args, 'task-threads', 0, 0) : undefined,
+        taskThreads: taskThreadsFlag(args),
         token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
         host: stringFlag(args, 'host'),
         transport: stringFlag(args, 'transport'),
@@ -142,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
         slots: args.flags.has('slots') ? intFlag(args, 'slots', 4, 1) : undefined,
         transport: stringFlag(args, 'transport'),
         curveKeys: stringFlag(args, 'curve-keys'),
-        taskThreads: args.flags.has('task-threads') ? intFlag(args, 'task-threads', 0, 0) : undefined,
+        taskThreads: taskThreadsFlag(args),
         heartbeatTimeoutMs: args.flags.has('heartbeat-timeout-ms') ? intFlag(args, 'heartbeat-timeout-ms', 2000, 1) : undefined,
         deployTimeoutMs: args.flags.has('deploy-timeout-ms') ? intFlag(args, 'deploy-timeout-ms', DEFAULT_DEPLOY_TIMEOUT_MS, 1) : undefined,
         cliPath: fileURLToPath(import.meta.url),
