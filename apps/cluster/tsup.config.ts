@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts', 'src/heartbeat-thread.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/heartbeat-thread.ts', 'src/task-thread.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,

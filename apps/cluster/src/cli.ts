@@ -24,10 +24,11 @@ const USAGE = `Usage:
                              [--plan-queue-limit 32] [--http-max-body-bytes 8388608]
   mobius-cluster worker --coordinator tcp://HOST:PORT [--slots 4] [--token T | --token-file F]
                         [--host 127.0.0.1] [--transport zeromq|MODULE] [--curve-keys FILE]
+                        [--task-threads N]                (default: one per slot; 0 = main thread)
   mobius-cluster keygen                                  print a CURVE key pair (JSON) for --curve-keys
   mobius-cluster local --workers N [--port 6123] [--http-port 8081] [--token T | --token-file F] [--slots 4]
                        [--transport zeromq|MODULE] [--heartbeat-timeout-ms 2000] [--deploy-timeout-ms 30000]
-                       [--curve-keys FILE]
+                       [--curve-keys FILE] [--task-threads N]
   mobius-cluster submit job.ts [--wait] [--name NAME] [--from-savepoint PATH] [-- job args...]
   mobius-cluster list
   mobius-cluster status JOB
@@ -49,6 +50,17 @@ function planningOptions(args: ParsedArgs): JobPlannerOptions {
     concurrency: intFlag(args, 'plan-concurrency', PLANNER_DEFAULTS.concurrency, 1),
     queueLimit: intFlag(args, 'plan-queue-limit', PLANNER_DEFAULTS.queueLimit, 0),
   };
+}
+
+/** More task threads than this is a typo, not a machine: each thread has a socket and imports every job. */
+const MAX_TASK_THREADS = 256;
+
+/** `--task-threads N` (undefined: the worker's default, one per slot). */
+function taskThreadsFlag(args: ParsedArgs): number | undefined {
+  if (!args.flags.has('task-threads')) return undefined;
+  const n = intFlag(args, 'task-threads', 0, 0);
+  if (n > MAX_TASK_THREADS) throw new MobiusError('USAGE', `--task-threads must be at most ${MAX_TASK_THREADS}, got ${n}`);
+  return n;
 }
 
 function client(args: ParsedArgs): ClusterClient {
@@ -112,12 +124,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'worker': {
       const args = parseArgs(rest);
-      checkFlags(args, command, ['coordinator', 'slots', 'token', 'token-file', 'host', 'transport', 'curve-keys']);
+      checkFlags(args, command, ['coordinator', 'slots', 'token', 'token-file', 'host', 'transport', 'curve-keys', 'task-threads']);
       const coordinatorUrl = stringFlag(args, 'coordinator');
       if (coordinatorUrl === undefined) throw new MobiusError('USAGE', 'mobius-cluster worker: --coordinator tcp://HOST:PORT is required');
       const worker = new Worker({
         coordinator: coordinatorUrl,
         slots: intFlag(args, 'slots', 4, 1),
+        taskThreads: taskThreadsFlag(args),
         token: resolveToken(stringFlag(args, 'token'), stringFlag(args, 'token-file')),
         host: stringFlag(args, 'host'),
         transport: stringFlag(args, 'transport'),
@@ -131,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'local': {
       const args = parseArgs(rest);
-      checkFlags(args, command, ['workers', 'port', 'http-port', 'token', 'token-file', 'slots', 'transport', 'heartbeat-timeout-ms', 'deploy-timeout-ms', 'curve-keys']);
+      checkFlags(args, command, ['workers', 'port', 'http-port', 'token', 'token-file', 'slots', 'transport', 'heartbeat-timeout-ms', 'deploy-timeout-ms', 'curve-keys', 'task-threads']);
       const cluster = new LocalCluster({
         workers: intFlag(args, 'workers', 2, 1),
         port: intFlag(args, 'port', 6123),
@@ -140,6 +153,7 @@ async function main(argv: string[]): Promise<number> {
         slots: args.flags.has('slots') ? intFlag(args, 'slots', 4, 1) : undefined,
         transport: stringFlag(args, 'transport'),
         curveKeys: stringFlag(args, 'curve-keys'),
+        taskThreads: taskThreadsFlag(args),
         heartbeatTimeoutMs: args.flags.has('heartbeat-timeout-ms') ? intFlag(args, 'heartbeat-timeout-ms', 2000, 1) : undefined,
         deployTimeoutMs: args.flags.has('deploy-timeout-ms') ? intFlag(args, 'deploy-timeout-ms', DEFAULT_DEPLOY_TIMEOUT_MS, 1) : undefined,
         cliPath: fileURLToPath(import.meta.url),

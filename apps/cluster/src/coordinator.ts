@@ -57,6 +57,9 @@ export interface CoordinatorOptions {
   readonly logger: Logger;
 }
 
+/** Longest a `ping` waits for a worker's main thread. */
+const PING_TIMEOUT_MS = 5000;
+
 export class ClusterError extends MobiusError {
   constructor(
     code: string,
@@ -164,10 +167,15 @@ export class Coordinator {
     if (!Number.isInteger(message.slots) || message.slots < 1) {
       return { type: 'error', code: 'INVALID_WORKER', message: `worker ${message.workerId}: slots must be a positive integer` };
     }
+    const slotEndpoints: unknown = message.slotEndpoints;
+    if (slotEndpoints !== undefined && (!Array.isArray(slotEndpoints) || slotEndpoints.length === 0 || !slotEndpoints.every((e) => typeof e === 'string' && e.length > 0))) {
+      return { type: 'error', code: 'INVALID_WORKER', message: `worker ${message.workerId}: slotEndpoints must be a non-empty list of endpoint strings` };
+    }
     const reported = message.tasks ?? [];
     const record: WorkerRecord = {
       id: from,
       endpoint: message.endpoint,
+      slotEndpoints: message.slotEndpoints,
       slots: message.slots,
       pid: message.pid,
       lastHeartbeat: Date.now(),
@@ -175,7 +183,7 @@ export class Coordinator {
       running: reported.filter((r) => r.state === 'RUNNING').map((r) => ({ jobId: r.jobId, taskId: r.taskId, attempt: r.attempt })),
     };
     this.workers.set(from, record);
-    this.scheduler.registerWorker({ id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid });
+    this.scheduler.registerWorker({ id: from, endpoint: message.endpoint, slots: message.slots, pid: message.pid, slotEndpoints: message.slotEndpoints });
     this.reregisterAsked.delete(from);
     // A worker this coordinator declared lost (silent, not dead: a pause, a partition) comes back
     // with the attempts it ran: they were all recovered elsewhere, so they are stale.
@@ -418,6 +426,15 @@ export class Coordinator {
     return job;
   }
 
+  /** Round trip of a `ping` to a worker's main thread (`POST /workers/:id/ping`). */
+  async pingWorker(workerId: string): Promise<{ workerId: string; roundTripMs: number }> {
+    if (!this.workers.has(workerId)) throw new ClusterError('UNKNOWN_WORKER', `no worker with id '${workerId}'`, 404);
+    const started = performance.now();
+    const reply = await this.control!.request(workerId, { type: 'ping' }, PING_TIMEOUT_MS);
+    if (reply.type !== 'ok') throw new ClusterError('WORKER_ERROR', `worker ${workerId} answered a ping with '${reply.type}'`, 502);
+    return { workerId, roundTripMs: performance.now() - started };
+  }
+
   workerSummaries(): Record<string, unknown>[] {
     return [...this.workers.values()].map((w) => ({
       id: w.id,
@@ -425,6 +442,7 @@ export class Coordinator {
       endpoint: w.endpoint,
       slots: w.slots,
       pid: w.pid,
+      ...(w.slotEndpoints === undefined ? {} : { slotEndpoints: w.slotEndpoints }),
       lastHeartbeat: w.lastHeartbeat,
       running: w.running,
       tasks: [...this.jobs.values()]

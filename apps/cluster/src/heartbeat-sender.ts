@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger, TaskMetrics } from '@mobius/interface';
 import { TaskProgress } from '@mobius/runtime';
+import { threadEntry } from './thread-entry.js';
 
 /** What the heartbeat thread starts with. */
 export interface HeartbeatThreadData {
@@ -68,7 +67,7 @@ export class HeartbeatSender {
    */
   async start(coordinator: string, workerId: string): Promise<void> {
     const data: HeartbeatThreadData = { coordinator, workerId, progress: this.shared };
-    const thread = new Thread(threadEntry(), { workerData: data });
+    const thread = new Thread(threadEntry('heartbeat-thread.js', 'the heartbeat thread'), { workerData: data });
     this.thread = thread;
     this.ended = new Promise((resolve) => thread.once('exit', () => resolve()));
     thread.on('error', (e) => this.logger.error({ err: e }, 'the heartbeat thread failed'));
@@ -88,14 +87,32 @@ export class HeartbeatSender {
     this.running = this.thread !== undefined;
   }
 
+  /** The shared cells of every slot: task threads write the ones of their tasks (`claimSlot`). */
+  get progressCells(): Int32Array {
+    return this.cells;
+  }
+
   /** Progress cells for a task attempt (detached ones when every slot is taken). */
   claim(taskId: string, attempt: number): { readonly progress: TaskProgress; release(): void } {
+    const { slot, release } = this.claimSlot(taskId, attempt);
+    return { progress: slot === undefined ? TaskProgress.detached() : TaskProgress.inShared(this.cells, slot), release };
+  }
+
+  // claimSlot resets the slot's cells (TaskProgress.inShared does), so the heartbeat thread never
+  // reads what a previous task left there while the new one is still on its way to its thread.
+
+  /**
+   * A slot of `progressCells` for a task attempt that runs on another thread (undefined when
+   * every slot is taken: the task is then never seen stalled).
+   */
+  claimSlot(taskId: string, attempt: number): { readonly slot: number | undefined; release(): void } {
     const slot = this.free.pop();
-    if (slot === undefined) return { progress: TaskProgress.detached(), release: () => undefined };
+    if (slot === undefined) return { slot: undefined, release: () => undefined };
+    TaskProgress.inShared(this.cells, slot);
     this.slots.set(slot, { slot, taskId, attempt });
     let released = false;
     return {
-      progress: TaskProgress.inShared(this.cells, slot),
+      slot,
       release: () => {
         if (released) return;
         released = true;
@@ -141,16 +158,4 @@ export class HeartbeatSender {
     thread.postMessage({ type: 'stop' } satisfies HeartbeatThreadMessage);
     await this.ended;
   }
-}
-
-/**
- * The built thread file next to this module; from the sources (this package's tests), the one in
- * `dist/` (a worker thread cannot load TypeScript through a loader given in its execArgv).
- */
-function threadEntry(): URL {
-  const beside = new URL('./heartbeat-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../dist/heartbeat-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`the heartbeat thread's file is missing (${fileURLToPath(beside)}): build mobius-cluster first`);
 }

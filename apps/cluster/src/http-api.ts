@@ -106,6 +106,7 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger, options:
       }
     }
     if (parts[0] === 'workers' && parts.length === 1 && method === 'GET') return send(res, 200, coordinator.workerSummaries());
+    if (parts[0] === 'workers' && parts.length === 3 && parts[2] === 'ping' && method === 'POST') return send(res, 200, await coordinator.pingWorker(parts[1]));
     throw new ClusterError('NOT_FOUND', `no route ${method} ${excerpt(url.pathname)}`, 404);
   }
 

@@ -13,6 +13,8 @@ const MAX_CACHED_GRAPHS = 64;
  */
 export class JobGraphs {
   private readonly graphs = new Map<string, LogicalGraph>();
+  /** Where each job's bundle was written (what task threads import). */
+  private readonly paths = new Map<string, string>();
   /** Bundles being imported, by job. */
   private readonly loading = new Map<string, Promise<LogicalGraph>>();
 
@@ -31,6 +33,11 @@ export class JobGraphs {
     return loading;
   }
 
+  /** The file of the job's bundle, once `of()` imported it. */
+  bundlePath(jobId: string): string | undefined {
+    return this.paths.get(jobId);
+  }
+
   private async load(message: Extract<ControlMessage, { type: 'deploy' }>): Promise<LogicalGraph> {
     const path = writeBundle(join(this.dir, message.jobId), message.bundle);
     const captured = await captureBundle(path, message.args ?? []);
@@ -43,7 +50,9 @@ export class JobGraphs {
       throw error;
     }
     this.graphs.set(message.jobId, captured.graph);
+    this.paths.set(message.jobId, path);
     if (this.graphs.size > MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value!);
+    if (this.paths.size > MAX_CACHED_GRAPHS) this.paths.delete(this.paths.keys().next().value!);
     return captured.graph;
   }
 }

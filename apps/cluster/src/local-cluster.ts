@@ -10,6 +10,8 @@ export interface LocalClusterOptions {
   readonly token?: string;
   readonly slots?: number;
   readonly transport?: string;
+  /** `--task-threads` of every worker (default: theirs, one per slot). */
+  readonly taskThreads?: number;
   readonly heartbeatTimeoutMs?: number;
   /** Passed to the coordinator as `--deploy-timeout-ms`. */
   readonly deployTimeoutMs?: number;
@@ -85,6 +87,7 @@ export class LocalCluster {
     if (o.slots !== undefined) args.push('--slots', String(o.slots));
     if (o.transport !== undefined) args.push('--transport', o.transport);
     if (o.curveKeys !== undefined) args.push('--curve-keys', o.curveKeys);
+    if (o.taskThreads !== undefined) args.push('--task-threads', String(o.taskThreads));
     const started = Date.now();
     const child = spawn(process.execPath, [o.cliPath, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env: this.childEnv() });
     this.workers.add(child);

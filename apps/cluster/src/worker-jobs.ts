@@ -1,4 +1,4 @@
-import type { ControlMessage, ExecutionPlan, LogicalGraph, Logger, TaskMetrics, TaskStateUpdate, Transport } from '@mobius/interface';
+import { MobiusError, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type TaskMetrics, type TaskStateUpdate, type Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { AttemptFences, JobTaskExecutor, readTaskSnapshots, storeCheckpointListener, type CheckpointAcks, type TaskHost } from '@mobius/jobmaster';
 import { createPlan } from '@mobius/planner';
@@ -6,6 +6,8 @@ import { attachTaskProgress, registerCollectForwarder } from '@mobius/runtime';
 import type { HeartbeatSender } from './heartbeat-sender.js';
 import { JobGraphs } from './job-graphs.js';
 import { stateBackends } from './state-backend.js';
+import { ThreadedJobHost } from './threaded-job-host.js';
+import type { TaskThreads } from './task-threads.js';
 
 type DeployMessage = Extract<ControlMessage, { type: 'deploy' }>;
 type CancelMessage = Extract<ControlMessage, { type: 'cancel' }>;
@@ -20,6 +22,8 @@ export interface WorkerJobsContext {
   readonly heartbeats: HeartbeatSender;
   /** The data transport (started before any deployment comes). */
   transport(): Transport;
+  /** The task threads, when tasks run on threads (`--task-threads` above 0; started before any deployment comes). */
+  threads(): TaskThreads | undefined;
   /** A push to the coordinator; throws once the control connection closed. */
   push(message: ControlMessage): void;
   /** A request to the coordinator. */
@@ -38,7 +42,7 @@ interface HostedJob {
 
 /**
  * The jobs whose tasks a worker runs, each through one TaskHost (a JobTaskExecutor on this
- * thread): turns the coordinator's deploy, cancel, checkpoint, rewire and query messages into
+ * thread, or a ThreadedJobHost on the task threads): turns the coordinator's deploy, cancel, checkpoint, rewire and query messages into
  * calls on the job's host, and what the hosts report into control messages.
  */
 export class WorkerJobs {
@@ -82,6 +86,29 @@ export class WorkerJobs {
     const { jobId } = message;
     const { logger, heartbeats } = this.ctx;
     const plan = createPlan(graph, message.name);
+    const threads = this.ctx.threads();
+    if (threads !== undefined) {
+      const file = this.graphs.bundlePath(jobId);
+      if (file === undefined) throw new MobiusError('DEPLOY_REFUSED', `job ${jobId}: its bundle is not on this worker any more`);
+      const host: TaskHost = new ThreadedJobHost({
+        jobId,
+        name: message.name,
+        plan,
+        source: { file, args: message.args ?? [] },
+        graphHash: message.graphHash,
+        checkpointDir: store === undefined ? undefined : message.checkpointDir,
+        threads,
+        heartbeats,
+        fences: this.fences,
+        acks: this.checkpointAcks(jobId),
+        report: (update) => this.report(jobId, update),
+        onAllEnded: () => this.endJob(jobId, host),
+      });
+      // The threads' collect sinks forward through TaskThreads: nothing to register here.
+      const job: HostedJob = { graph, plan, host, stopCollecting: undefined };
+      this.jobs.set(jobId, job);
+      return job;
+    }
     const host: TaskHost = new JobTaskExecutor({
       jobId,
       plan,

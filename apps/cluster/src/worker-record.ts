@@ -4,6 +4,8 @@ import type { TaskMetrics } from '@mobius/interface';
 export interface WorkerRecord {
   readonly id: string;
   readonly endpoint: string;
+  /** Data endpoints of its task threads, in thread order (absent: its tasks run on its main thread). */
+  readonly slotEndpoints?: readonly string[];
   readonly slots: number;
   readonly pid: number;
   lastHeartbeat: number;

@@ -8,6 +8,7 @@ import { createDataTransport } from './data-transports.js';
 import { LocalFirstTransport } from '@mobius/transport-memory';
 import { HeartbeatSender } from './heartbeat-sender.js';
 import { settledWithin } from './settled-within.js';
+import { TaskThreads } from './task-threads.js';
 import { WorkerJobs } from './worker-jobs.js';
 
 export interface WorkerOptions {
@@ -24,16 +25,30 @@ export interface WorkerOptions {
   readonly curve?: { readonly publicKey: string; readonly secretKey: string };
   /** How long to keep trying to register while the coordinator is not up. Default 30 s. */
   readonly registerTimeoutMs?: number;
+  /**
+   * Worker threads the tasks run on, each with a data transport of its own (`--task-threads`);
+   * 0 runs them on the main thread. Default: one per slot.
+   */
+  readonly taskThreads?: number;
 }
+
+/** Exit code of a worker whose task thread died (its tasks are recovered elsewhere). */
+const TASK_THREAD_LOST_EXIT = 70;
 
 /** Longest a cancel request waits for its tasks to stop (the coordinator gives up sooner, after its heartbeat timeout). */
 const CANCEL_WAIT_MS = 10_000;
+
+/** Longest a thread's collect batch waits for the coordinator (as a collect forwarder on the main thread). */
+const COLLECT_TIMEOUT_MS = 30_000;
+
+const DEFAULT_SLOTS = 4;
 
 /** A worker process: registers its slots, runs the tasks it is given, reports their states. */
 export class Worker {
   readonly id = `worker-${process.pid}-${randomUUID().slice(0, 6)}`;
   private transport: Transport | undefined;
   private control: ZmqControlClient | undefined;
+  private threads: TaskThreads | undefined;
   /** Publishes the task list to the heartbeat thread, which sends the heartbeats. */
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly heartbeats: HeartbeatSender;
@@ -51,6 +66,7 @@ export class Worker {
       dir: this.dir,
       heartbeats: this.heartbeats,
       transport: () => this.transport!,
+      threads: () => this.threads,
       push: (message) => this.control?.push('coordinator', message),
       request: (message, timeoutMs) => this.control!.request('coordinator', message, timeoutMs),
     });
@@ -66,6 +82,8 @@ export class Worker {
     heartbeatThread.catch(() => undefined);
     this.transport = new LocalFirstTransport(await this.createTransport(), this.id);
     await this.transport.start();
+    const taskThreads = this.options.taskThreads ?? this.options.slots ?? DEFAULT_SLOTS;
+    if (taskThreads > 0) await this.startThreads(taskThreads);
     this.control = new ZmqControlClient({ serverEndpoint: this.options.coordinator, id: this.id, logger: this.logger });
     this.control.onRequest((_from, message) => this.handleRequest(message));
     this.control.onPush((_from, message) => this.handlePush(message));
@@ -84,7 +102,28 @@ export class Worker {
       },
       (e: unknown) => this.logger.error({ err: e }, 'the heartbeat thread did not start: heartbeats come from the main thread, which task code can hold up'),
     );
-    this.logger.info({ endpoint: this.endpoint, slots: this.options.slots ?? 4, coordinator: this.options.coordinator }, 'worker registered');
+    this.logger.info({ endpoint: this.endpoint, slots: this.options.slots ?? DEFAULT_SLOTS, taskThreads: this.threads?.count ?? 0, coordinator: this.options.coordinator }, 'worker registered');
+  }
+
+  /** Starts the task threads, each binding a data transport of its own. */
+  private async startThreads(count: number): Promise<void> {
+    const threads = new TaskThreads({
+      count,
+      host: this.options.host ?? '127.0.0.1',
+      transport: this.options.transport,
+      curve: this.options.curve,
+      progress: this.heartbeats.progressCells,
+      logger: this.logger,
+      collect: (message) => this.control!.request('coordinator', message, COLLECT_TIMEOUT_MS),
+      onLost: (index, exitCode) => {
+        // The thread took its tasks, its transport and its place in the job master's endpoints
+        // with it: the worker ends, and the coordinator recovers its tasks on live workers.
+        this.logger.error({ taskThread: index, exitCode }, 'a task thread exited: the worker exits so that its tasks are recovered');
+        process.exit(TASK_THREAD_LOST_EXIT);
+      },
+    });
+    await threads.start();
+    this.threads = threads;
   }
 
   private async createTransport(): Promise<Transport> {
@@ -94,7 +133,8 @@ export class Worker {
   private async register(): Promise<{ heartbeatMs: number }> {
     const deadline = Date.now() + (this.options.registerTimeoutMs ?? 30_000);
     const tasks = this.jobs.registered();
-    const message: ControlMessage = { type: 'register', workerId: this.id, endpoint: this.endpoint, slots: this.options.slots ?? 4, pid: process.pid, token: this.options.token, tasks };
+    const slotEndpoints = this.threads?.endpoints;
+    const message: ControlMessage = { type: 'register', workerId: this.id, endpoint: this.endpoint, slots: this.options.slots ?? DEFAULT_SLOTS, pid: process.pid, token: this.options.token, tasks, slotEndpoints };
     for (;;) {
       try {
         const reply = await this.control!.request('coordinator', message, 2000);
@@ -119,6 +159,7 @@ export class Worker {
     if (message.type === 'get-determinants') {
       return { type: 'determinants', entries: await this.jobs.determinantsOf(message.jobId, message.taskId) };
     }
+    if (message.type === 'ping') return { type: 'ok' };
     if (message.type === 'get-replay-status') {
       return { type: 'replay-status', unreplayable: await this.jobs.unreplayable(message.jobId) };
     }
@@ -164,6 +205,7 @@ export class Worker {
     this.stopped = true;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.jobs.stop();
+    await this.threads?.close();
     await this.heartbeats.stop();
     await this.control?.close();
     await this.transport?.close();

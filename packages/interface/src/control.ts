@@ -28,6 +28,12 @@ export type ControlMessage =
       readonly pid: number;
       readonly token?: string;
       /**
+       * Data endpoints of the worker's task threads, one per thread, in thread order (absent: its
+       * tasks run on the main thread, at `endpoint`). A task's endpoint is the one of its thread,
+       * `taskSlots()` of `@mobius/jobmaster` picks it.
+       */
+      readonly slotEndpoints?: readonly string[];
+      /**
        * Tasks the worker runs (or keeps ended), when it registers again with a restarted
        * coordinator: the coordinator takes its running jobs back from these.
        */
@@ -122,6 +128,8 @@ export type ControlMessage =
   | { readonly type: 'determinants'; readonly entries: readonly Determinant[] }
   /** Asks a worker which of its output channels of the job cannot replay (their buffers dropped frames). */
   | { readonly type: 'get-replay-status'; readonly jobId: string }
+  /** Coordinator → worker: answered `ok` at once by the worker's main thread (how responsive it is, whatever its tasks do). */
+  | { readonly type: 'ping' }
   | { readonly type: 'replay-status'; readonly unreplayable: readonly string[] }
   /**
    * Records of a collect sink task for the caller (a request; records may be empty to ask for

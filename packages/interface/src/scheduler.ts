@@ -7,6 +7,8 @@ export interface WorkerInfo {
   readonly endpoint: string;
   readonly slots: number;
   readonly pid?: number;
+  /** Data endpoints of the worker's task threads, when its tasks run on threads (see the `register` message). */
+  readonly slotEndpoints?: readonly string[];
 }
 
 /** Where one task runs. */

@@ -25,6 +25,7 @@ import { deployAll } from './deployment.js';
 import { Recoveries } from './recovery.js';
 import type { RestartDecision } from './restart-backoff.js';
 import { RestartStrategy } from './restart-strategy.js';
+import { taskSlots } from './threads/thread-placement.js';
 
 /** One task of the job, as the job master sees it. */
 export interface JobTask {
@@ -331,11 +332,25 @@ export class JobMaster implements TaskGatewayListener {
     return this.scheduler.workers().some((w) => w.id === workerId);
   }
 
-  /** taskId → data endpoint of its worker ('' for a task on a lost worker). */
+  /**
+   * taskId → data endpoint of its worker ('' for a task on a lost worker); on a worker whose
+   * tasks run on threads, the endpoint of the task's thread (`taskSlots`, as the worker places it).
+   */
   endpoints(): Record<string, string> {
-    const byWorker = new Map(this.scheduler.workers().map((w) => [w.id, w.endpoint]));
+    const byWorker = new Map(this.scheduler.workers().map((w) => [w.id, w]));
+    const slotsBy = new Map<number, ReadonlyMap<string, number>>();
     const endpoints: Record<string, string> = {};
-    for (const t of this.tasks.values()) endpoints[t.taskId] = byWorker.get(t.workerId) ?? '';
+    for (const t of this.tasks.values()) {
+      const worker = byWorker.get(t.workerId);
+      const threads = worker?.slotEndpoints;
+      if (threads === undefined || threads.length === 0) {
+        endpoints[t.taskId] = worker?.endpoint ?? '';
+        continue;
+      }
+      let slots = slotsBy.get(threads.length);
+      if (slots === undefined) slotsBy.set(threads.length, (slots = taskSlots(this.plan, threads.length)));
+      endpoints[t.taskId] = threads[slots.get(t.taskId) ?? 0] ?? worker!.endpoint;
+    }
     return endpoints;
   }
 

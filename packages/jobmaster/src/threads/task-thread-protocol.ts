@@ -1,4 +1,4 @@
-import type { CancelTasks, ControlMessage, RestartedTasks, TaskDeploymentRequest, TaskMetrics, TaskStateUpdate } from '@mobius/interface';
+import type { CancelTasks, ControlMessage, RestartedTasks, TaskDeploymentRequest, TaskMetrics, TaskSnapshot, TaskStateUpdate } from '@mobius/interface';
 
 /**
  * Where a task thread finds a job's code: it imports the module in planning mode (its first
@@ -30,10 +30,21 @@ export type ToTaskThread =
       readonly graphHash: string;
       /** Where snapshots go and restores come from, when the job checkpoints. */
       readonly checkpointDir?: string;
-      /** taskId → endpoint of the thread running it, for every task of the job. */
-      readonly endpoints: Readonly<Record<string, string>>;
+      /**
+       * taskId → endpoint of the thread running it, for every task of the job. Absent (a cluster
+       * worker's threads): the tasks find their peers in the endpoints each deployment brings.
+       */
+      readonly endpoints?: Readonly<Record<string, string>>;
     }
-  | { readonly t: 'deploy'; readonly id: number; readonly request: TaskDeploymentRequest }
+  | {
+      readonly t: 'deploy';
+      readonly id: number;
+      readonly request: TaskDeploymentRequest;
+      /** The snapshots to restore, already read by the main thread (else the thread reads `request.restore`). */
+      readonly snapshots?: readonly TaskSnapshot[];
+      /** taskId → slot of the shared progress cells (`ThreadTaskHostOptions.progress`) the task's loop writes. */
+      readonly progress?: Readonly<Record<string, number>>;
+    }
   /** Answered once the tasks it stopped have stopped. */
   | { readonly t: 'cancel'; readonly id: number; readonly jobId: string; readonly which?: CancelTasks }
   | { readonly t: 'trigger'; readonly jobId: string; readonly checkpointId: number; readonly timestamp: number; readonly savepoint: boolean }

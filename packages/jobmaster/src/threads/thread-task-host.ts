@@ -1,5 +1,6 @@
 import { CoreOptions, MobiusError, getConfig, type CheckpointStore, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
 import { readTaskSnapshots, storeCheckpointListener } from '../task-snapshots.js';
+import { attachTaskProgress, TaskProgress } from '@mobius/runtime';
 import { JobTaskExecutor } from '../task-executor.js';
 import { errorInfo } from './error-info.js';
 import type { FromTaskThread, JobSource, ToTaskThread } from './task-thread-protocol.js';
@@ -22,10 +23,22 @@ export interface ThreadTaskHostOptions {
    * `send`); returns the call that removes it, or undefined when the job has no collect sink.
    */
   registerCollect(jobId: string, plan: ExecutionPlan, send: (message: ControlMessage) => Promise<ControlMessage>): (() => void) | undefined;
+  /**
+   * Progress cells the main thread's heartbeat thread reads (`TaskProgress.CELLS` Int32 cells per
+   * slot); a deployment names each task's slot. Without them, tasks write detached cells.
+   */
+  readonly progress?: Int32Array;
+  /**
+   * Whether output channels keep replay buffers. Default: when the job checkpoints and fails
+   * over single-task (a cluster worker keeps them always, as on its main thread).
+   */
+  readonly replay?: boolean;
 }
 
 interface HostedJob {
   readonly executor: JobTaskExecutor;
+  /** taskId → progress slot its newest deployment named. */
+  readonly progressSlots: Map<string, number>;
   readonly store?: CheckpointStore;
   readonly unregisterCollect?: () => void;
   readonly metricsTimer: ReturnType<typeof setInterval>;
@@ -43,6 +56,8 @@ const METRICS_INTERVAL_MS = 200;
 export class ThreadTaskHost {
   private readonly rpc: ThreadRpc<ToTaskThread>;
   private readonly jobs = new Map<string, HostedJob>();
+  /** Unloads under way: a load of the same job (a worker deploying it again) waits for its end. */
+  private readonly unloading = new Map<string, Promise<void>>();
 
   constructor(private readonly options: ThreadTaskHostOptions) {
     this.rpc = new ThreadRpc<ToTaskThread>(options.port, (m) => this.received(m));
@@ -53,7 +68,7 @@ export class ThreadTaskHost {
       case 'load':
         return this.rpc.answer(m.id, () => this.load(m));
       case 'deploy':
-        return this.rpc.answer(m.id, () => this.deploy(m.request));
+        return this.rpc.answer(m.id, () => this.deploy(m));
       case 'unload':
         return this.rpc.answer(m.id, () => this.unload(m.jobId));
       case 'replay-status':
@@ -81,6 +96,7 @@ export class ThreadTaskHost {
   }
 
   private async load(m: Extract<ToTaskThread, { t: 'load' }>): Promise<void> {
+    await this.unloading.get(m.jobId);
     if (this.jobs.has(m.jobId)) return;
     const { graph, plan } = await this.options.loadJob(m.source, m.name);
     if (plan.graphHash !== m.graphHash) {
@@ -92,13 +108,15 @@ export class ThreadTaskHost {
     const store = m.checkpointDir === undefined ? undefined : this.options.checkpointStore(m.checkpointDir);
     const { transport, logger } = this.options;
     const endpoints = m.endpoints;
+    const progressSlots = new Map<string, number>();
+    const cells = this.options.progress;
     const executor = new JobTaskExecutor({
       jobId: m.jobId,
       plan,
       graph,
       services: {
         transport,
-        endpointOf: (taskId) => endpoints[taskId],
+        endpointOf: endpoints === undefined ? undefined : (taskId) => endpoints[taskId]!,
         stateBackend: this.options.stateBackend(plan),
         logger,
         checkpoints:
@@ -108,9 +126,15 @@ export class ThreadTaskHost {
                 acknowledgeCheckpoint: (taskId, checkpointId, handle) => this.send({ t: 'ack', jobId: m.jobId, taskId, checkpointId, handle }),
                 declineCheckpoint: (taskId, checkpointId, reason) => this.send({ t: 'decline', jobId: m.jobId, taskId, checkpointId, reason }),
               }),
-        replay: store !== undefined && getConfig(plan.config, CoreOptions.FAILOVER_STRATEGY) === 'single-task',
+        replay: this.options.replay ?? (store !== undefined && getConfig(plan.config, CoreOptions.FAILOVER_STRATEGY) === 'single-task'),
         // Another thread's receiver may be closed for a while (its task restarting): keep feeding the other channels.
         replayRunAhead: true,
+      },
+      onTaskStart: (task) => {
+        // The main thread's heartbeat thread watches this task's loop through these cells (stall detection).
+        const slot = progressSlots.get(task.id);
+        if (cells !== undefined && slot !== undefined) attachTaskProgress(task, TaskProgress.inShared(cells, slot));
+        return undefined;
       },
       report: (update) => {
         const { cause, ...rest } = update;
@@ -120,20 +144,31 @@ export class ThreadTaskHost {
     const unregisterCollect = this.options.registerCollect(m.jobId, plan, (message) => this.rpc.request<ControlMessage>({ t: 'collect', message }));
     const metricsTimer = setInterval(() => this.send({ t: 'metrics', jobId: m.jobId, tasks: executor.metrics() }), METRICS_INTERVAL_MS);
     metricsTimer.unref();
-    this.jobs.set(m.jobId, { executor, store, unregisterCollect, metricsTimer });
+    this.jobs.set(m.jobId, { executor, progressSlots, store, unregisterCollect, metricsTimer });
   }
 
-  private async deploy(request: Extract<ToTaskThread, { t: 'deploy' }>['request']): Promise<void> {
+  private async deploy(m: Extract<ToTaskThread, { t: 'deploy' }>): Promise<void> {
+    const { request } = m;
     const job = this.jobs.get(request.jobId);
     if (job === undefined) throw new Error(`job ${request.jobId} is not loaded in this task thread`);
     const store = job.store;
-    const restore = request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles);
+    const restore = m.snapshots ?? (request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles));
     await job.executor.retire(request.tasks.map((t) => t.taskId));
+    if (m.progress !== undefined) for (const [taskId, slot] of Object.entries(m.progress)) job.progressSlots.set(taskId, slot);
     job.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough, endpoints: request.endpoints });
   }
 
   /** Cancels what still runs of the job here, waits for it, and forgets the job. */
-  private async unload(jobId: string): Promise<void> {
+  private unload(jobId: string): Promise<void> {
+    let unloading = this.unloading.get(jobId);
+    if (unloading === undefined) {
+      unloading = this.drop(jobId).finally(() => this.unloading.delete(jobId));
+      this.unloading.set(jobId, unloading);
+    }
+    return unloading;
+  }
+
+  private async drop(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
     if (job === undefined) return;
     job.executor.cancel();

@@ -14,6 +14,7 @@ import {
   type TaskMetrics,
 } from '@mobius/interface';
 import { errorFromInfo } from './error-info.js';
+import { metricsInPlanOrder } from './metrics-in-plan-order.js';
 import { placeTasks } from './thread-placement.js';
 import type { FromTaskThread, JobSource, ToTaskThread } from './task-thread-protocol.js';
 import { ThreadRpc } from './thread-rpc.js';
@@ -226,12 +227,7 @@ export class ThreadedGateway implements TaskGateway {
 
   /** Counters of the newest attempt of every task, in plan order. */
   metrics(): TaskMetrics[] {
-    const out: TaskMetrics[] = [];
-    for (const p of this.options.plan.tasks) {
-      const m = this.latest.get(p.id);
-      if (m !== undefined) out.push(m);
-    }
-    return out;
+    return metricsInPlanOrder(this.options.plan, this.latest);
   }
 
   /** Resolves once no task runs. */
