@@ -9,8 +9,8 @@ import { FsCheckpointStore } from '@mobius/failover';
 import { ThreadTaskHost, type JobSource } from '@mobius/jobmaster';
 import { captureBundle } from '@mobius/job-loader';
 import { createPlan } from '@mobius/planner';
-import { registerCollectForwarder } from '@mobius/runtime';
-import { ThreadTransport } from '@mobius/transport-threads';
+import { THREAD_COLLECT_BATCH, registerCollectForwarder } from '@mobius/runtime';
+import { ColumnFrameCodec, ThreadTransport } from '@mobius/transport-threads';
 import { createDataTransport } from './data-transports.js';
 import { createLogger } from './logger.js';
 import { SlotTransport } from './slot-transport.js';
@@ -41,7 +41,8 @@ async function main(data: TaskThreadData): Promise<void> {
       },
       stateBackend: (plan) => stateBackends.create(plan.config),
       checkpointStore: (dir) => new FsCheckpointStore({ directory: dir, logger }),
-      registerCollect: (jobId, plan, send) => registerCollectForwarder(jobId, plan, (message) => send(message)),
+      collectCodec: new ColumnFrameCodec(),
+      registerCollect: (jobId, plan, send) => registerCollectForwarder(jobId, plan, (message) => send(message), { batchSize: THREAD_COLLECT_BATCH }),
       progress: data.progress,
       replay: true,
     });

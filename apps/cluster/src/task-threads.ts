@@ -1,7 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { ControlMessage, Logger } from '@mobius/interface';
-import { ThreadRpc, type FromTaskThread, type ToTaskThread } from '@mobius/jobmaster';
-import { ThreadHub } from '@mobius/transport-threads';
+import { ThreadRpc, decodeCollectBatch, type FromTaskThread, type ToTaskThread } from '@mobius/jobmaster';
+import { ColumnFrameCodec, ThreadHub } from '@mobius/transport-threads';
 import { threadEntry } from './thread-entry.js';
 import type { TaskThreadData, TaskThreadSiblings, TaskThreadStarted } from './task-thread-data.js';
 
@@ -46,6 +46,8 @@ export class TaskThreads {
   private readonly hub: ThreadHub;
   private threads: TaskThread[] = [];
   private readonly listeners = new Map<string, TaskThreadListener>();
+  /** Decodes the collect batches the threads send encoded (their ThreadTaskHost has the same codec). */
+  private readonly collectCodec = new ColumnFrameCodec();
   private closing = false;
 
   constructor(private readonly options: TaskThreadsOptions) {
@@ -127,7 +129,9 @@ export class TaskThreads {
   private received(rpc: ThreadRpc<FromTaskThread>, m: FromTaskThread): void {
     if (m.t === 'reply') return;
     if (m.t === 'collect') {
-      this.options.collect(m.message).then(
+      Promise.resolve()
+        .then(() => this.options.collect(decodeCollectBatch(m, this.collectCodec)))
+        .then(
         (value) => rpc.post({ t: 'reply', id: m.id, ok: true, value }),
         (e: unknown) => rpc.post({ t: 'reply', id: m.id, ok: false, error: { name: 'MobiusError', message: e instanceof Error ? e.message : String(e) } }),
       );

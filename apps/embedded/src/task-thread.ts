@@ -7,9 +7,9 @@ import { FsCheckpointStore } from "@mobius/failover";
 import { ThreadTaskHost, type JobSource } from "@mobius/jobmaster";
 import { captureJob } from "@mobius/job-loader";
 import { createPlan } from "@mobius/planner";
-import { registerCollectForwarder } from "@mobius/runtime";
+import { THREAD_COLLECT_BATCH, registerCollectForwarder } from "@mobius/runtime";
 import { LocalFirstTransport } from "@mobius/transport-memory";
-import { ThreadTransport, type ThreadLink } from "@mobius/transport-threads";
+import { ColumnFrameCodec, ThreadTransport, type ThreadLink } from "@mobius/transport-threads";
 import { jobArgv } from "./job-argv.js";
 import { createLogger } from "./logger.js";
 import { stateBackendFor } from "./state-backend.js";
@@ -40,8 +40,9 @@ async function main(data: TaskThreadData): Promise<void> {
     },
     stateBackend: stateBackendFor,
     checkpointStore: (dir) => new FsCheckpointStore({ directory: dir, logger }),
+    collectCodec: new ColumnFrameCodec(),
     registerCollect: (jobId, plan, send) =>
-      registerCollectForwarder(jobId, plan, (message) => send(message)),
+      registerCollectForwarder(jobId, plan, (message) => send(message), { batchSize: THREAD_COLLECT_BATCH }),
   });
 }
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionPlan, Logger } from '@mobius/interface';
 import { ThreadedGateway, type JobSource } from '@mobius/jobmaster';
-import { ThreadHub } from '@mobius/transport-threads';
+import { ColumnFrameCodec, ThreadHub } from '@mobius/transport-threads';
 import type { CollectResults } from './collect-results.js';
 
 export interface ThreadedJobOptions {
@@ -39,6 +39,7 @@ export function threadedGateway(options: ThreadedJobOptions): ThreadedGateway {
     checkpointDir: options.checkpointDir,
     logger: options.logger,
     collect: (message) => options.collected.accept(message),
+    collectCodec: new ColumnFrameCodec(),
     spawn: (index) => {
       const link = hub.link(index);
       const worker = new Worker(entry, {

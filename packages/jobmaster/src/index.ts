@@ -24,3 +24,5 @@ export type { TaskHost, HostedTasks } from './task-host.js';
 export type { ExecutorServices } from './task-executor.js';
 export { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js';
 export type { CheckpointAcks } from './task-snapshots.js';
+export { encodeCollectBatch, decodeCollectBatch } from './threads/collect-batches.js';
+export type { CollectBatch } from './threads/collect-batches.js';

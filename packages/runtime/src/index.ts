@@ -11,7 +11,7 @@ export type { FileSinkOptions } from './sinks/file-sink.js';
 export { CollectBuffer } from './sinks/collect-buffer.js';
 export { estimateBytes } from './failover/replay-buffer.js';
 export { registerCollectTarget, collectTargetOf } from './sinks/collect-target.js';
-export { CollectForwarder, registerCollectForwarder } from './sinks/collect-forwarder.js';
+export { CollectForwarder, registerCollectForwarder, THREAD_COLLECT_BATCH } from './sinks/collect-forwarder.js';
 export type { CollectSend } from './sinks/collect-forwarder.js';
 export type { CollectOutlet, CollectTarget } from './sinks/collect-target.js';
 export { encodeTaskSnapshot, decodeTaskSnapshot } from './task-snapshot-codec.js';

@@ -1,3 +1,4 @@
+import type { CollectBatch } from './collect-batches.js';
 import type { CancelTasks, ControlMessage, RestartedTasks, TaskDeploymentRequest, TaskMetrics, TaskSnapshot, TaskStateUpdate } from '@mobius/interface';
 
 /**
@@ -67,5 +68,5 @@ export type FromTaskThread =
   | { readonly t: 'decline'; readonly jobId: string; readonly taskId: string; readonly checkpointId: number; readonly reason: string }
   | { readonly t: 'metrics'; readonly jobId: string; readonly tasks: readonly TaskMetrics[] }
   /** A collect sink's batch for the caller (a `collect` control message); answered with a reply whose value is the ControlMessage reply. */
-  | { readonly t: 'collect'; readonly id: number; readonly message: Extract<ControlMessage, { type: 'collect' }> };
+  | ({ readonly t: 'collect'; readonly id: number } & CollectBatch);
 

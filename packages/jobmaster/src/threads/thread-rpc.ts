@@ -4,7 +4,7 @@ import type { ErrorInfo } from './task-thread-protocol.js';
 
 /** The side of a MessagePort (a Worker, `parentPort`) this needs. */
 export interface MessagePortLike {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: readonly ArrayBuffer[]): void;
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
@@ -41,13 +41,14 @@ export class ThreadRpc<In extends { readonly t: string }> {
     if (this.closed === undefined) this.port.postMessage(message);
   }
 
-  /** Sends `message` with a fresh `id` and resolves with the other side's answer. */
-  request<T>(message: object): Promise<T> {
+  /** Sends `message` with a fresh `id` (and `transfer`'s buffers moved, not copied) and resolves with the other side's answer. */
+  request<T>(message: object, transfer?: readonly ArrayBuffer[]): Promise<T> {
     if (this.closed !== undefined) return Promise.reject(this.closed);
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.port.postMessage({ ...message, id });
+      if (transfer === undefined || transfer.length === 0) this.port.postMessage({ ...message, id });
+      else this.port.postMessage({ ...message, id }, transfer);
     });
   }
 

@@ -1,4 +1,5 @@
-import { CoreOptions, MobiusError, getConfig, type CheckpointStore, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
+import { encodeCollectBatch } from './collect-batches.js';
+import { CoreOptions, MobiusError, getConfig, type CheckpointStore, type Codec, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
 import { readTaskSnapshots, storeCheckpointListener } from '../task-snapshots.js';
 import { attachTaskProgress, TaskProgress } from '@mobius/runtime';
 import { JobTaskExecutor } from '../task-executor.js';
@@ -22,6 +23,8 @@ export interface ThreadTaskHostOptions {
    * Registers the job's collect target in this thread (records go to the main thread through
    * `send`); returns the call that removes it, or undefined when the job has no collect sink.
    */
+  /** Encodes collect batches for the main thread (it decodes them with the same codec); without one they are cloned. */
+  readonly collectCodec?: Codec;
   registerCollect(jobId: string, plan: ExecutionPlan, send: (message: ControlMessage) => Promise<ControlMessage>): (() => void) | undefined;
   /**
    * Progress cells the main thread's heartbeat thread reads (`TaskProgress.CELLS` Int32 cells per
@@ -141,7 +144,10 @@ export class ThreadTaskHost {
         this.send({ t: 'state', jobId: m.jobId, update: { ...rest, cause: cause === undefined ? undefined : errorInfo(cause) } });
       },
     });
-    const unregisterCollect = this.options.registerCollect(m.jobId, plan, (message) => this.rpc.request<ControlMessage>({ t: 'collect', message }));
+    const unregisterCollect = this.options.registerCollect(m.jobId, plan, (message) => {
+      const { batch, transfer } = encodeCollectBatch(message as Extract<ControlMessage, { type: 'collect' }>, this.options.collectCodec);
+      return this.rpc.request<ControlMessage>({ t: 'collect', ...batch }, transfer);
+    });
     const metricsTimer = setInterval(() => this.send({ t: 'metrics', jobId: m.jobId, tasks: executor.metrics() }), METRICS_INTERVAL_MS);
     metricsTimer.unref();
     this.jobs.set(m.jobId, { executor, progressSlots, store, unregisterCollect, metricsTimer });

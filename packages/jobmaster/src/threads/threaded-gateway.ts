@@ -3,6 +3,7 @@ import {
   MobiusError,
   longestDeterminants,
   type CancelTasks,
+  type Codec,
   type ControlMessage,
   type Determinant,
   type ExecutionPlan,
@@ -13,6 +14,7 @@ import {
   type TaskGatewayListener,
   type TaskMetrics,
 } from '@mobius/interface';
+import { decodeCollectBatch } from './collect-batches.js';
 import { errorFromInfo } from './error-info.js';
 import { metricsInPlanOrder } from './metrics-in-plan-order.js';
 import { placeTasks } from './thread-placement.js';
@@ -38,6 +40,8 @@ export interface ThreadedGatewayOptions {
   readonly checkpointDir?: string;
   /** Takes the records of the job's collect sinks (a `collect` message) and answers `ok` or `collect-full`. */
   collect?(message: Extract<ControlMessage, { type: 'collect' }>): Promise<ControlMessage>;
+  /** The codec the threads encode collect batches with (`ThreadTaskHostOptions.collectCodec`). */
+  readonly collectCodec?: Codec;
   readonly logger: Logger;
   /** Called once the threads stopped (`close()`): what the threads shared can go. */
   release?(): void;
@@ -142,7 +146,9 @@ export class ThreadedGateway implements TaskGateway {
           rpc.post({ t: 'reply', id: m.id, ok: false, error: { name: 'MobiusError', code: 'COLLECT_UNSUPPORTED', message: `job ${this.options.jobId} takes no collected records` } });
           return;
         }
-        collect(m.message).then(
+        Promise.resolve()
+          .then(() => collect(decodeCollectBatch(m, this.options.collectCodec)))
+          .then(
           (value) => rpc.post({ t: 'reply', id: m.id, ok: true, value }),
           (e: unknown) => rpc.post({ t: 'reply', id: m.id, ok: false, error: { name: 'MobiusError', message: e instanceof Error ? e.message : String(e) } }),
         );

@@ -119,8 +119,21 @@ const COLLECT_REQUEST_TIMEOUT_MS = 30_000;
  * Registers, in this process (a cluster worker, a task thread), the collect forwarder of a job that has collect sinks, and
  * returns the call that removes it (undefined for a job without one).
  */
-export function registerCollectForwarder(jobId: string, plan: ExecutionPlan, request: (message: ControlMessage, timeoutMs: number) => Promise<ControlMessage>): (() => void) | undefined {
+export function registerCollectForwarder(
+  jobId: string,
+  plan: ExecutionPlan,
+  request: (message: ControlMessage, timeoutMs: number) => Promise<ControlMessage>,
+  options: { readonly batchSize?: number } = {},
+): (() => void) | undefined {
   if (!plan.operators.some((o) => o.kind === 'collect')) return undefined;
   const send: CollectSend = (message) => request(message, COLLECT_REQUEST_TIMEOUT_MS);
-  return registerCollectTarget(jobId, new CollectForwarder(jobId, send, getConfig(plan.config, CoreOptions.BATCH_SIZE), getConfig(plan.config, CoreOptions.LINGER_MS)));
+  const batchSize = options.batchSize ?? getConfig(plan.config, CoreOptions.BATCH_SIZE);
+  return registerCollectTarget(jobId, new CollectForwarder(jobId, send, batchSize, getConfig(plan.config, CoreOptions.LINGER_MS)));
 }
+
+/**
+ * Records per collect batch from a task thread to its main thread: a batch crosses in one
+ * transferred buffer, so the round trip per batch (not the bytes) is what costs; a worker
+ * process's batches to the coordinator keep `runtime.batch.size`.
+ */
+export const THREAD_COLLECT_BATCH = 8192;
