@@ -78,15 +78,10 @@ export class CollectBuffer<T = unknown> implements CollectOutlet, AsyncIterableI
       if (this.stopped) return DONE;
       if (this.head < this.records.length) return { done: false, value: this.take() };
       if (this.ended) {
-        if (this.failure !== undefined) {
-          const { error } = this.failure;
-          this.failure = undefined;
-          this.stopped = true;
-          throw error;
-        }
+        this.throwFailure();
         return DONE;
       }
-      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      await this.arrival();
     }
   }
 
@@ -108,15 +103,10 @@ export class CollectBuffer<T = unknown> implements CollectOutlet, AsyncIterableI
         return batch;
       }
       if (this.ended) {
-        if (this.failure !== undefined) {
-          const { error } = this.failure;
-          this.failure = undefined;
-          this.stopped = true;
-          throw error;
-        }
+        this.throwFailure();
         return undefined;
       }
-      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      await this.arrival();
     }
   }
 
@@ -129,6 +119,20 @@ export class CollectBuffer<T = unknown> implements CollectOutlet, AsyncIterableI
     this.heldBytes = 0;
     this.releaseWriters();
     return DONE;
+  }
+
+  /** At the end: the job's failure, once (the reader then stops). */
+  private throwFailure(): void {
+    if (this.failure === undefined) return;
+    const { error } = this.failure;
+    this.failure = undefined;
+    this.stopped = true;
+    throw error;
+  }
+
+  /** Resolves when a record arrives or the buffer ends. */
+  private arrival(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wakeReader = resolve));
   }
 
   private take(): T {
