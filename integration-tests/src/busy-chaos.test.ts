@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
+import { events, finishedRecovery, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
 import { BLOCKING_MAP, committedSinkBytes, expectOnlyKilledLost, expectedSinkBytes, workersDeclaredLost } from './busy-helpers.js';
 
 /**
@@ -67,10 +67,7 @@ describe('chaos: CPU-bound map, three worker SIGKILLs, busy workers never declar
           process.kill(workers.find((w) => w.id === victim)!.pid, 'SIGKILL');
           killed.push(victim);
           cluster.startWorker();
-          const event = await until(`recovery ${k + 1}`, async () => {
-            const e = (await events(cluster.api, id))[k];
-            return e !== undefined && e.durationMs !== null ? e : undefined;
-          }, 120_000);
+          const event = await finishedRecovery(cluster.api, id, k, `recovery ${k + 1}`, 120_000);
           expect(event.strategy).toBe(strategy);
           const recovered = await job(cluster.api, id);
           // A checkpoint completes after the recovery before the next kill (or the job finished).

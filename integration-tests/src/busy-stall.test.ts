@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
+import { events, finishedRecovery, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
 import { expectOnlyKilledLost, metricValue, slowOnceMap, workersDeclaredLost } from './busy-helpers.js';
 
 /**
@@ -66,10 +66,7 @@ describe('a task that holds its thread for 10 s: busy, not dead', () => {
     const { cluster, out, id } = await startJob('fail', { 'task.stall.timeout.ms': 3000 });
     try {
       await firstCommit(out);
-      const event = await until('the stall recovery', async () => {
-        const e = (await events(cluster.api, id))[0];
-        return e !== undefined && e.durationMs !== null ? e : undefined;
-      }, 120_000);
+      const event = await finishedRecovery(cluster.api, id, 0, 'the stall recovery', 120_000);
       expect(event.strategy).toBe('single-task');
       expect(event.failed).toHaveLength(1);
       expect(event.tasks).toEqual(event.failed);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, releasePace, until } from './failover-helpers.js';
+import { expectOnlyVictimRolledBack, finishedRecovery, firstCommit, job, pacedWordCountJob, releasePace, until } from './failover-helpers.js';
 
 /**
  * Issue 18: a cluster worker runs its tasks on worker threads, one per slot by default, each
@@ -125,10 +125,7 @@ describe('single-task recovery with task threads', () => {
       for (const w of all) expect(w.slotEndpoints).toHaveLength(2);
       process.kill(all.find((w) => w.id === victim)!.pid, 'SIGKILL');
       cluster.startWorker();
-      const event = await until('the recovery event', async () => {
-        const e = (await events(cluster.api, id))[0];
-        return e !== undefined && e.durationMs !== null ? e : undefined;
-      }, 120_000);
+      const event = await finishedRecovery(cluster.api, id, 0, 'the recovery event', 120_000);
       const after = await job(cluster.api, id);
       expectOnlyVictimRolledBack(before, after, victim, event);
       releasePace(released);

@@ -126,6 +126,18 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
   }
 }
 
+/** Waits for the job's recovery event `index` to have finished (its `durationMs` set), and returns it. */
+export function finishedRecovery(api: Api, id: string, index = 0, what = 'the recovery event', timeoutMs?: number): Promise<RecoveryEvent> {
+  return until(
+    what,
+    async () => {
+      const e = (await events(api, id))[index];
+      return e !== undefined && e.durationMs !== null ? e : undefined;
+    },
+    timeoutMs,
+  );
+}
+
 /** Waits until the first checkpoint has committed part files into `out`. */
 export function firstCommit(out: string): Promise<true> {
   return until('a committed checkpoint', async () => (existsSync(out) && readdirSync(out).some((f) => f.endsWith('.jsonl')) ? true : undefined));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, role, until } from './failover-helpers.js';
+import { events, expectOnlyVictimRolledBack, finishedRecovery, firstCommit, job, pacedWordCountJob, role } from './failover-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 
 /**
@@ -49,10 +49,7 @@ describe('single-task failover at full throughput (an unpaced word count, a work
         const workers = (await cluster.api.call<{ id: string; pid: number }[]>('GET', '/workers')).body;
         process.kill(workers.find((w) => w.id === victimId)!.pid, 'SIGKILL');
         cluster.startWorker();
-        const event = await until('the recovery event', async () => {
-          const e = (await events(cluster.api, id))[0];
-          return e !== undefined && e.durationMs !== null ? e : undefined;
-        }, 120_000);
+        const event = await finishedRecovery(cluster.api, id, 0, 'the recovery event', 120_000);
         const after = await job(cluster.api, id);
         expectOnlyVictimRolledBack(before, after, victimId, event);
 

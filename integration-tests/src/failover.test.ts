@@ -6,7 +6,7 @@ import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { randomUUID } from 'node:crypto';
 import { Api, clusterCli, start, startCluster, stopAll, waitForLine, writeJob, type Proc } from './cluster-helpers.js';
-import { events, expectOnlyVictimRolledBack, firstCommit, job, pacedWordCountJob, releasePace, role, until, type FailoverJob, type RecoveryEvent } from './failover-helpers.js';
+import { events, expectOnlyVictimRolledBack, finishedRecovery, firstCommit, job, pacedWordCountJob, releasePace, role, until, type FailoverJob, type RecoveryEvent } from './failover-helpers.js';
 
 const HEARTBEAT_MS = 1000;
 
@@ -47,11 +47,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
     const victim = workers.find((w) => w.id === victimId)!;
     process.kill(victim.pid, 'SIGKILL');
     cluster.startWorker();
-    const event = await until('the recovery event', async () => {
-      const list = await events(cluster.api, id);
-      const e = list[eventsBefore];
-      return e !== undefined && e.durationMs !== null ? e : undefined;
-    }).catch(async (e: unknown) => {
+    const event = await finishedRecovery(cluster.api, id, eventsBefore).catch(async (e: unknown) => {
       // The coordinator's warnings and errors say where the recovery stopped.
       const warnings = cluster.coordinator.stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
       throw new Error(`${(e as Error).message}; events ${JSON.stringify(await events(cluster.api, id))}; coordinator warnings:\n${warnings.slice(-30).join('\n')}`);
@@ -139,10 +135,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
       paused = workers.find((w) => w.id === victim)!.pid;
       const before = await job(c.cluster.api, c.id);
       process.kill(paused, 'SIGSTOP');
-      const event = await until('the recovery event', async () => {
-        const e = (await events(c.cluster.api, c.id))[0];
-        return e !== undefined && e.durationMs !== null ? e : undefined;
-      });
+      const event = await finishedRecovery(c.cluster.api, c.id, 0, 'the recovery event');
       const after = await job(c.cluster.api, c.id);
       expectOnlyVictimRolledBack(before, after, victim, event);
       expect(event.reason).toContain('no heartbeat');
@@ -200,10 +193,7 @@ describe('single-task failover on a coordinator and four workers: only the faile
       expect(submit.code).toBe(0);
       const id = submit.stdout.trim();
       // Paced until the injected failure was recovered; then the rest at full speed.
-      await until('the recovery event', async () => {
-        const e = (await events(cluster.api, id))[0];
-        return e !== undefined && e.durationMs !== null ? e : undefined;
-      });
+      await finishedRecovery(cluster.api, id, 0, 'the recovery event');
       const done = await finish({ cluster, out, id, released });
       expect(done.restarts).toBe(1);
       const list = await events(cluster.api, id);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
+import { events, finishedRecovery, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
 
 /**
  * A single-task recovery deploys each restarted task in a request of its own. When several land
@@ -46,10 +46,7 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
       const workers = (await cluster.api.workers());
       process.kill(workers.find((w) => w.id === victim)!.pid, 'SIGKILL');
 
-      await until('the first recovery', async () => {
-        const e = (await events(cluster.api, id))[0];
-        return e !== undefined && e.durationMs !== null ? e : undefined;
-      }, 120_000);
+      await finishedRecovery(cluster.api, id, 0, 'the first recovery', 120_000);
       const after = await job(cluster.api, id);
       const newcomer = fresh.find((w) => !holders.has(w))!;
       const placed = after.tasks.filter((t) => t.workerId === newcomer && t.state === 'RUNNING').map((t) => `${t.taskId}@${t.attempt}`);
