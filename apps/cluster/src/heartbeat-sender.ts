@@ -1,7 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger, TaskMetrics } from '@mobius/interface';
 import { TaskProgress } from '@mobius/runtime';
-import { threadEntry } from './thread-entry.js';
+import { threadEntry } from '@mobius/jobmaster';
 
 /** What the heartbeat thread starts with. */
 export interface HeartbeatThreadData {
@@ -67,7 +67,7 @@ export class HeartbeatSender {
    */
   async start(coordinator: string, workerId: string): Promise<void> {
     const data: HeartbeatThreadData = { coordinator, workerId, progress: this.shared };
-    const thread = new Thread(threadEntry('heartbeat-thread.js', 'the heartbeat thread'), { workerData: data });
+    const thread = new Thread(threadEntry(import.meta.url, 'heartbeat-thread.js', 'the heartbeat thread', 'mobius-cluster'), { workerData: data });
     this.thread = thread;
     this.ended = new Promise((resolve) => thread.once('exit', () => resolve()));
     thread.on('error', (e) => this.logger.error({ err: e }, 'the heartbeat thread failed'));

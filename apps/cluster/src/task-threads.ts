@@ -1,8 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { ControlMessage, Logger } from '@mobius/interface';
-import { ThreadRpc, decodeCollectBatch, type FromTaskThread, type ToTaskThread } from '@mobius/jobmaster';
+import { ThreadRpc, decodeCollectBatch, threadEntry, type FromTaskThread, type ToTaskThread } from '@mobius/jobmaster';
 import { ColumnFrameCodec, ThreadHub } from '@mobius/transport-threads';
-import { threadEntry } from './thread-entry.js';
 import type { TaskThreadData, TaskThreadSiblings, TaskThreadStarted } from './task-thread-data.js';
 
 /** What the task threads are started with. */
@@ -66,7 +65,7 @@ export class TaskThreads {
 
   /** Starts every thread and waits until each bound its transport; rejects (threads stopped) when one cannot. */
   async start(): Promise<void> {
-    const entry = threadEntry('task-thread.js', 'the task thread');
+    const entry = threadEntry(import.meta.url, 'task-thread.js', 'the task thread', 'mobius-cluster');
     const starting = Array.from({ length: this.options.count }, (_, index) => this.spawn(entry, index));
     const started = await Promise.allSettled(starting);
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');

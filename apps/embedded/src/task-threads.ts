@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionPlan, Logger } from '@mobius/interface';
-import { ThreadedGateway, type JobSource } from '@mobius/jobmaster';
+import { ThreadedGateway, threadEntry, type JobSource } from '@mobius/jobmaster';
 import { ColumnFrameCodec, ThreadHub } from '@mobius/transport-threads';
 import type { CollectResults } from './collect-results.js';
 
@@ -17,17 +15,10 @@ export interface ThreadedJobOptions {
   readonly logger: Logger;
 }
 
-/** The built entry of a task thread (beside this module in dist; from the sources, in dist next to them). */
-function taskThreadEntry(): URL {
-  const beside = new URL('./task-thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  return new URL('../dist/task-thread.js', import.meta.url);
-}
-
 /** A job's task threads: a ThreadHub introduces them to each other, each runs `task-thread.js`. */
 export function threadedGateway(options: ThreadedJobOptions): ThreadedGateway {
   const hub = new ThreadHub(options.logger);
-  const entry = taskThreadEntry();
+  const entry = threadEntry(import.meta.url, 'task-thread.js', 'the task thread', 'mobius');
   const logLevel = (options.logger as { level?: unknown }).level;
   return new ThreadedGateway({
     jobId: options.jobId,

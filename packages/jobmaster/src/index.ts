@@ -26,3 +26,4 @@ export { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js'
 export type { CheckpointAcks } from './task-snapshots.js';
 export { encodeCollectBatch, decodeCollectBatch } from './threads/collect-batches.js';
 export type { CollectBatch } from './threads/collect-batches.js';
+export { threadEntry } from './threads/thread-entry.js';
