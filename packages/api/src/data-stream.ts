@@ -1,5 +1,7 @@
 import {
+  OutputTag,
   PlanError,
+  type WatermarkStrategyLike,
   type ConfigValue,
   type FilterFn,
   type FilterFunction,
@@ -21,6 +23,14 @@ import { asyncMapConfig, type AsyncMapOptions } from './async-map-options.js';
 import { collectOptions, type CollectOptions } from './collect-options.js';
 import { CollectedRecords } from './collected-records.js';
 import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
+
+/** Where a stream comes from: what an operator added after it is wired to. */
+export interface StreamUpstream {
+  readonly graph: GraphBuilder;
+  readonly node: NodeBuilder;
+  readonly partition: PartitionSpec;
+  readonly sideOutput: string | undefined;
+}
 
 const DEFAULT_PARTITION: PartitionSpec = { kind: 'forward', explicit: false };
 
@@ -102,15 +112,50 @@ export class DataStream<T> extends OperatorHandle {
     node: NodeBuilder,
     /** How records of this stream reach the next operator. */
     protected readonly partition: PartitionSpec = DEFAULT_PARTITION,
+    /** The side output of `node` this stream is (an OutputTag id), or undefined for its main output. */
+    protected readonly sideOutput: string | undefined = undefined,
   ) {
     super(graph, node);
   }
 
+  /** Adds an operator fed by this stream (internal: the API's other files build on it). */
   protected connect(kind: OperatorKind, name: string, fn: unknown): NodeBuilder {
     const node = this.graph.addNode(kind, name, fn);
-    this.graph.addEdge(this.node, node, this.partition);
+    this.graph.addEdge(this.node, node, this.partition, this.sideOutput);
     return node;
   }
+
+  /** The graph, node, partitioning and side output of this stream (internal: for the API's other files). */
+  get upstream(): StreamUpstream {
+    return { graph: this.graph, node: this.node, partition: this.partition, sideOutput: this.sideOutput };
+  }
+
+  /**
+   * The records an operator of this stream emitted to side output `tag` (`ctx.output(tag, v)`
+   * in a process function, `sideOutputLateData(tag)` of a window), as a stream of its own.
+   */
+  getSideOutput<S>(tag: OutputTag<S>): DataStream<S> {
+    if (!(tag instanceof OutputTag)) throw new PlanError('PLAN_INVALID_FUNCTION', `getSideOutput() takes an OutputTag, got ${tag === null ? 'null' : typeof tag}`);
+    return new DataStream<S>(this.graph, this.node, DEFAULT_PARTITION, tag.id);
+  }
+
+  /**
+   * Gives each record its event time and makes watermarks (Flink's assignTimestampsAndWatermarks):
+   * `WatermarkStrategy.forBoundedOutOfOrderness(ms).withTimestampAssigner((r) => r.time)`.
+   * Watermarks go out every `pipeline.auto-watermark-interval.ms` (default 200); watermarks from
+   * upstream are replaced by this operator's own (except the final +Infinity of a bounded input).
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategyLike<T>): DataStream<T> {
+    if (typeof strategy !== 'object' || strategy === null || typeof strategy.createWatermarkGenerator !== 'function') {
+      throw new PlanError('PLAN_INVALID_FUNCTION', `assignTimestampsAndWatermarks() takes a WatermarkStrategy, got ${strategy === null ? 'null' : typeof strategy}`);
+    }
+    return new DataStream<T>(this.graph, this.connect('timestamps', 'timestamps', strategy));
+  }
+
+  // ---- windows on a non-keyed stream (windowAll) and window joins: windowed-stream.ts ----
+
+  // ---- process functions, connect and interval joins: process-stream.ts ----
+
 
   /**
    * One output per input. A function that returns a promise is awaited: results leave in input
@@ -149,7 +194,7 @@ export class DataStream<T> extends OperatorHandle {
   /** Partitions the stream by key: records with equal keys reach the same task. */
   keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
     if (typeof selector !== 'function') throw new PlanError('PLAN_INVALID_FUNCTION', `keyBy() takes a function, got ${typeof selector}`);
-    return new KeyedStream<T, K>(this.graph, this.node, { kind: 'key', keySelector: selector as (r: never) => unknown, explicit: true });
+    return new KeyedStream<T, K>(this.graph, this.node, { kind: 'key', keySelector: selector as (r: never) => unknown, explicit: true }, this.sideOutput);
   }
 
   /** Merges this stream with others of the same type. Every element arrives once. */
@@ -160,29 +205,29 @@ export class DataStream<T> extends OperatorHandle {
       if (other.graph !== this.graph) throw new PlanError('PLAN_INVALID_FUNCTION', 'union() takes data streams of the same StreamingContext');
     }
     const node = this.connect('union', 'union', undefined);
-    for (const other of others) this.graph.addEdge(other.node, node, other.partition);
+    for (const other of others) this.graph.addEdge(other.node, node, other.partition, other.sideOutput);
     return new DataStream<T>(this.graph, node);
   }
 
   /** Sends every record to every parallel task of the next operator. */
   broadcast(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, { kind: 'broadcast', explicit: true });
+    return new DataStream<T>(this.graph, this.node, { kind: 'broadcast', explicit: true }, this.sideOutput);
   }
 
   /** Sends each record to the task(s) the function picks among `numPartitions`. */
   partitionBy(fn: PartitionFn<T> | PartitionFunction<T>): DataStream<T> {
     checkFunction(fn, 'partitionBy', 'partition');
-    return new DataStream<T>(this.graph, this.node, { kind: 'custom', partitioner: fn, explicit: true });
+    return new DataStream<T>(this.graph, this.node, { kind: 'custom', partitioner: fn, explicit: true }, this.sideOutput);
   }
 
   /** Task i sends to task i of the next operator (equal parallelism required). */
   forward(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, { kind: 'forward', explicit: true });
+    return new DataStream<T>(this.graph, this.node, { kind: 'forward', explicit: true }, this.sideOutput);
   }
 
   /** Spreads records round-robin over the next operator's tasks. */
   rebalance(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, { kind: 'rebalance', explicit: true });
+    return new DataStream<T>(this.graph, this.node, { kind: 'rebalance', explicit: true }, this.sideOutput);
   }
 
   /** Ends the pipeline. A plain sink function is at-least-once under failures. */
@@ -253,13 +298,29 @@ export class KeyedStream<T, K = unknown> {
     private readonly graph: GraphBuilder,
     private readonly node: NodeBuilder,
     private readonly partition: PartitionSpec,
+    private readonly sideOutput: string | undefined = undefined,
   ) {}
+
+  /** The graph, node, key partitioning and side output of this stream (internal: for the API's other files). */
+  get upstream(): StreamUpstream {
+    return { graph: this.graph, node: this.node, partition: this.partition, sideOutput: this.sideOutput };
+  }
+
+  /** The key selector of this stream. */
+  get keySelector(): KeySelector<T, K> {
+    return this.partition.keySelector as unknown as KeySelector<T, K>;
+  }
 
   private keyed<O>(kind: OperatorKind, fn: unknown): DataStream<O> {
     const node = this.graph.addNode(kind, kind, fn);
-    this.graph.addEdge(this.node, node, this.partition);
+    this.graph.addEdge(this.node, node, this.partition, this.sideOutput);
     return new DataStream<O>(this.graph, node);
   }
+
+  // ---- windows (window, countWindow) and aggregations (sum, min, max, minBy, maxBy): windowed-stream.ts ----
+
+  // ---- process functions with timers and interval joins: process-stream.ts ----
+
 
   /** Combines each record with the current value of its key and emits the new value. */
   reduce(fn: ReduceFn<T> | ReduceFunction<T>): DataStream<T> {
@@ -298,7 +359,7 @@ export class KeyedStream<T, K = unknown> {
   sink(fn: SinkFn<T> | SinkFunction<T>): StreamSink<T> {
     checkFunction(fn, 'sink', 'sink');
     const node = this.graph.addNode('sink', 'sink', fn);
-    this.graph.addEdge(this.node, node, this.partition);
+    this.graph.addEdge(this.node, node, this.partition, this.sideOutput);
     return new StreamSink<T>(this.graph, node);
   }
 

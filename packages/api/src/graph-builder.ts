@@ -40,6 +40,7 @@ interface EdgeBuilder {
   readonly source: NodeBuilder;
   readonly target: NodeBuilder;
   readonly partition: PartitionSpec;
+  readonly sideOutput: string | undefined;
 }
 
 /** Collects nodes and edges in creation order; ids are resolved when the graph is taken. */
@@ -59,8 +60,9 @@ export class GraphBuilder {
     return node;
   }
 
-  addEdge(source: NodeBuilder, target: NodeBuilder, partition: PartitionSpec): void {
-    this.edges.push({ source, target, partition });
+  /** An edge from `source`'s main output, or from its side output `sideOutput` (an OutputTag id). */
+  addEdge(source: NodeBuilder, target: NodeBuilder, partition: PartitionSpec, sideOutput?: string): void {
+    this.edges.push({ source, target, partition, sideOutput });
   }
 
   build(): LogicalGraph {
@@ -78,7 +80,12 @@ export class GraphBuilder {
       ...(n.source !== undefined ? { source: n.source } : {}),
       ...(n.data !== undefined ? { data: n.data } : {}),
     }));
-    const edges: LogicalEdge[] = this.edges.map((e) => ({ source: e.source.id, target: e.target.id, partition: e.partition }));
+    const edges: LogicalEdge[] = this.edges.map((e) => ({
+      source: e.source.id,
+      target: e.target.id,
+      partition: e.partition,
+      ...(e.sideOutput !== undefined ? { sideOutput: e.sideOutput } : {}),
+    }));
     return { config: { ...this.options }, nodes, edges };
   }
 }

@@ -1,5 +1,9 @@
 export { StreamingContext, StreamingContextBuilder } from './streaming-context.js';
 export { DataStream, KeyedStream, StreamSink } from './data-stream.js';
+export type { StreamUpstream } from './data-stream.js';
+export { WatermarkStrategy, BoundedOutOfOrdernessWatermarks } from './watermark-strategy.js';
+export { OutputTag } from '@mobius/interface';
+export type { TimestampAssigner, WatermarkGenerator, WatermarkOutput, WatermarkStrategyLike } from '@mobius/interface';
 export type { AsyncMapOptions } from './async-map-options.js';
 export type { CollectOptions } from './collect-options.js';
 export type { CollectingJobHandle } from './collected-records.js';

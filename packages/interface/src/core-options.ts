@@ -61,6 +61,15 @@ export const CoreOptions = {
     scope: 'both',
     doc: 'Longest time a partly filled batch waits while its task is busy elsewhere (for example a source awaiting I/O).',
   }),
+  AUTO_WATERMARK_INTERVAL_MS: configOption<number>({
+    key: 'pipeline.auto-watermark-interval.ms',
+    type: 'number',
+    default: 200,
+    min: 0,
+    max: 3_600_000,
+    scope: 'both',
+    doc: 'How often assignTimestampsAndWatermarks() asks its generator for a watermark (periodic watermarks); 0 turns periodic watermarks off.',
+  }),
   ASYNC_CAPACITY: configOption<number>({
     key: 'runtime.async.capacity',
     type: 'integer',

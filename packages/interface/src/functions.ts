@@ -109,6 +109,15 @@ export interface SourceContext<T> {
    * more; a `fetch()` source need not (the runtime waits between fetch calls).
    */
   collect(record: T): void | Promise<void>;
+  /**
+   * Emits one record with its event time in ms (Flink's `collectWithTimestamp`); backpressure as
+   * `collect`. A later `assignTimestampsAndWatermarks` may replace the timestamp.
+   */
+  collectWithTimestamp(record: T, timestamp: number): void | Promise<void>;
+  /** No record with a timestamp at or below `watermark` follows from this task (lower values are ignored). */
+  emitWatermark(watermark: number): void;
+  /** This task has nothing to emit for now: downstream watermarks do not wait for it until it emits again. */
+  markAsTemporarilyIdle(): void;
   /** Signals the end of data: no fetch() call follows and the task ends its output. */
   end(): void;
   /** True once the job is being cancelled; a `run()` loop should return. */

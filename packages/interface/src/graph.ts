@@ -1,7 +1,13 @@
 import type { ConfigMap } from './config.js';
 
 /** The kinds of logical operators. */
-export type OperatorKind = 'source' | 'map' | 'flatMap' | 'filter' | 'reduce' | 'union' | 'sink' | 'collect';
+export type BuiltinOperatorKind = 'source' | 'map' | 'flatMap' | 'filter' | 'reduce' | 'union' | 'sink' | 'collect';
+
+/**
+ * The kind of a logical operator: a built-in kind, or any kind registered in the runtime's
+ * operator registry (`registerOperator(kind, factory)`): windows, process functions, joins.
+ */
+export type OperatorKind = BuiltinOperatorKind | (string & Record<never, never>);
 
 /** Language an operator's function is written in. */
 export type OperatorLanguage = 'typescript' | 'python';
@@ -60,6 +66,11 @@ export interface LogicalEdge {
   readonly source: string;
   readonly target: string;
   readonly partition: PartitionSpec;
+  /**
+   * The side output this edge reads (`getSideOutput(tag)`: the tag's id), or undefined for the
+   * operator's main output.
+   */
+  readonly sideOutput?: string;
 }
 
 /** The job as the user built it: operators and edges, plus job-level options. */

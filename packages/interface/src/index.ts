@@ -53,6 +53,7 @@ export type {
 } from './functions.js';
 export type {
   OperatorKind,
+  BuiltinOperatorKind,
   OperatorLanguage,
   PartitionKind,
   PartitionSpec,
@@ -63,6 +64,8 @@ export type {
 } from './graph.js';
 export type { KeyGroupRange, PlanOperator, PlanVertex, PlanEdge, PlanTask, PlanChannel, ExecutionPlan } from './plan.js';
 export { DEFAULT_SLOT_SHARING_GROUP } from './plan.js';
+export { OutputTag } from './output-tag.js';
+export type { TimestampAssigner, WatermarkGenerator, WatermarkOutput, WatermarkStrategyLike } from './event-time.js';
 export { makeFrame, makeWatermarkFrame, isIdleMarker, isDeterminant, longestDeterminants } from './frame.js';
 export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame } from './frame.js';
 export type { Codec, Serializer } from './codec.js';

@@ -38,7 +38,7 @@ export interface PlanVertex {
 
 /** An edge of the plan. Chained edges are direct calls; the others have channels. */
 export interface PlanEdge {
-  /** `${source}->${target}` of the logical edge. */
+  /** `${source}->${target}` of the logical edge (`${source}[${tag}]->${target}` for a side output). */
   readonly id: string;
   readonly sourceOperator: string;
   readonly targetOperator: string;
@@ -48,6 +48,8 @@ export interface PlanEdge {
   readonly chained: boolean;
   /** Position of this edge among the target operator's inputs. */
   readonly inputIndex: number;
+  /** The side output of the source operator this edge carries (an OutputTag id); absent: the main output. */
+  readonly sideOutput?: string;
 }
 
 /** One parallel instance of a vertex. */

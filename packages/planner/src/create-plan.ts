@@ -20,9 +20,9 @@ import { graphHash } from './graph-hash.js';
 import { slotSharingGroups } from './slot-sharing-groups.js';
 import { describeNode, validateGraph } from './validate-graph.js';
 
-/** `${source}->${target}`: the id of a logical edge and of its plan edge. */
-export function edgeId(edge: Pick<LogicalEdge, 'source' | 'target'>): string {
-  return `${edge.source}->${edge.target}`;
+/** `${source}->${target}` (`${source}[${tag}]->${target}` for a side output): the id of a logical edge and of its plan edge. */
+export function edgeId(edge: Pick<LogicalEdge, 'source' | 'target' | 'sideOutput'>): string {
+  return edge.sideOutput === undefined ? `${edge.source}->${edge.target}` : `${edge.source}[${edge.sideOutput}]->${edge.target}`;
 }
 
 function resolvePartition(edge: LogicalEdge, sourceP: number, targetP: number, target: LogicalNode, source: LogicalNode): PartitionKind {
@@ -139,6 +139,7 @@ export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan 
     partition: partitions.get(edgeId(e))!,
     chained: chainedInto.get(e.target) === e.source,
     inputIndex: inputsOf.get(e.target)!.indexOf(e),
+    ...(e.sideOutput !== undefined ? { sideOutput: e.sideOutput } : {}),
   }));
 
   const tasks: PlanTask[] = [];

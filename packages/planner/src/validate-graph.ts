@@ -37,7 +37,7 @@ export function validateGraph(graph: LogicalGraph): LogicalNode[] {
       const missing = source === undefined ? edge.source : edge.target;
       throw new PlanError('PLAN_UNKNOWN_OPERATOR', `an edge refers to the unknown operator '${missing}'`, missing);
     }
-    const id = `${edge.source}->${edge.target}`;
+    const id = edge.sideOutput === undefined ? `${edge.source}->${edge.target}` : `${edge.source}[${edge.sideOutput}]->${edge.target}`;
     if (seenEdges.has(id)) {
       throw new PlanError(
         'PLAN_SELF_UNION',

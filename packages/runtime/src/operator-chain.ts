@@ -11,6 +11,8 @@ import { KeyContext } from './state/key-context.js';
 import { stateKeyGroupOf } from './state/operator-state.js';
 import { StateAccess } from './state/state-access.js';
 import { TimerService } from './timers/timer-service.js';
+import { ElementTime, type ProcessingTimeService } from './element-time.js';
+import { ProcessingCallbacks } from './timers/processing-callbacks.js';
 
 /** What a chain is built from. */
 export interface OperatorChainInit {
@@ -31,6 +33,12 @@ export interface OperatorChainInit {
   readonly clock?: { now(): number; random(): number };
   /** A processing-time timer is due at `time`: the task wakes its loop then. */
   processingTimerAt(time: number): void;
+  /** The task's element time (its network writers read it); default: the chain's own. */
+  readonly time?: ElementTime;
+}
+
+function fanOut(outs: OperatorOutput[]): OperatorOutput {
+  return outs.length === 0 ? discard : outs.length === 1 ? outs[0] : new FanOut(outs);
 }
 
 /**
@@ -46,11 +54,19 @@ export class OperatorChain {
   readonly states = new Map<string, TaskStateBackend>();
   /** Operator id → its timers (keyed operators that asked for them). */
   readonly timers = new Map<string, TimerService>();
+  /** The event time of the record being handed through the chain, shared by every operator. */
+  readonly time: ElementTime;
+  /** Processing-time callbacks of operators that are not keyed (periodic watermarks). */
+  readonly callbacks: ProcessingCallbacks;
   private readonly nodes: Map<string, LogicalNode>;
   private readonly byId = new Map<string, StreamOperator>();
+  /** Wrapped operator → the operator its factory made (the same object when not keyed). */
+  private readonly innerOf = new Map<StreamOperator, StreamOperator>();
 
   constructor(private readonly init: OperatorChainInit) {
     void BUILTIN_OPERATORS; // the built-in kinds register themselves when their modules load
+    this.time = init.time ?? new ElementTime();
+    this.callbacks = new ProcessingCallbacks((time) => init.processingTimerAt(time));
     this.nodes = new Map(init.graph.nodes.map((n) => [n.id, n]));
     for (const opId of init.vertex.operatorIds) {
       const op = this.createOperator(this.nodes.get(opId)!);
@@ -85,10 +101,18 @@ export class OperatorChain {
       batchSize: this.init.batchSize,
     };
     const op = operatorFactory(node.kind)(ctx);
-    if (!keyed) return op;
-    const input = plan.edges.find((e) => e.targetOperator === node.id)!;
+    op.time = this.time;
+    op.processingTime = this.processingTime;
+    if (!keyed) {
+      this.innerOf.set(op, op);
+      return op;
+    }
+    const input = plan.edges.find((e) => e.targetOperator === node.id && e.partition === 'key')!;
     const selector = this.init.writers.logicalEdge(input).partition.keySelector as KeySelector<unknown>;
     const wrapped = new KeyedOperator(op, selector, keys!);
+    wrapped.time = this.time;
+    wrapped.processingTime = this.processingTime;
+    this.innerOf.set(wrapped, op);
     const timers = this.timers.get(node.id);
     if (timers !== undefined) timers.target = op;
     return wrapped;
@@ -123,14 +147,32 @@ export class OperatorChain {
     return timers;
   }
 
-  /** Sets the output of operator `opId`: the chained operators and network writers of its out-edges. */
+  /** A processing-time service on the task's loop (wall clock; callbacks never run during a record). */
+  private readonly processingTime: ProcessingTimeService = {
+    now: () => Date.now(),
+    scheduleAt: (time, callback) => this.callbacks.scheduleAt(time, callback),
+  };
+
+  /**
+   * Sets the outputs of operator `opId`: the chained operators and network writers of its
+   * out-edges, the main output's and each side output's (by tag id).
+   */
   wire(opId: string): void {
-    const outs: OperatorOutput[] = [];
+    const main: OperatorOutput[] = [];
+    const sides = new Map<string, OperatorOutput[]>();
     for (const edge of this.init.plan.edges) {
       if (edge.sourceOperator !== opId) continue;
-      outs.push(edge.chained ? this.byId.get(edge.targetOperator)! : (this.init.writers.byEdge.get(edge.id) ?? this.init.writers.create(edge)));
+      const out = edge.chained ? this.byId.get(edge.targetOperator)! : (this.init.writers.byEdge.get(edge.id) ?? this.init.writers.create(edge));
+      if (edge.sideOutput === undefined) main.push(out);
+      else sides.set(edge.sideOutput, [...(sides.get(edge.sideOutput) ?? []), out]);
     }
-    this.byId.get(opId)!.setOutput(outs.length === 0 ? discard : outs.length === 1 ? outs[0] : new FanOut(outs));
+    const op = this.byId.get(opId)!;
+    op.setOutput(fanOut(main));
+    if (sides.size > 0) {
+      const sideOutputs = new Map([...sides].map(([tag, outs]) => [tag, fanOut(outs)]));
+      op.sideOutputs = sideOutputs;
+      this.innerOf.get(op)!.sideOutputs = sideOutputs;
+    }
   }
 
   /** Opens the operators, downstream first, so they are ready before anything is emitted. */
@@ -169,8 +211,9 @@ export class OperatorChain {
     this.head.processWatermark(watermark);
   }
 
-  /** Fires the processing-time timers due at `now`, in every operator. */
+  /** Fires the processing-time timers and callbacks due at `now`, in every operator. */
   fireProcessingTimers(now: number): void {
+    this.callbacks.fire(now);
     for (const [opId, t] of this.timers) {
       try {
         t.fireProcessingTimers(now);
@@ -180,15 +223,16 @@ export class OperatorChain {
     }
   }
 
-  /** End of input: every event-time timer fires, as if the watermark reached +Infinity (nothing is forwarded: downstream tasks see the end). */
+  /**
+   * End of input (a bounded source ended, or every input of the task did): the watermark
+   * +Infinity goes through the chain, so every event-time timer and window fires and downstream
+   * tasks get it too; then the processing-time timers still pending fire (a bounded job's
+   * processing-time windows emit what they hold rather than drop it).
+   */
   endOfInputTimers(): void {
-    for (const [opId, t] of this.timers) {
-      try {
-        t.advanceWatermark(Infinity);
-      } catch (e) {
-        throw operatorFailure(this.identity(this.nodes.get(opId)!), e);
-      }
-    }
+    this.time.timestamp = NaN;
+    this.head.processWatermark(Infinity);
+    this.fireProcessingTimers(Infinity);
   }
 
   /** What each operator's `snapshotState` returned (rich functions' state, e.g. a sink's pre-committed files). */

@@ -177,6 +177,7 @@ export class Task implements SourceHost {
       restoring,
       clock: this.log,
       processingTimerAt: (time) => loop?.processingTimerAt(time),
+      time: this.outputs.time,
     });
     this.outputs.log = this.log;
     const source = this.chain.head instanceof SourceOperator ? this.chain.head.source : undefined;

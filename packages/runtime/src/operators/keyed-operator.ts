@@ -42,6 +42,10 @@ export class KeyedOperator extends StreamOperator {
     this.inner.processWatermark(watermark);
   }
 
+  override markIdle(): void {
+    this.inner.markIdle();
+  }
+
   override onTimer(time: number, domain: 'event' | 'processing'): void {
     this.inner.onTimer(time, domain);
   }

@@ -16,17 +16,20 @@ export function operatorFailure(id: OperatorIdentity, error: unknown): TaskFaile
 }
 
 /** Drops records and watermarks: the output of an operator nothing reads. */
-export const discard: Collector<unknown> & { emitWatermark(watermark: number): void } = { collect() {}, emitWatermark() {} };
+export const discard: Collector<unknown> & { emitWatermark(watermark: number): void; markIdle(): void } = { collect() {}, emitWatermark() {}, markIdle() {} };
 
 /** Sends each record (and watermark) to several outputs (chained operators and network writers). */
 export class FanOut implements Collector<unknown> {
-  constructor(private readonly outputs: readonly (Collector<unknown> & { emitWatermark?(watermark: number): void })[]) {}
+  constructor(private readonly outputs: readonly (Collector<unknown> & { emitWatermark?(watermark: number): void; markIdle?(): void })[]) {}
   collect(record: unknown): void {
     const outs = this.outputs;
     for (let i = 0; i < outs.length; i++) outs[i].collect(record);
   }
   emitWatermark(watermark: number): void {
     for (const o of this.outputs) o.emitWatermark?.(watermark);
+  }
+  markIdle(): void {
+    for (const o of this.outputs) o.markIdle?.();
   }
 }
 

@@ -1,4 +1,5 @@
-import type { Collector, RichFunction, RuntimeContext } from '@mobius/interface';
+import type { Collector, OutputTag, RichFunction, RuntimeContext } from '@mobius/interface';
+import { ElementTime, type ProcessingTimeService } from '../element-time.js';
 import type { KeyContext } from '../state/key-context.js';
 import type { TimerService } from '../timers/timer-service.js';
 import { discard, operatorFailure, type OperatorIdentity } from './operator.js';
@@ -6,7 +7,14 @@ import { discard, operatorFailure, type OperatorIdentity } from './operator.js';
 /** Where an operator emits: records, and watermarks (a plain collector drops them). */
 export interface OperatorOutput extends Collector<unknown> {
   emitWatermark?(watermark: number): void;
+  /** The stream through this output is idle (see WatermarkOutput.markIdle); the next record or watermark makes it active. */
+  markIdle?(): void;
 }
+
+const NO_SIDE_OUTPUTS: ReadonlyMap<string, OperatorOutput> = new Map();
+
+/** A processing-time service for operators built outside a chain (unit tests): schedules nothing. */
+const NO_PROCESSING_TIME: ProcessingTimeService = { now: () => Date.now(), scheduleAt: () => undefined };
 
 /** The checkpoint hooks a rich function may have (CheckpointedFunction, TwoPhaseCommitSinkFunction). */
 interface FunctionHooks {
@@ -35,6 +43,12 @@ export abstract class StreamOperator<I = unknown> implements OperatorOutput {
   timers: TimerService | undefined = undefined;
   /** The last watermark this operator received (-Infinity: none yet). */
   currentWatermark = -Infinity;
+  /** The event time of the current record, shared by the task's operators (set by the chain). */
+  time: ElementTime = new ElementTime();
+  /** Side outputs read downstream, by OutputTag id (set by the chain); a tag nobody reads drops its records. */
+  sideOutputs: ReadonlyMap<string, OperatorOutput> = NO_SIDE_OUTPUTS;
+  /** Processing-time callbacks (set by the chain). */
+  processingTime: ProcessingTimeService = NO_PROCESSING_TIME;
 
   constructor(
     readonly identity: OperatorIdentity,
@@ -51,6 +65,16 @@ export abstract class StreamOperator<I = unknown> implements OperatorOutput {
 
   processElement(record: I): void {
     this.collect(record);
+  }
+
+  /** Emits `value` to side output `tag` with the current record's timestamp (dropped when nothing reads the tag). */
+  output<T>(tag: OutputTag<T> | string, value: T): void {
+    this.sideOutputs.get(typeof tag === 'string' ? tag : tag.id)?.collect(value);
+  }
+
+  /** The input is idle: pass it on (an operator that makes its own watermarks overrides it). */
+  markIdle(): void {
+    this.out.markIdle?.();
   }
 
   async open(ctx: RuntimeContext): Promise<void> {

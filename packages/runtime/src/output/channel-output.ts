@@ -1,4 +1,4 @@
-import { makeFrame, type Barrier, type ChannelSender, type Frame } from '@mobius/interface';
+import { makeFrame, makeWatermarkFrame, type Barrier, type ChannelSender, type Frame } from '@mobius/interface';
 import { estimateFrameBytes, type ReplayBuffer } from '../failover/replay-buffer.js';
 import type { TaskOutputs } from './task-outputs.js';
 
@@ -109,6 +109,12 @@ export class ChannelOutput {
   watermark(watermark: number): void {
     this.flush();
     this.send(makeFrame(this.id, 'watermark', this.seq, null, null, watermark, this.owner.determinantsFor(this)));
+  }
+
+  /** Flushes, then marks the channel idle (a watermark frame without a watermark). */
+  idle(): void {
+    this.flush();
+    this.send(makeWatermarkFrame(this.id, this.seq, null));
   }
 
   /**

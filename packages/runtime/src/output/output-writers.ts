@@ -136,6 +136,6 @@ export class OutputWriters {
   }
 
   logicalEdge(edge: PlanEdge): LogicalEdge {
-    return this.init.graph.edges.find((e) => e.source === edge.sourceOperator && e.target === edge.targetOperator)!;
+    return this.init.graph.edges.find((e) => e.source === edge.sourceOperator && e.target === edge.targetOperator && e.sideOutput === edge.sideOutput)!;
   }
 }

@@ -2,6 +2,7 @@ import type { Barrier, Determinant } from '@mobius/interface';
 import type { DeterminantLog } from '../failover/determinant-log.js';
 import { Signal } from '../signal.js';
 import type { ChannelOutput } from './channel-output.js';
+import { ElementTime } from '../element-time.js';
 
 /** Every outgoing channel of one task, with the backlog the task waits on. */
 export class TaskOutputs {
@@ -17,6 +18,8 @@ export class TaskOutputs {
   stopped = false;
   private failure: unknown = undefined;
   private readonly drained = new Signal();
+  /** The event time of the record being emitted (shared with the task's operator chain). */
+  readonly time = new ElementTime();
   /** The task's determinant log, when its choices must be logged (single-task failover). */
   log: DeterminantLog | undefined;
 

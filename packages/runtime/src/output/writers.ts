@@ -14,6 +14,10 @@ export abstract class EdgeWriter implements Collector<unknown> {
   emitWatermark(watermark: number): void {
     for (const ch of this.channels) ch.watermark(watermark);
   }
+  /** The stream is idle: every channel says so (downstream leaves it out of its watermark until its next one). */
+  markIdle(): void {
+    for (const ch of this.channels) ch.idle();
+  }
 }
 
 

@@ -3,6 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CollectionSource } from './collection-source.js';
 
 class RecordingContext<T> implements SourceContext<T> {
+  collectWithTimestamp(record: Parameters<this["collect"]>[0], _timestamp: number): void | Promise<void> {
+    return this.collect(record);
+  }
+  emitWatermark(): void {}
+  markAsTemporarilyIdle(): void {}
+
   readonly records: T[] = [];
   readonly perFetch: number[] = [];
   ended = false;

@@ -8,6 +8,12 @@ import { TextFileSource } from './text-file-source.js';
 
 /** A SourceContext that records what one fetch() call collected. */
 class RecordingContext implements SourceContext<string> {
+  collectWithTimestamp(record: Parameters<this["collect"]>[0], _timestamp: number): void | Promise<void> {
+    return this.collect(record);
+  }
+  emitWatermark(): void {}
+  markAsTemporarilyIdle(): void {}
+
   readonly lines: string[] = [];
   readonly perFetch: number[] = [];
   ended = false;
