@@ -1,0 +1,274 @@
+// Windows, window joins and keyed aggregations end to end in embedded mode: each result is
+// compared with a plain reference computed here (group by key and window in a few lines).
+import { describe, expect, it } from 'vitest';
+import {
+  EventTimeSessionWindows,
+  OutputTag,
+  SlidingEventTimeWindows,
+  StreamingContext,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type ProcessWindowContext,
+  type SourceContext,
+  type TimeWindow,
+} from 'mobius';
+import { tempDir } from './helpers.js';
+
+interface Ev {
+  k: string;
+  t: number;
+  v: number;
+}
+
+/** A seeded stream of events, out of order by up to `jitter` ms (mulberry32). */
+function events(n: number, keys: number, seed: number, jitter: number): Ev[] {
+  let a = seed >>> 0;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Array.from({ length: n }, (_, i) => ({ k: `k${Math.floor(rnd() * keys)}`, t: Math.max(0, i * 3 - Math.floor(rnd() * jitter)), v: 1 + Math.floor(rnd() * 9) }));
+}
+
+const sorted = <T>(rows: T[]): T[] => rows.map((r) => JSON.stringify(r)).sort().map((s) => JSON.parse(s) as T);
+const floorStart = (t: number, size: number) => Math.floor(t / size) * size;
+
+/** Reference: per key and window, the sum and the count of the events. */
+function reference(evs: Ev[], windowsOf: (t: number) => [number, number][]): [string, number, number, number, number][] {
+  const acc = new Map<string, [string, number, number, number, number]>();
+  for (const e of evs) {
+    for (const [s, end] of windowsOf(e.t)) {
+      const id = `${e.k}|${s}`;
+      const row = acc.get(id) ?? [e.k, s, end, 0, 0];
+      row[3] += e.v;
+      row[4] += 1;
+      acc.set(id, row);
+    }
+  }
+  return sorted([...acc.values()]);
+}
+
+const withTime = (c: StreamingContext, evs: Ev[], bound: number) =>
+  c.fromCollection(evs).assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(bound).withTimestampAssigner((e) => e.t));
+
+const sumAndCount = {
+  createAccumulator: (): [number, number] => [0, 0],
+  add: (e: Ev, acc: [number, number]): [number, number] => [acc[0] + e.v, acc[1] + 1],
+  getResult: (acc: [number, number]) => acc,
+  merge: (a: [number, number], b: [number, number]): [number, number] => [a[0] + b[0], a[1] + b[1]],
+};
+const asRow = (key: string, w: TimeWindow, inputs: Iterable<[number, number]>, out: Collector<[string, number, number, number, number]>) => {
+  for (const [sum, count] of inputs) out.collect([key, w.start, w.end, sum, count]);
+};
+
+describe('windows through the mobius API (embedded)', () => {
+  const evs = events(3000, 7, 42, 40);
+
+  for (const parallelism of [1, 2]) {
+    it(`tumbling event-time windows: reduce and aggregate equal the reference (parallelism ${parallelism})`, async () => {
+      const c = StreamingContext.builder().build();
+      const keyed = withTime(c, evs, 50).keyBy((e) => e.k);
+      const got = await keyed
+        .window(TumblingEventTimeWindows.of(100))
+        .aggregate(sumAndCount, asRow)
+        .setParallelism(parallelism)
+        .executeAndCollect(`tumbling-${parallelism}`);
+      expect(sorted(got)).toEqual(reference(evs, (t) => [[floorStart(t, 100), floorStart(t, 100) + 100]]));
+    });
+
+    it(`sliding windows with a window function and session windows with a process function (parallelism ${parallelism})`, async () => {
+      const c = StreamingContext.builder().build();
+      const sliding = withTime(c, evs, 50)
+        .keyBy((e) => e.k)
+        .window(SlidingEventTimeWindows.of(100, 40))
+        .reduce((a, b) => ({ ...a, v: a.v + b.v }), (key: string, w: TimeWindow, inputs: Iterable<Ev>, out: Collector<[string, number, number, number]>) => {
+          for (const e of inputs) out.collect([key, w.start, w.end, e.v]);
+        })
+        .setParallelism(parallelism)
+        .collectAsync();
+      const sparse = evs.filter((_, i) => i % 10 === 0).map((e, i) => ({ ...e, t: e.t + (i % 4 === 0 ? 500 : 0) }));
+      const sessions = withTime(c, sparse, 600)
+        .keyBy((e) => e.k)
+        .window(EventTimeSessionWindows.withGap(120))
+        .process({
+          process(key: string, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Ev>, out: Collector<[string, number, number, number]>) {
+            let n = 0;
+            for (const _ of elements) n++;
+            out.collect([key, ctx.window.start, ctx.window.end, n]);
+          },
+        })
+        .setParallelism(parallelism)
+        .collectAsync();
+      const job = await c.submit(`sliding-sessions-${parallelism}`);
+      const [a, b] = await Promise.all([drain(sliding), drain(sessions)]);
+      await job.result();
+      const slidingRef = reference(evs, (t) => {
+        const ws: [number, number][] = [];
+        for (let s = floorStart(t, 40); s > t - 100; s -= 40) ws.push([s, s + 100]);
+        return ws;
+      }).map(([k, s, e, sum]) => [k, s, e, sum]);
+      expect(sorted(a)).toEqual(sorted(slidingRef));
+      // Sessions by hand: per key, sort by time, cut where the next event is gap or more after the session's end.
+      const sessionRef: [string, number, number, number][] = [];
+      const byKey = new Map<string, number[]>();
+      for (const e of sparse) byKey.set(e.k, [...(byKey.get(e.k) ?? []), e.t]);
+      for (const [k, ts] of byKey) {
+        ts.sort((x, y) => x - y);
+        let start = ts[0];
+        let end = ts[0] + 120;
+        let n = 0;
+        for (const t of ts) {
+          if (t > end) {
+            sessionRef.push([k, start, end, n]);
+            start = t;
+            n = 0;
+          }
+          end = Math.max(end, t + 120);
+          n++;
+        }
+        sessionRef.push([k, start, end, n]);
+      }
+      expect(sorted(b)).toEqual(sorted(sessionRef));
+    });
+
+    it(`countWindow, windowAll and keyed aggregations (parallelism ${parallelism})`, async () => {
+      const c = StreamingContext.builder().build();
+      const src = withTime(c, evs, 50);
+      const counts = src
+        .keyBy((e) => e.k)
+        .countWindow(3)
+        .reduce((a, b) => ({ ...a, v: a.v + b.v }))
+        .setParallelism(parallelism)
+        .collectAsync();
+      const all = src
+        .windowAll(TumblingEventTimeWindows.of(500))
+        .aggregate(sumAndCount, (_key: number, w: TimeWindow, inputs: Iterable<[number, number]>, out: Collector<[number, number, number]>) => {
+          for (const [sum, n] of inputs) out.collect([w.start, sum, n]);
+        })
+        .collectAsync();
+      const keyed = src.map((e): [string, number, number] => [e.k, e.v, e.t]).keyBy((r) => r[0]);
+      const sums = keyed.sum(1).setParallelism(parallelism).collectAsync();
+      const maxBys = keyed.maxBy(1).setParallelism(parallelism).collectAsync();
+      const mins = keyed.min(1).setParallelism(parallelism).collectAsync();
+      const job = await c.submit(`count-all-agg-${parallelism}`);
+      const [gotCounts, gotAll, gotSums, gotMaxBy, gotMin] = await Promise.all([drain(counts), drain(all), drain(sums), drain(maxBys), drain(mins)]);
+      await job.result();
+
+      // Per key, records keep their order (one source task); every complete group of 3 fires once.
+      const perKey = new Map<string, Ev[]>();
+      for (const e of evs) perKey.set(e.k, [...(perKey.get(e.k) ?? []), e]);
+      const countRef: [string, number][] = [];
+      for (const [k, list] of perKey) for (let i = 0; i + 3 <= list.length; i += 3) countRef.push([k, list[i].v + list[i + 1].v + list[i + 2].v]);
+      expect(sorted(gotCounts.map((e) => [e.k, e.v]))).toEqual(sorted(countRef));
+
+      const allRef = new Map<number, [number, number, number]>();
+      for (const e of evs) {
+        const s = floorStart(e.t, 500);
+        const row = allRef.get(s) ?? [s, 0, 0];
+        row[1] += e.v;
+        row[2] += 1;
+        allRef.set(s, row);
+      }
+      expect(sorted(gotAll)).toEqual(sorted([...allRef.values()]));
+
+      // Changelogs per key, in the key's order.
+      const byKey = <T extends [string, ...unknown[]]>(rows: T[]) => {
+        const m = new Map<string, T[]>();
+        for (const r of rows) m.set(r[0], [...(m.get(r[0]) ?? []), r]);
+        return m;
+      };
+      const sumRef: [string, number, number][] = [];
+      const maxByRef: [string, number, number][] = [];
+      const minRef: [string, number, number][] = [];
+      for (const [k, list] of perKey) {
+        let sum = 0;
+        let best = list[0];
+        let min = Infinity;
+        for (const e of list) {
+          sum += e.v;
+          if (e.v > best.v) best = e;
+          min = Math.min(min, e.v);
+          sumRef.push([k, sum, list[0].t]);
+          maxByRef.push([k, best.v, best.t]);
+          minRef.push([k, min, list[0].t]);
+        }
+      }
+      expect(byKey(gotSums)).toEqual(byKey(sumRef));
+      expect(byKey(gotMaxBy)).toEqual(byKey(maxByRef));
+      expect(byKey(gotMin)).toEqual(byKey(minRef));
+    });
+
+    it(`window join pairs the records of both inputs with equal keys in one window (parallelism ${parallelism})`, async () => {
+      const left = events(400, 5, 7, 20);
+      const right = events(300, 5, 8, 20).map((e) => ({ ...e, v: e.v * 100 }));
+      const c = StreamingContext.builder().build();
+      const got = await withTime(c, left, 30)
+        .join(withTime(c, right, 30))
+        .where((x) => x.k)
+        .equalTo((y) => y.k)
+        .window(TumblingEventTimeWindows.of(200))
+        .apply((x, y) => [x.k, x.t, y.t, x.v + y.v])
+        .setParallelism(parallelism)
+        .executeAndCollect(`join-${parallelism}`);
+      const ref: [string, number, number, number][] = [];
+      for (const x of left) for (const y of right) if (x.k === y.k && floorStart(x.t, 200) === floorStart(y.t, 200)) ref.push([x.k, x.t, y.t, x.v + y.v]);
+      expect(ref.length).toBeGreaterThan(100);
+      expect(sorted(got)).toEqual(sorted(ref));
+    });
+  }
+
+  it('late records go to the late side output; allowed lateness re-fires the window (source-emitted timestamps and watermarks)', async () => {
+    const late = new OutputTag<[string, number]>('late');
+    const c = StreamingContext.builder().build();
+    const source = {
+      async run(ctx: SourceContext<[string, number]>) {
+        for (const t of [1, 4, 8]) await ctx.collectWithTimestamp(['a', t], t);
+        ctx.emitWatermark(12); // [0, 10) fires with 13
+        await ctx.collectWithTimestamp(['a', 5], 5); // within lateness 5 (9 + 5 > 12): re-fires with 18
+        ctx.emitWatermark(14); // [0, 10) is cleaned up (9 + 5 <= 14)
+        await ctx.collectWithTimestamp(['a', 2], 2); // late: side output
+        await ctx.collectWithTimestamp(['a', 25], 25);
+      },
+    };
+    const sums = c
+      .source(source)
+      .keyBy((r) => r[0])
+      .window(TumblingEventTimeWindows.of(10))
+      .allowedLateness(5)
+      .sideOutputLateData(late)
+      .reduce((a, b) => [a[0], a[1] + b[1]]);
+    const lateRecords = sums.getSideOutput(late).collectAsync();
+    const main = sums.collectAsync();
+    const job = await c.submit('lateness');
+    const [gotMain, gotLate] = await Promise.all([drain(main), drain(lateRecords)]);
+    await job.result();
+    expect(gotMain).toEqual([
+      ['a', 13],
+      ['a', 18],
+      ['a', 25],
+    ]);
+    expect(gotLate).toEqual([['a', 2]]);
+  });
+
+  it("a windowed job with 'state.backend' 'level' and checkpoints gives the reference result", async () => {
+    const tmp = tempDir('mobius-window-level-');
+    const c = StreamingContext.builder().option('state.backend', 'level').option('checkpoint.interval.ms', 20).option('checkpoint.dir', tmp.dir).build();
+    const got = await withTime(c, evs, 50)
+      .keyBy((e) => e.k)
+      .window(TumblingEventTimeWindows.of(100))
+      .aggregate(sumAndCount, asRow)
+      .setParallelism(2)
+      .executeAndCollect('window-level');
+    expect(sorted(got)).toEqual(reference(evs, (t) => [[floorStart(t, 100), floorStart(t, 100) + 100]]));
+  });
+});
+
+async function drain<T>(records: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const r of records) out.push(r);
+  return out;
+}
