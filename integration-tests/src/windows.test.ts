@@ -14,43 +14,7 @@ import {
   type TimeWindow,
 } from 'mobius';
 import { tempDir } from './helpers.js';
-
-interface Ev {
-  k: string;
-  t: number;
-  v: number;
-}
-
-/** A seeded stream of events, out of order by up to `jitter` ms (mulberry32). */
-function events(n: number, keys: number, seed: number, jitter: number): Ev[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Array.from({ length: n }, (_, i) => ({ k: `k${Math.floor(rnd() * keys)}`, t: Math.max(0, i * 3 - Math.floor(rnd() * jitter)), v: 1 + Math.floor(rnd() * 9) }));
-}
-
-const sorted = <T>(rows: T[]): T[] => rows.map((r) => JSON.stringify(r)).sort().map((s) => JSON.parse(s) as T);
-const floorStart = (t: number, size: number) => Math.floor(t / size) * size;
-
-/** Reference: per key and window, the sum and the count of the events. */
-function reference(evs: Ev[], windowsOf: (t: number) => [number, number][]): [string, number, number, number, number][] {
-  const acc = new Map<string, [string, number, number, number, number]>();
-  for (const e of evs) {
-    for (const [s, end] of windowsOf(e.t)) {
-      const id = `${e.k}|${s}`;
-      const row = acc.get(id) ?? [e.k, s, end, 0, 0];
-      row[3] += e.v;
-      row[4] += 1;
-      acc.set(id, row);
-    }
-  }
-  return sorted([...acc.values()]);
-}
+import { drain, events, floorStart, sessionSums, sliding, sorted, tumbling, windowSums, type Ev } from './window-helpers.js';
 
 const withTime = (c: StreamingContext, evs: Ev[], bound: number) =>
   c.fromCollection(evs).assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(bound).withTimestampAssigner((e) => e.t));
@@ -77,12 +41,12 @@ describe('windows through the mobius API (embedded)', () => {
         .aggregate(sumAndCount, asRow)
         .setParallelism(parallelism)
         .executeAndCollect(`tumbling-${parallelism}`);
-      expect(sorted(got)).toEqual(reference(evs, (t) => [[floorStart(t, 100), floorStart(t, 100) + 100]]));
+      expect(sorted(got)).toEqual(windowSums(evs, tumbling(100)));
     });
 
     it(`sliding windows with a window function and session windows with a process function (parallelism ${parallelism})`, async () => {
       const c = StreamingContext.builder().build();
-      const sliding = withTime(c, evs, 50)
+      const slidingRows = withTime(c, evs, 50)
         .keyBy((e) => e.k)
         .window(SlidingEventTimeWindows.of(100, 40))
         .reduce((a, b) => ({ ...a, v: a.v + b.v }), (key: string, w: TimeWindow, inputs: Iterable<Ev>, out: Collector<[string, number, number, number]>) => {
@@ -104,34 +68,11 @@ describe('windows through the mobius API (embedded)', () => {
         .setParallelism(parallelism)
         .collectAsync();
       const job = await c.submit(`sliding-sessions-${parallelism}`);
-      const [a, b] = await Promise.all([drain(sliding), drain(sessions)]);
+      const [a, b] = await Promise.all([drain(slidingRows), drain(sessions)]);
       await job.result();
-      const slidingRef = reference(evs, (t) => {
-        const ws: [number, number][] = [];
-        for (let s = floorStart(t, 40); s > t - 100; s -= 40) ws.push([s, s + 100]);
-        return ws;
-      }).map(([k, s, e, sum]) => [k, s, e, sum]);
+      const slidingRef = windowSums(evs, sliding(100, 40)).map(([k, s, e, sum]) => [k, s, e, sum]);
       expect(sorted(a)).toEqual(sorted(slidingRef));
-      // Sessions by hand: per key, sort by time, cut where the next event is gap or more after the session's end.
-      const sessionRef: [string, number, number, number][] = [];
-      const byKey = new Map<string, number[]>();
-      for (const e of sparse) byKey.set(e.k, [...(byKey.get(e.k) ?? []), e.t]);
-      for (const [k, ts] of byKey) {
-        ts.sort((x, y) => x - y);
-        let start = ts[0];
-        let end = ts[0] + 120;
-        let n = 0;
-        for (const t of ts) {
-          if (t > end) {
-            sessionRef.push([k, start, end, n]);
-            start = t;
-            n = 0;
-          }
-          end = Math.max(end, t + 120);
-          n++;
-        }
-        sessionRef.push([k, start, end, n]);
-      }
+      const sessionRef = sessionSums(sparse, 120).map(([k, s, e, , n]) => [k, s, e, n]);
       expect(sorted(b)).toEqual(sorted(sessionRef));
     });
 
@@ -263,12 +204,6 @@ describe('windows through the mobius API (embedded)', () => {
       .aggregate(sumAndCount, asRow)
       .setParallelism(2)
       .executeAndCollect('window-level');
-    expect(sorted(got)).toEqual(reference(evs, (t) => [[floorStart(t, 100), floorStart(t, 100) + 100]]));
+    expect(sorted(got)).toEqual(windowSums(evs, tumbling(100)));
   });
 });
-
-async function drain<T>(records: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const r of records) out.push(r);
-  return out;
-}

@@ -47,6 +47,16 @@ describe('MergingWindowSet', () => {
     expect(restored.size).toBe(0);
   });
 
+  it('a window equal to one in the set joins it (two records at the same time)', () => {
+    const set = new MergingWindowSet(EventTimeSessionWindows.withGap(10), undefined);
+    const merges: Merge[] = [];
+    add(set, 0, merges);
+    expect(b(add(set, 0, merges))).toEqual([0, 10]);
+    expect(merges).toEqual([]);
+    expect(set.size).toBe(1);
+    expect(b(set.getStateWindow(new TimeWindow(0, 10))!)).toEqual([0, 10]);
+  });
+
   it('a window inside an existing one changes nothing', () => {
     const set = new MergingWindowSet(EventTimeSessionWindows.withGap(10), undefined);
     const merges: Merge[] = [];

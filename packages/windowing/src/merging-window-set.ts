@@ -56,8 +56,10 @@ export class MergingWindowSet {
     let mergedNewWindow = false;
     const newId = idOf(newWindow);
     for (const [mergeResult, group] of results) {
-      const merged = group.filter((w) => idOf(w) !== newId);
-      if (merged.length !== group.length) {
+      // Remove newWindow once (as Flink's Collection.remove): an equal window may already be in the set.
+      const at = group.findIndex((w) => idOf(w) === newId);
+      const merged = at < 0 ? group : [...group.slice(0, at), ...group.slice(at + 1)];
+      if (at >= 0) {
         mergedNewWindow = true;
         resultWindow = mergeResult;
       }
