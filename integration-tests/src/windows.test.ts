@@ -7,6 +7,7 @@ import {
   SlidingEventTimeWindows,
   StreamingContext,
   TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
   WatermarkStrategy,
   type Collector,
   type ProcessWindowContext,
@@ -193,6 +194,46 @@ describe('windows through the mobius API (embedded)', () => {
       ['a', 25],
     ]);
     expect(gotLate).toEqual([['a', 2]]);
+  });
+
+  it('processing-time windows fire what they hold at the end of a bounded input', async () => {
+    const c = StreamingContext.builder().build();
+    // One window of 10^12 ms holds the whole run (its next boundary is in the 2030s), so the result does not depend on timing.
+    const got = await c
+      .fromCollection(evs)
+      .keyBy((e) => e.k)
+      .window(TumblingProcessingTimeWindows.of(1e12))
+      .reduce((a, b) => ({ ...a, v: a.v + b.v }))
+      .setParallelism(2)
+      .executeAndCollect('processing-time');
+    const totals = new Map<string, number>();
+    for (const e of evs) totals.set(e.k, (totals.get(e.k) ?? 0) + e.v);
+    expect(sorted(got.map((e) => [e.k, e.v]))).toEqual(sorted([...totals]));
+  });
+
+  it('without a late side output, late records are dropped and the task reports them (lateRecordsDropped)', async () => {
+    const c = StreamingContext.builder().build();
+    const source = {
+      async run(ctx: SourceContext<[string, number]>) {
+        await ctx.collectWithTimestamp(['a', 1], 1);
+        await ctx.collectWithTimestamp(['b', 1], 1);
+        ctx.emitWatermark(30);
+        for (const t of [3, 9, 19]) await ctx.collectWithTimestamp(['a', t], t); // all late: windows end by 19 <= 30
+        await ctx.collectWithTimestamp(['b', 35], 35);
+      },
+    };
+    const sums = c
+      .source(source)
+      .keyBy((r) => r[0])
+      .window(TumblingEventTimeWindows.of(10))
+      .reduce((a, b) => [a[0], a[1] + b[1]])
+      .collectAsync();
+    const job = await c.submit('late-dropped');
+    const got = await drain(sums);
+    const result = await job.result();
+    expect(sorted(got)).toEqual(sorted([['a', 1], ['b', 1], ['b', 35]]));
+    const dropped = result.tasks.reduce((n, t) => n + (t.lateRecordsDropped ?? 0), 0);
+    expect(dropped).toBe(3);
   });
 
   it("a windowed job with 'state.backend' 'level' and checkpoints gives the reference result", async () => {

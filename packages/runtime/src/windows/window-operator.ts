@@ -49,8 +49,6 @@ export class WindowOperator extends StreamOperator implements WindowAssignerCont
   private readonly lateTag: string | undefined;
   private readonly windowFn: WindowSpec['windowFunction'];
   private readonly triggers: WindowTriggerContext;
-  /** Records dropped because all their windows were late (Flink's numLateRecordsDropped). */
-  lateRecordsDropped = 0;
   private readonly processContext = new WindowProcessContext(this);
 
   constructor(
@@ -126,7 +124,7 @@ export class WindowOperator extends StreamOperator implements WindowAssignerCont
     if (skipped && windows.length > 0) {
       this.time.timestamp = timestamp;
       if (this.lateTag !== undefined) this.output(this.lateTag, record);
-      else this.lateRecordsDropped++;
+      else this.lateRecordsDropped++; // StreamOperator's counter: the task reports it (Flink's numLateRecordsDropped)
     }
   }
 
