@@ -1,5 +1,6 @@
 // Shared by the window tests: seeded event streams and plain references that group events by key
 // and window in a few lines, independently of the engine.
+import { prng } from '@mobius/testkit';
 
 export interface Ev {
   k: string;
@@ -7,17 +8,8 @@ export interface Ev {
   v: number;
 }
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The testkit's seeded generator (mulberry32), so a failing case can be replayed from its seed. */
+export const random = prng;
 
 /** `n` events over `keys` keys, about 3 ms apart, each up to `jitter` ms earlier than its place (out of order). */
 export function events(n: number, keys: number, seed: number, jitter: number): Ev[] {

@@ -50,9 +50,9 @@ describe('TimeWindow', () => {
 describe('tumbling windows', () => {
   it('assign one window by event time, with an offset and negative times', () => {
     const a = TumblingEventTimeWindows.of(10, 3);
-    expect(bounds(a.assignWindows(null, 2))).toEqual([[-7, 3]]);
-    expect(bounds(a.assignWindows(null, 3))).toEqual([[3, 13]]);
-    expect(bounds(a.assignWindows(null, -8))).toEqual([[-17, -7]]);
+    expect(bounds(a.assignWindows(null, 2, clock(0)))).toEqual([[-7, 3]]);
+    expect(bounds(a.assignWindows(null, 3, clock(0)))).toEqual([[3, 13]]);
+    expect(bounds(a.assignWindows(null, -8, clock(0)))).toEqual([[-17, -7]]);
     expect(a.isEventTime).toBe(true);
   });
   it('processing-time variant assigns by the clock', () => {
@@ -80,7 +80,7 @@ describe('sliding windows', () => {
       for (let t = -40; t <= 40; t++) {
         const expected: number[][] = [];
         for (let s = floorStart(t, offset, slide); s > t - size; s -= slide) expected.push([s, s + size]);
-        const got = bounds(a.assignWindows(null, t));
+        const got = bounds(a.assignWindows(null, t, clock(0)));
         expect(got).toEqual(expected);
         for (const [s, e] of got) expect(s <= t && t < e).toBe(true);
       }
@@ -102,7 +102,7 @@ describe('sliding windows', () => {
 describe('session windows', () => {
   it('open [t, t + gap) and report groups of touching or overlapping windows', () => {
     const a = EventTimeSessionWindows.withGap(10);
-    expect(bounds(a.assignWindows(null, 5))).toEqual([[5, 15]]);
+    expect(bounds(a.assignWindows(null, 5, clock(0)))).toEqual([[5, 15]]);
     const merges: [number[][], number[]][] = [];
     a.mergeWindows([new TimeWindow(20, 30), new TimeWindow(0, 10), new TimeWindow(10, 20), new TimeWindow(31, 41), new TimeWindow(50, 60), new TimeWindow(55, 65)], (group, result) =>
       merges.push([bounds([...group]), [result.start, result.end]]),

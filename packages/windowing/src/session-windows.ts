@@ -1,9 +1,7 @@
-import { EventTimeTrigger } from './event-time-trigger.js';
-import { ProcessingTimeTrigger } from './processing-time-trigger.js';
+import { TimeAssigner } from './time-assigner.js';
 import { TimeWindow } from './time-window.js';
-import type { Trigger } from './trigger.js';
 import { positiveMs } from './window-checks.js';
-import type { MergeCallback, MergingWindowAssigner, WindowAssignerContext } from './window-assigner.js';
+import type { MergeCallback, MergingWindowAssigner } from './window-assigner.js';
 
 /**
  * Flink's TimeWindow.mergeWindows: sorted by start, windows that overlap or touch
@@ -30,56 +28,42 @@ export function mergeTimeWindows(windows: readonly TimeWindow[], callback: Merge
 }
 
 /** A session per key: each record opens `[t, t + gap)`, and sessions that touch or overlap merge. */
-export class EventTimeSessionWindows implements MergingWindowAssigner<TimeWindow> {
-  readonly isEventTime = true;
+abstract class SessionWindows extends TimeAssigner implements MergingWindowAssigner<TimeWindow> {
+  protected constructor(
+    isEventTime: boolean,
+    call: string,
+    readonly gap: number,
+  ) {
+    super(isEventTime, `${call.split('.')[0]}(${gap})`);
+  }
 
-  private constructor(readonly gap: number) {}
+  protected windowsAt(time: number): TimeWindow[] {
+    return [new TimeWindow(time, time + this.gap)];
+  }
+
+  mergeWindows(windows: readonly TimeWindow[], callback: MergeCallback<TimeWindow>): void {
+    mergeTimeWindows(windows, callback);
+  }
+}
+
+/** Sessions by event time. */
+export class EventTimeSessionWindows extends SessionWindows {
+  private constructor(gap: number) {
+    super(true, 'EventTimeSessionWindows.withGap', gap);
+  }
 
   static withGap(gapMs: number): EventTimeSessionWindows {
     return new EventTimeSessionWindows(positiveMs('EventTimeSessionWindows.withGap', 'gap', gapMs));
   }
-
-  assignWindows(_element: unknown, timestamp: number): TimeWindow[] {
-    return [new TimeWindow(timestamp, timestamp + this.gap)];
-  }
-
-  mergeWindows(windows: readonly TimeWindow[], callback: MergeCallback<TimeWindow>): void {
-    mergeTimeWindows(windows, callback);
-  }
-
-  defaultTrigger(): Trigger<TimeWindow> {
-    return EventTimeTrigger.create();
-  }
-
-  toString(): string {
-    return `EventTimeSessionWindows(${this.gap})`;
-  }
 }
 
-/** As EventTimeSessionWindows, by the wall clock of the task when the record arrives. */
-export class ProcessingTimeSessionWindows implements MergingWindowAssigner<TimeWindow> {
-  readonly isEventTime = false;
-
-  private constructor(readonly gap: number) {}
+/** Sessions by the wall clock of the task when the record arrives. */
+export class ProcessingTimeSessionWindows extends SessionWindows {
+  private constructor(gap: number) {
+    super(false, 'ProcessingTimeSessionWindows.withGap', gap);
+  }
 
   static withGap(gapMs: number): ProcessingTimeSessionWindows {
     return new ProcessingTimeSessionWindows(positiveMs('ProcessingTimeSessionWindows.withGap', 'gap', gapMs));
-  }
-
-  assignWindows(_element: unknown, _timestamp: number, context: WindowAssignerContext): TimeWindow[] {
-    const now = context.currentProcessingTime();
-    return [new TimeWindow(now, now + this.gap)];
-  }
-
-  mergeWindows(windows: readonly TimeWindow[], callback: MergeCallback<TimeWindow>): void {
-    mergeTimeWindows(windows, callback);
-  }
-
-  defaultTrigger(): Trigger<TimeWindow> {
-    return ProcessingTimeTrigger.create();
-  }
-
-  toString(): string {
-    return `ProcessingTimeSessionWindows(${this.gap})`;
   }
 }

@@ -134,7 +134,7 @@ export class WindowOperator extends StreamOperator implements WindowAssignerCont
     const result = this.trigger.onElement(record, timestamp, w, ctx);
     if (isFire(result)) this.emit(w, stateWindow);
     if (isPurge(result)) this.contents.clear(stateWindow);
-    this.registerCleanupTimer(w);
+    this.cleanupTimer(w, true);
   }
 
   /** Sessions: windows merged into `result`; their trigger state, timers and contents follow it. */
@@ -150,7 +150,7 @@ export class WindowOperator extends StreamOperator implements WindowAssignerCont
     for (const m of merged) {
       ctx.window = m;
       this.trigger.clear(m, ctx);
-      this.deleteCleanupTimer(m);
+      this.cleanupTimer(m, false);
     }
     this.contents.merge(stateResult, mergedState);
   }
@@ -214,22 +214,16 @@ export class WindowOperator extends StreamOperator implements WindowAssignerCont
     return this.assigner.isEventTime && this.cleanupTime(w) <= this.currentWatermark;
   }
 
-  /** The timer at which a window's state goes (none for the GlobalWindow, which never ends). */
-  private registerCleanupTimer(w: Window): void {
+  /** Registers (or deletes) the timer at which a window's state goes; none for the GlobalWindow, which never ends. */
+  private cleanupTimer(w: Window, register: boolean): void {
     const time = this.cleanupTime(w);
     if (time >= Number.MAX_SAFE_INTEGER) return;
     const ctx = this.triggers;
     ctx.window = w;
-    if (this.assigner.isEventTime) ctx.registerEventTimeTimer(time);
-    else ctx.registerProcessingTimeTimer(time);
-  }
-
-  private deleteCleanupTimer(w: Window): void {
-    const time = this.cleanupTime(w);
-    if (time >= Number.MAX_SAFE_INTEGER) return;
-    const ctx = this.triggers;
-    ctx.window = w;
-    if (this.assigner.isEventTime) ctx.deleteEventTimeTimer(time);
+    if (this.assigner.isEventTime) {
+      if (register) ctx.registerEventTimeTimer(time);
+      else ctx.deleteEventTimeTimer(time);
+    } else if (register) ctx.registerProcessingTimeTimer(time);
     else ctx.deleteProcessingTimeTimer(time);
   }
 }
