@@ -29,8 +29,10 @@ export class WindowHarness {
   constructor(
     readonly spec: WindowSpec,
     restore?: { state: StateSnapshot; timers: TimerEntry[] },
+    /** The key groups this task owns (a rescaled task owns part of them). */
+    readonly keyGroups = { start: 0, end: MAX - 1 },
   ) {
-    this.state = new MemoryStateBackend().create({ jobId: 'job-1', operatorId: 'window-1', taskIndex: 0, maxParallelism: MAX, keyGroups: { start: 0, end: MAX - 1 }, keyGroupOf: stateKeyGroupOf(MAX) });
+    this.state = new MemoryStateBackend().create({ jobId: 'job-1', operatorId: 'window-1', taskIndex: 0, maxParallelism: MAX, keyGroups, keyGroupOf: stateKeyGroupOf(MAX) });
     this.timers = new TimerService(this.keys, stateKeyGroupOf(MAX));
     const node = { id: 'window-1', name: 'window', kind: 'window' } as LogicalNode;
     const ctx = {
@@ -59,7 +61,7 @@ export class WindowHarness {
   async ready(): Promise<this> {
     if (this.restored !== undefined) {
       await this.state.restore([this.restored.state]);
-      this.timers.restore(this.restored.timers, { start: 0, end: MAX - 1 });
+      this.timers.restore(this.restored.timers, this.keyGroups);
     }
     return this;
   }

@@ -8,11 +8,13 @@ import {
   TimeWindow,
   TumblingEventTimeWindows,
   TumblingProcessingTimeWindows,
+  ProcessingTimeSessionWindows,
   type ProcessWindowContext,
   type Window,
 } from '@mobius/windowing';
 import { describe, expect, it } from 'vitest';
 import { WindowHarness, lateTag, spec } from './test-window-harness.js';
+import { stateKeyGroupOf } from '../state/operator-state.js';
 
 const sum = { kind: 'reduce' as const, reduce: (a: unknown, b: unknown) => (a as number) + (b as number) };
 const list = { kind: 'list' as const };
@@ -232,5 +234,55 @@ describe('window operator', () => {
     second.watermark(Infinity);
     expect(second.values()).toEqual(straight.values());
     expect(straight.values().length).toBeGreaterThan(0);
+  });
+
+  it('rescaling: restored into two tasks that each own half the key groups, each fires only its keys, and together what one task fired', async () => {
+    const make = () => spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, allowedLateness: 5, windowFunction: describeWindow });
+    const feed = (h: WindowHarness, keys: string[]) => {
+      for (let i = 0; i < 200; i++) if (keys.includes(`k${i % 9}`)) h.add(`k${i % 9}`, i, i % 37);
+    };
+    const all = Array.from({ length: 9 }, (_, i) => `k${i}`);
+    const one = new WindowHarness(make());
+    feed(one, all);
+    one.watermark(12);
+    const snap = await one.snapshot();
+    one.watermark(Infinity);
+
+    const halves = [
+      { start: 0, end: 63 },
+      { start: 64, end: 127 },
+    ];
+    const groupOf = stateKeyGroupOf(128);
+    const fired: unknown[] = [];
+    for (const keyGroups of halves) {
+      const h = await new WindowHarness(make(), snap, keyGroups).ready();
+      const own = all.filter((k) => groupOf(k) >= keyGroups.start && groupOf(k) <= keyGroups.end);
+      h.watermark(Infinity);
+      for (const v of h.values()) expect(own).toContain((v as unknown[])[0]);
+      fired.push(...h.values());
+    }
+    const afterSnapshot = one.values().filter((v) => (v as number[])[1] >= 10);
+    expect(afterSnapshot.length).toBeGreaterThan(0);
+    const order = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
+    expect(order(fired)).toEqual(order(afterSnapshot));
+  });
+
+  it('processing-time sessions merge by the clock and fire when it passes the session end', () => {
+    const h = new WindowHarness(spec({ assigner: ProcessingTimeSessionWindows.withGap(10), contents: countAgg, windowFunction: describeWindow }));
+    h.now = 0;
+    h.add('k', 'x');
+    h.now = 8;
+    h.add('k', 'x'); // [8, 18) overlaps [0, 10): [0, 18)
+    h.advanceClock(12);
+    expect(h.values()).toEqual([]);
+    h.advanceClock(17);
+    expect(h.values()).toEqual([['k', 0, 18, 2]]);
+    h.now = 30;
+    h.add('k', 'x');
+    h.advanceClock(Infinity);
+    expect(h.values()).toEqual([
+      ['k', 0, 18, 2],
+      ['k', 30, 40, 1],
+    ]);
   });
 });
