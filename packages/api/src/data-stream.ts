@@ -330,8 +330,8 @@ export class KeyedStream<T, K = unknown> {
   // ---- windows (window, countWindow) and aggregations (sum, min, max, minBy, maxBy): windowed-stream.ts ----
   /** Cuts each key's records into windows: `.window(TumblingEventTimeWindows.of(60_000)).reduce(fn)`. */
   window<W extends Window>(assigner: WindowAssigner<W>): WindowedStream<T, K, W> { return keyedWindow(this, assigner); }
-  /** Windows of `size` records per key (fired and purged every `size` records; an incomplete one never fires). */
-  countWindow(size: number): WindowedStream<T, K, GlobalWindow> { return countWindowOf(this, size); }
+  /** Windows of `size` records per key (fired and purged every `size` records; an incomplete one never fires); with `slide`: the last `size` records, every `slide` records. */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> { return countWindowOf(this, size, slide); }
   /** Running sum of `field` (index or property) per key; other fields are those of the key's first record. */
   sum(field: FieldRef): DataStream<T> { return keyedSum(this, field); }
   /** Running minimum of `field` per key; other fields are those of the key's first record. */

@@ -84,6 +84,11 @@ describe('keyed.window(...)', () => {
     expect(countSpec.trigger).toBeInstanceOf(PurgingTrigger);
     expect(countSpec.trigger!.toString()).toBe('PurgingTrigger(CountTrigger(3))');
     expect(allNode.parallelism).toBe(1);
+    c.fromValues<Ev>().keyBy((x) => x.k).countWindow(5, 2).reduce(plus);
+    const sliding = c.graph().nodes.filter((n) => n.kind === 'window')[2].fn as WindowSpec;
+    expect(sliding.contents).toEqual({ kind: 'list', keepLast: 5, fold: { kind: 'reduce', reduce: plus } });
+    expect(sliding.trigger!.toString()).toBe('CountTrigger(2)');
+    expect(planError(() => c.fromValues<Ev>().keyBy((x) => x.k).countWindow(2, 3)).message).toMatch(/0 < slide <= n/);
     expect(allNode.name).toBe('windowAll reduce');
   });
 

@@ -42,6 +42,8 @@ export class WindowedStream<T, K = unknown, W extends Window = Window> {
     private readonly assigner: WindowAssigner<W>,
     /** windowAll: one task sees every record (the input is keyed by a constant). */
     private readonly all: boolean,
+    /** Sliding count windows: keep only the last n records of a window (then reduce/aggregate fold them when it fires). */
+    private readonly keepLast: number | undefined = undefined,
   ) {
     if (typeof assigner !== 'object' || assigner === null || typeof assigner.assignWindows !== 'function') {
       throw new PlanError('PLAN_INVALID_WINDOW', `window() takes a window assigner (e.g. TumblingEventTimeWindows.of(60_000)), got ${assigner === null ? 'null' : typeof assigner}`);
@@ -114,7 +116,9 @@ export class WindowedStream<T, K = unknown, W extends Window = Window> {
     return this.build('apply', { kind: 'list' }, fn);
   }
 
-  private build<O>(what: string, contents: WindowContentsSpec, windowFn: unknown): DataStream<O> {
+  private build<O>(what: string, folded: WindowContentsSpec, windowFn: unknown): DataStream<O> {
+    const keepLast = this.keepLast;
+    const contents: WindowContentsSpec = keepLast === undefined ? folded : folded.kind === 'list' ? { kind: 'list', keepLast } : { kind: 'list', keepLast, fold: folded };
     const spec: WindowSpec = {
       assigner: this.assigner as WindowAssigner<Window>,
       trigger: this.customTrigger as Trigger<Window> | undefined,
@@ -139,9 +143,17 @@ export function keyedWindow<T, K, W extends Window>(keyed: KeyedStream<T, K>, as
   return new WindowedStream<T, K, W>(keyed.upstream, assigner, false);
 }
 
-/** `keyed.countWindow(n)`: windows of n records per key (GlobalWindows fired and purged every n records). */
-export function countWindow<T, K>(keyed: KeyedStream<T, K>, size: number): WindowedStream<T, K, GlobalWindow> {
-  return keyedWindow(keyed, GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+/**
+ * `keyed.countWindow(n)`: windows of n records per key (GlobalWindows fired and purged every n
+ * records). `countWindow(n, slide)`: every `slide` records, the last n (Flink's CountEvictor and
+ * CountTrigger; the window keeps n records, so reduce and aggregate fold them when it fires).
+ */
+export function countWindow<T, K>(keyed: KeyedStream<T, K>, size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+  if (slide === undefined) return keyedWindow(keyed, GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+  if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(slide) || slide <= 0 || slide > size) {
+    throw new PlanError('PLAN_INVALID_WINDOW', `countWindow(n, slide) takes whole counts with 0 < slide <= n, got n ${String(size)}, slide ${String(slide)}`);
+  }
+  return new WindowedStream<T, K, GlobalWindow>(keyed.upstream, GlobalWindows.create(), false, size).trigger(CountTrigger.of(slide));
 }
 
 /** `stream.windowAll(assigner)`: the window operator at parallelism 1 behind a constant key. */

@@ -15,4 +15,4 @@ export { PurgingTrigger } from './purging-trigger.js';
 export { MergingWindowSet } from './merging-window-set.js';
 export type { MergingWindowSetState, MergeFunction } from './merging-window-set.js';
 export type { AggregateFunction, WindowFunction, ProcessWindowFunction, ProcessWindowContext } from './window-functions.js';
-export type { WindowSpec, WindowContentsSpec } from './window-spec.js';
+export type { WindowSpec, WindowContentsSpec, ListContentsSpec } from './window-spec.js';

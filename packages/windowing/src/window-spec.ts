@@ -7,7 +7,18 @@ import type { AggregateFunction, ProcessWindowFunction, WindowFunction } from '.
 export type WindowContentsSpec =
   | { readonly kind: 'reduce'; readonly reduce: (a: unknown, b: unknown) => unknown }
   | { readonly kind: 'aggregate'; readonly aggregate: AggregateFunction<unknown, unknown, unknown> }
-  | { readonly kind: 'list' };
+  | ListContentsSpec;
+
+/**
+ * The records themselves. `keepLast` keeps only the last n records (a sliding count window:
+ * Flink's CountEvictor, applied as records arrive so the state stays bounded); `fold` reduces or
+ * aggregates them when the window fires (reduce and aggregate on such a window).
+ */
+export interface ListContentsSpec {
+  readonly kind: 'list';
+  readonly keepLast?: number;
+  readonly fold?: { readonly kind: 'reduce'; readonly reduce: (a: unknown, b: unknown) => unknown } | { readonly kind: 'aggregate'; readonly aggregate: AggregateFunction<unknown, unknown, unknown> };
+}
 
 /**
  * The function of a `window` operator node, built by the API (`keyed.window(...).reduce(...)`)

@@ -48,7 +48,12 @@ export class WindowContents {
       const slot = slots![i];
       if (spec.kind === 'reduce') slot[2] = spec.reduce(slot[2], record);
       else if (spec.kind === 'aggregate') slot[2] = spec.aggregate.add(record, slot[2]);
-      else (slot[2] as unknown[]).push(record);
+      else {
+        const records = slot[2] as unknown[];
+        records.push(record);
+        // A sliding count window keeps only its last n records (Flink's CountEvictor).
+        if (spec.keepLast !== undefined && records.length > spec.keepLast) records.splice(0, records.length - spec.keepLast);
+      }
     }
     this.store.put(key, slots!);
   }
@@ -60,7 +65,16 @@ export class WindowContents {
     if (i < 0) return undefined;
     const value = slots![i][2];
     const spec = this.spec;
-    if (spec.kind === 'list') return (value as unknown[]).length === 0 ? undefined : (value as unknown[]);
+    if (spec.kind === 'list') {
+      const records = value as unknown[];
+      if (records.length === 0) return undefined;
+      const fold = spec.fold;
+      if (fold === undefined) return records;
+      if (fold.kind === 'reduce') return [records.reduce(fold.reduce)];
+      let acc = fold.aggregate.createAccumulator();
+      for (let i = 0; i < records.length; i++) acc = fold.aggregate.add(records[i], acc);
+      return [fold.aggregate.getResult(acc)];
+    }
     return [spec.kind === 'aggregate' ? spec.aggregate.getResult(value) : value];
   }
 

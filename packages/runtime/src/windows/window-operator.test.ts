@@ -285,4 +285,16 @@ describe('window operator', () => {
       ['k', 30, 40, 1],
     ]);
   });
+
+  it('sliding count windows keep the last n records and fold them when the count trigger fires', () => {
+    const keepLast = { kind: 'list' as const, keepLast: 4, fold: sum };
+    const h = new WindowHarness(spec({ assigner: GlobalWindows.create(), trigger: CountTrigger.of(2), contents: keepLast }));
+    const values = Array.from({ length: 9 }, (_, i) => i + 1);
+    for (const v of values) h.add('k', v);
+    // Reference: after every 2nd record, the sum of the last (up to) 4 records.
+    const expected: number[] = [];
+    for (let i = 2; i <= values.length; i += 2) expected.push(values.slice(Math.max(0, i - 4), i).reduce((a, b) => a + b, 0));
+    expect(h.values()).toEqual(expected);
+    expect(h.state.keyed<[number, number, unknown[]][]>('window-contents').get('k')![0][2]).toHaveLength(4);
+  });
 });
