@@ -1,15 +1,19 @@
-import type { KeyedStore } from '@mobius/interface';
+import type { KeyedStore, StateKey } from '@mobius/interface';
 import type { OnMergeContext, Window } from '@mobius/windowing';
 import type { KeySource } from '../state/key-context.js';
 import type { TimeDomain, TimerService } from '../timers/timer-service.js';
 import { windowEnd, windowOf, windowStart } from './window-contents.js';
 
-/** `[start, end, time, domain]`: a timer of one window of the current key (domain 0: event, 1: processing). */
-type WindowTimer = [number, number, number, 0 | 1];
+/**
+ * The timers the windows of one key wait on, by timer: `'e' + time` (event time) or `'p' + time`
+ * (processing time) → the `[start, end]` of each window waiting on it. A firing timer finds its
+ * windows in one lookup, and registering checks only the windows of that timer.
+ */
+type WindowTimers = Record<string, [number, number][]>;
 /** `[start, end, name, value]`: one named value of a trigger for one window of the current key. */
 type TriggerValue = [number, number, string, unknown];
 
-const domainFlag = (d: TimeDomain): 0 | 1 => (d === 'event' ? 0 : 1);
+const timerKey = (time: number, d: TimeDomain): string => (d === 'event' ? 'e' : 'p') + time;
 
 /**
  * The trigger context of a window operator, reused for every call (its `window` is set before
@@ -25,7 +29,7 @@ export class WindowTriggerContext implements OnMergeContext {
   constructor(
     private readonly keys: KeySource,
     private readonly timers: TimerService,
-    private readonly timerStore: KeyedStore<WindowTimer[]>,
+    private readonly timerStore: KeyedStore<WindowTimers>,
     private readonly stateStore: KeyedStore<TriggerValue[]>,
     private readonly watermark: () => number,
     private readonly now: () => number,
@@ -60,30 +64,48 @@ export class WindowTriggerContext implements OnMergeContext {
     const w = this.window!;
     const s = windowStart(w);
     const e = windowEnd(w);
-    const d = domainFlag(domain);
-    const list = this.timerStore.get(key) ?? [];
-    for (const t of list) if (t[0] === s && t[1] === e && t[2] === time && t[3] === d) return;
-    list.push([s, e, time, d]);
-    this.timerStore.put(key, list);
+    const id = timerKey(time, domain);
+    const timers = this.timerStore.get(key) ?? {};
+    const waiting = timers[id];
+    if (waiting === undefined) timers[id] = [[s, e]];
+    else {
+      for (let i = 0; i < waiting.length; i++) if (waiting[i][0] === s && waiting[i][1] === e) return;
+      waiting.push([s, e]);
+    }
+    this.timerStore.put(key, timers);
     if (domain === 'event') this.timers.registerEventTimeTimer(time);
     else this.timers.registerProcessingTimeTimer(time);
   }
 
   private delete(time: number, domain: TimeDomain): void {
     const key = this.keys.key();
-    const list = this.timerStore.get(key);
-    if (list === undefined) return;
+    const timers = this.timerStore.get(key);
+    const id = timerKey(time, domain);
+    const waiting = timers?.[id];
+    if (waiting === undefined) return;
     const w = this.window!;
     const s = windowStart(w);
     const e = windowEnd(w);
-    const d = domainFlag(domain);
-    const i = list.findIndex((t) => t[0] === s && t[1] === e && t[2] === time && t[3] === d);
-    if (i < 0) return;
-    list.splice(i, 1);
-    this.save(key, list);
-    if (list.some((t) => t[2] === time && t[3] === d)) return; // another window of this key still waits on it
+    let i = 0;
+    while (i < waiting.length && !(waiting[i][0] === s && waiting[i][1] === e)) i++;
+    if (i === waiting.length) return;
+    waiting.splice(i, 1);
+    if (waiting.length > 0) {
+      this.timerStore.put(key, timers!); // another window of this key still waits on the timer
+      return;
+    }
+    this.remove(key, timers!, id);
     if (domain === 'event') this.timers.deleteEventTimeTimer(time);
     else this.timers.deleteProcessingTimeTimer(time);
+  }
+
+  private remove(key: StateKey, timers: WindowTimers, id: string): void {
+    delete timers[id];
+    for (const _ in timers) {
+      this.timerStore.put(key, timers);
+      return;
+    }
+    this.timerStore.delete(key);
   }
 
   /**
@@ -92,22 +114,13 @@ export class WindowTriggerContext implements OnMergeContext {
    */
   takeFired(time: number, domain: TimeDomain): Window[] {
     const key = this.keys.key();
-    const list = this.timerStore.get(key);
-    if (list === undefined) return [];
-    const d = domainFlag(domain);
-    const fired: WindowTimer[] = [];
-    const rest: WindowTimer[] = [];
-    for (const t of list) (t[2] === time && t[3] === d ? fired : rest).push(t);
-    if (fired.length === 0) return [];
-    this.save(key, rest);
-    fired.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    return fired.map((t) => windowOf(t[0], t[1]));
-  }
-
-  private save<T>(key: ReturnType<KeySource['key']>, list: T[]): void {
-    const store = this.timerStore as unknown as KeyedStore<T[]>;
-    if (list.length === 0) store.delete(key);
-    else store.put(key, list);
+    const timers = this.timerStore.get(key);
+    const id = timerKey(time, domain);
+    const waiting = timers?.[id];
+    if (waiting === undefined) return [];
+    this.remove(key, timers!, id);
+    waiting.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return waiting.map((w) => windowOf(w[0], w[1]));
   }
 
   getState<T>(name: string): T | undefined {
