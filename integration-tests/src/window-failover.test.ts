@@ -29,20 +29,27 @@ const EVENTS = 20_000;
 const USERS = 23;
 const click = (i: number): Click => ({ user: `u${(i * 7919) % USERS}`, time: i * 5 + ((i * 104_729) % 400) });
 
-/** Shared by the source and the window function of the one in-process job: has the failure happened? */
+/** Shared by the source and the window function of the one in-process (embedded) job: has the failure happened? */
 const gate = { failed: false };
 
-/** The clicks in order, slowly until the injected failure happened (so it happens mid-stream), then fast. */
+/**
+ * The clicks in order. Half-way it holds back (emits nothing) until the sink committed a
+ * checkpoint, so the injected failure, on the next window that fires, comes after a committed
+ * checkpoint and with windows still to come, however slow the machine.
+ */
 class Clicks implements SourceFunction<Click> {
   private next = 0;
+  constructor(private readonly out: string) {}
   async fetch(ctx: SourceContext<Click>): Promise<void> {
     if (this.next >= EVENTS) {
       ctx.end();
       return;
     }
-    const batch = gate.failed ? 1000 : 20;
-    for (let n = 0; n < batch && this.next < EVENTS; n++) ctx.collect(click(this.next++));
-    if (!gate.failed) await new Promise((r) => setTimeout(r, 5));
+    if (this.next >= EVENTS / 2 && !gate.failed && !hasCommittedFiles(this.out)) {
+      await new Promise((r) => setTimeout(r, 5));
+      return;
+    }
+    for (let n = 0; n < 200 && this.next < EVENTS; n++) ctx.collect(click(this.next++));
   }
   snapshotState(): number {
     return this.next;
@@ -85,7 +92,7 @@ describe('window job with single-task failover (embedded)', () => {
       .option('failover.strategy', 'single-task')
       .build();
     ctx
-      .source(new Clicks())
+      .source(new Clicks(out))
       .setParallelism(1)
       .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(500).withTimestampAssigner((c) => c.time))
       .keyBy((c) => c.user)
