@@ -43,13 +43,17 @@ export class ProcessOperator extends StreamOperator {
   private readonly broadcast: BroadcastStates | undefined;
   private readonly first: Method;
   private readonly second: Method | undefined;
+  private readonly fn: AnyProcessFunction;
 
+  /** `fn`: the user's process function object (its methods are checked here). */
   constructor(
     identity: OperatorIdentity,
-    private readonly fn: AnyProcessFunction,
+    userFn: unknown,
     private readonly input: ProcessInput,
   ) {
-    super(identity, richOf(fn));
+    super(identity, richOf(userFn));
+    const fn = userFn as AnyProcessFunction;
+    this.fn = fn;
     for (const m of REQUIRED[input]) {
       if (typeof fn?.[m] !== 'function') {
         throw new MobiusError('PLAN_INVALID_FUNCTION', `process function of "${identity.operatorName}" has no ${String(m)}() method`);
@@ -124,7 +128,7 @@ export class ProcessOperator extends StreamOperator {
 
 function factory(input: ProcessInput): (ctx: OperatorFactoryContext) => StreamOperator {
   return (ctx) => {
-    const op = new ProcessOperator(ctx.identity, ctx.fn as AnyProcessFunction, input);
+    const op = new ProcessOperator(ctx.identity, ctx.fn, input);
     if (ctx.keys !== undefined) op.timers = ctx.timers();
     return op;
   };
