@@ -181,3 +181,27 @@ describe('ProcessOperator (broadcast state)', () => {
     expect(b.out.map((o) => o[0])).toEqual([['k', 9]]);
   });
 });
+
+describe('broadcast state on restore', () => {
+  it("each task takes task 0's copy (a task new after a rescale included); other function states stay the task's own", async () => {
+    const { withTaskZeroBroadcastState } = await import('./task-zero-broadcast.js');
+    const fn = { processElement() {}, processBroadcastElement(r: [string, number], c: { getBroadcastState(d: unknown): { put(k: string, v: number): void } }) { c.getBroadcastState(mapState('m')).put(r[0], r[1]); } };
+    const zero = new ProcessOperator(id('b', 0), fn, 'broadcast');
+    zero.collect([1, ['a', 1]]);
+    const one = new ProcessOperator(id('b', 1), fn, 'broadcast');
+    one.collect([1, ['stale', 0]]);
+    const snap = (taskId: string, op: ProcessOperator) => ({ taskId, checkpointId: 3, operators: {}, inputs: {}, outputs: {}, functions: { b: structuredClone(op.snapshotState(3)), sink: { own: taskId } } });
+    const snapshots = [snap('v#1', one), snap('v#0', zero)];
+    const forOne = withTaskZeroBroadcastState(snapshots[0].functions, snapshots)!;
+    expect(forOne.sink).toEqual({ own: 'v#1' });
+    const forNew = withTaskZeroBroadcastState(undefined, snapshots)!;
+    expect(forNew.sink).toBeUndefined();
+    for (const functions of [forOne, forNew]) {
+      const restored = new ProcessOperator(id('b', 2), { ...fn, processElement: (k: string, c: { getBroadcastState(d: unknown): { get(k: string): unknown; entries(): Iterable<unknown> } }, out: Collector<unknown>) => out.collect([c.getBroadcastState(mapState('m')).get(k), [...c.getBroadcastState(mapState('m')).entries()].length]) }, 'broadcast');
+      await restored.restoreState(functions.b);
+      const h = harness(restored);
+      h.push([0, 'a']);
+      expect(h.out.map((o) => o[0])).toEqual([[1, 1]]);
+    }
+  });
+});

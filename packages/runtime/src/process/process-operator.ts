@@ -4,6 +4,7 @@ import { registerOperator, type OperatorFactoryContext } from '../operators/oper
 import { StreamOperator, richOf } from '../operators/stream-operator.js';
 import { BroadcastStates, type BroadcastStatesSnapshot } from './broadcast-states.js';
 import { ProcessFunctionContext } from './process-context.js';
+import { BROADCAST_SNAPSHOT_MARK } from './task-zero-broadcast.js';
 
 /** How a process operator reads its input. */
 export type ProcessInput =
@@ -111,7 +112,7 @@ export class ProcessOperator extends StreamOperator {
   override snapshotState(checkpointId: number): unknown {
     const own = super.snapshotState(checkpointId);
     if (this.broadcast === undefined) return own;
-    return { broadcast: this.broadcast.snapshot(), function: own };
+    return { [BROADCAST_SNAPSHOT_MARK]: 1, broadcast: this.broadcast.snapshot(), function: own };
   }
 
   override async restoreState(state: unknown): Promise<void> {
