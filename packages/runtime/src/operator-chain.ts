@@ -208,11 +208,13 @@ export class OperatorChain {
 
   /** The input watermark rose: each operator fires its event-time timers, then forwards it. */
   processWatermark(watermark: number): void {
+    this.time.timestamp = NaN;
     this.head.processWatermark(watermark);
   }
 
   /** Fires the processing-time timers and callbacks due at `now`, in every operator. */
   fireProcessingTimers(now: number): void {
+    this.time.timestamp = NaN;
     this.callbacks.fire(now);
     for (const [opId, t] of this.timers) {
       try {
