@@ -3,6 +3,7 @@ import {
   JobFailedError,
   OutputTag,
   StreamingContext,
+  WatermarkStrategy,
   valueState,
   type Collector,
   type KeyedProcessContext,
@@ -13,8 +14,6 @@ import {
   type SourceContext,
   type ValueState,
 } from 'mobius';
-// WatermarkStrategy is the event-time skeleton's; mobius exports it once the lead's part is merged.
-import { WatermarkStrategy } from '@mobius/api';
 
 type Click = { user: string; t: number };
 

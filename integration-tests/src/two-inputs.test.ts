@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   JobFailedError,
   StreamingContext,
+  WatermarkStrategy,
   mapState,
   valueState,
   type BroadcastContext,
@@ -15,8 +16,6 @@ import {
   type RuntimeContext,
   type ValueState,
 } from 'mobius';
-// WatermarkStrategy is the event-time skeleton's; mobius exports it once the lead's part is merged.
-import { WatermarkStrategy } from '@mobius/api';
 
 const sortRows = <T>(rows: T[]): T[] => rows.map((r) => JSON.stringify(r)).sort().map((s) => JSON.parse(s) as T);
 

@@ -66,7 +66,6 @@ export {
 } from '@mobius/interface';
 // process functions, side outputs, connect, broadcast state and interval joins (issue 11, process part)
 export {
-  OutputTag,
   ProcessError,
   ConnectedStreams,
   KeyedConnectedStreams,
