@@ -74,9 +74,13 @@ describe('record timestamps across tasks', () => {
       [collection('src', events, { parallelism: 1 }), node('ts', 'timestamps', { fn: byT() }), node('stamp-a', 'test.stamp', { parallelism: 2 }), node('sink', 'sink', { fn: () => undefined })],
       [edge('src', 'ts'), edge('ts', 'stamp-a', 'key', { keySelector: (e: Event) => e.k }), edge('stamp-a', 'sink')],
     );
-    await runAll(deploy(g));
+    const job = deploy(g);
+    await runAll(job);
     const records = seen.filter((s): s is { record: Event; ts: number } => 'record' in s);
     expect(records).toHaveLength(events.length);
+    // Every task reports the watermark it reached (here the final one), and no timers.
+    for (const t of job.tasks) expect(t.metrics()).toMatchObject({ currentWatermark: Infinity });
+    expect(job.tasks[0].metrics().timersPending).toBeUndefined();
     for (const r of records) expect(r.ts).toBe(r.record.t);
     // Each of the two tasks ends with the final watermark.
     expect(seen.filter((s) => 'watermark' in s && s.watermark === Infinity)).toHaveLength(2);
@@ -111,6 +115,39 @@ describe('record timestamps across tasks', () => {
     );
     await runAll(deploy(g));
     expect(seen.map((s) => ('record' in s ? s.ts : `wm ${s.watermark}`))).toEqual([10, NaN, 'wm 15', 20, 'wm Infinity']);
+  });
+
+  it('task metrics report the current watermark while the job runs (none before the first)', async () => {
+    const seen = seenBy('stamp-e');
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const source = {
+      async run(ctx: SourceContext<Event>) {
+        await ctx.collectWithTimestamp({ k: 'x', t: 0 }, 1);
+        ctx.emitWatermark(700);
+        await released;
+      },
+    };
+    const g = graph(
+      [userSource('src', source, { parallelism: 1 }), node('stamp-e', 'test.stamp', { parallelism: 1 }), node('sink', 'sink', { fn: () => undefined })],
+      [edge('src', 'stamp-e', 'rebalance'), edge('stamp-e', 'sink')],
+    );
+    const job = deploy(g);
+    const [down] = job.of('stamp-e');
+    expect(down.metrics().currentWatermark).toBeUndefined();
+    const running = runAll(job);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (seen.some((s) => 'watermark' in s)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 5);
+    });
+    expect(down.metrics().currentWatermark).toBe(700);
+    expect(job.of('src')[0].metrics().currentWatermark).toBe(700);
+    release();
+    await running;
   });
 
   it('periodic watermarks reach the next task while the source is still running', async () => {

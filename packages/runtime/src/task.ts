@@ -385,6 +385,13 @@ export class Task implements SourceHost {
   }
 
   metrics(): TaskMetrics {
-    return { taskId: this.id, vertexName: this.vertex.name, recordsIn: this.recordsIn, recordsOut: this.outputs.recordsOut, attempt: this.deployment.attempt };
+    return {
+      taskId: this.id,
+      vertexName: this.vertex.name,
+      recordsIn: this.recordsIn,
+      recordsOut: this.outputs.recordsOut,
+      attempt: this.deployment.attempt,
+      ...this.chain.eventTimeMetrics(),
+    };
   }
 }
