@@ -37,4 +37,3 @@ export { IntervalJoinOperator, INTERVAL_JOIN_OPERATOR } from './process/interval
 export type { IntervalJoinSpec } from './process/interval-join-operator.js';
 export { BroadcastStates } from './process/broadcast-states.js';
 export type { BroadcastStatesSnapshot } from './process/broadcast-states.js';
-export { timersPending } from './process/timers-pending.js';

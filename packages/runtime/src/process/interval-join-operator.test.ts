@@ -93,7 +93,7 @@ describe('IntervalJoinOperator', () => {
     h.push([1, { k: 1, ts: 40, n: 1 }], 40);
     h.push([1, { k: 1, ts: 41, n: 2 }], 41);
     expect(h.out.map((e) => e[0])).toEqual(['0|2|50|41|50']);
-    expect(op.lateDropped).toBe(1);
+    expect(op.lateRecordsDropped).toBe(1);
   });
 
   it('a record without an event time is an INTERVAL_JOIN_NO_TIMESTAMP error naming the operator', () => {

@@ -23,8 +23,6 @@ type Buffer = [number, unknown][];
  * watermark is late and dropped, because some of its matches may already be gone.
  */
 export class IntervalJoinOperator extends StreamOperator implements IntervalJoinContext {
-  /** Late records dropped by this task. */
-  lateDropped = 0;
   private leftTs = NaN;
   private rightTs = NaN;
   private outTs = NaN;
@@ -60,7 +58,7 @@ export class IntervalJoinOperator extends StreamOperator implements IntervalJoin
       );
     }
     if (ts <= this.currentWatermark) {
-      this.lateDropped++;
+      this.lateRecordsDropped++;
       return;
     }
     const [side, value] = record as readonly [number, unknown];

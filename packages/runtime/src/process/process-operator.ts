@@ -104,11 +104,6 @@ export class ProcessOperator extends StreamOperator {
     }
   }
 
-  /** Timers pending in this task (both domains; 0 on a stream without keyBy): for the timers-pending metric. */
-  get timersPending(): number {
-    return this.timers?.size ?? 0;
-  }
-
   override snapshotState(checkpointId: number): unknown {
     const own = super.snapshotState(checkpointId);
     if (this.broadcast === undefined) return own;
