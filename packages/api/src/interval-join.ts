@@ -15,8 +15,8 @@ export class IntervalJoin<L, R, K> {
     private readonly left: KeyedStream<L, K>,
     private readonly right: KeyedStream<R, K>,
   ) {
-    const r = right as unknown as { upstream?: { graph?: unknown } } | null;
-    if (r === null || typeof r !== 'object' || r.upstream?.graph === undefined) {
+    const r = right as unknown as { upstream?: { graph?: unknown; partition?: { kind?: string } } } | null;
+    if (r === null || typeof r !== 'object' || r.upstream?.graph === undefined || r.upstream.partition?.kind !== 'key') {
       throw new PlanError('PLAN_INVALID_FUNCTION', 'intervalJoin() takes a KeyedStream (b.keyBy(k))');
     }
     if (r.upstream.graph !== left.upstream.graph) throw new PlanError('PLAN_INVALID_FUNCTION', 'intervalJoin() takes a stream of the same StreamingContext');
