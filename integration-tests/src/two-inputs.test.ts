@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '@mobius/testkit';
 import {
   JobFailedError,
   StreamingContext,
@@ -18,17 +19,6 @@ import {
 } from 'mobius';
 
 const sortRows = <T>(rows: T[]): T[] => rows.map((r) => JSON.stringify(r)).sort().map((s) => JSON.parse(s) as T);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Order = { user: string; amount: number };
 type Payment = { user: string; paid: number };
@@ -160,7 +150,7 @@ describe('two inputs (embedded, executeAndCollect)', () => {
 
   for (const parallelism of [1, 2]) {
     it(`interval join equals a nested loop on random out-of-order input (parallelism ${parallelism})`, async () => {
-      const random = rng(42 + parallelism);
+      const random = prng(42 + parallelism);
       const make = (n: number, offset: number): Ev[] => Array.from({ length: n }, (_, i) => ({ k: Math.floor(random() * 5), ts: i * 2 + Math.floor(random() * 20), id: offset + i }));
       const lefts = make(300, 0);
       const rights = make(300, 1000);

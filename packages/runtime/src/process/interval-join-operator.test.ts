@@ -1,22 +1,12 @@
 import { ProcessError } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
+import { prng } from '@mobius/testkit';
 import { failureOf } from '../operators/test-operators.js';
 import { IntervalJoinOperator } from './interval-join-operator.js';
 import { harness, id, keyedStore, type Emitted } from './test-process.js';
 
 type Rec = { k: number; ts: number; n: number };
 type Buffer = [number, unknown][];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function join(lower: number, upper: number) {
   const left = keyedStore<Buffer>('left');
@@ -43,7 +33,7 @@ describe('IntervalJoinOperator', () => {
     [2, 2],
   ] as const) {
     it(`joins random out-of-order input as a nested loop does (between(${lower}, ${upper})), and its buffers empty at the end`, () => {
-      const random = rng(lower * 31 + upper);
+      const random = prng(lower * 31 + upper);
       const { h, left, right } = join(lower, upper);
       const lefts: Rec[] = [];
       const rights: Rec[] = [];
