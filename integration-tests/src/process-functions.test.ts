@@ -40,9 +40,13 @@ class CountAndRemind implements KeyedProcessFunction<string, Click, [string, str
 }
 
 describe('process functions (embedded, executeAndCollect)', () => {
-  for (const parallelism of [1, 2]) {
-    it(`keyed process: keyed state, ctx.timestamp/getCurrentKey, event-time timers (deduplicated, in time order per key) (parallelism ${parallelism})`, async () => {
-      const ctx = StreamingContext.builder().build();
+  for (const [parallelism, backend] of [
+    [1, 'memory'],
+    [2, 'memory'],
+    [2, 'level'],
+  ] as const) {
+    it(`keyed process: keyed state, ctx.timestamp/getCurrentKey, event-time timers (deduplicated, in time order per key) (parallelism ${parallelism}, state.backend ${backend})`, async () => {
+      const ctx = StreamingContext.builder().option('state.backend', backend).option('state.level.cache-entries', 2).build();
       const got = await ctx
         .fromCollection(clicks)
         .setParallelism(1)
@@ -50,7 +54,7 @@ describe('process functions (embedded, executeAndCollect)', () => {
         .keyBy((c) => c.user)
         .process(new CountAndRemind())
         .setParallelism(parallelism)
-        .executeAndCollect(`keyed-process-${parallelism}`);
+        .executeAndCollect(`keyed-process-${parallelism}-${backend}`);
 
       // Reference, independent of the engine.
       const counts = new Map<string, number>();

@@ -148,14 +148,19 @@ describe('two inputs (embedded, executeAndCollect)', () => {
 
   type Ev = { k: number; ts: number; id: number };
 
-  for (const parallelism of [1, 2]) {
-    it(`interval join equals a nested loop on random out-of-order input (parallelism ${parallelism})`, async () => {
+  for (const [parallelism, backend] of [
+    [1, 'memory'],
+    [2, 'memory'],
+    [2, 'level'],
+  ] as const) {
+    it(`interval join equals a nested loop on random out-of-order input (parallelism ${parallelism}, state.backend ${backend})`, async () => {
       const random = prng(42 + parallelism);
       const make = (n: number, offset: number): Ev[] => Array.from({ length: n }, (_, i) => ({ k: Math.floor(random() * 5), ts: i * 2 + Math.floor(random() * 20), id: offset + i }));
       const lefts = make(300, 0);
       const rights = make(300, 1000);
       const [lower, upper] = [-7, 12];
-      const ctx = StreamingContext.builder().build();
+      // A tiny LevelDB cache makes every buffer go through encoding and back.
+      const ctx = StreamingContext.builder().option('state.backend', backend).option('state.level.cache-entries', 2).build();
       const strategy = () => WatermarkStrategy.forBoundedOutOfOrderness<Ev>(20).withTimestampAssigner((e) => e.ts);
       const left = ctx.fromCollection(lefts).setParallelism(1).assignTimestampsAndWatermarks(strategy());
       const right = ctx.fromCollection(rights).setParallelism(1).assignTimestampsAndWatermarks(strategy());
@@ -170,7 +175,7 @@ describe('two inputs (embedded, executeAndCollect)', () => {
             out.collect([...v, c.timestamp() ?? null]); // the output's timestamp, as the next operator sees it
           },
         })
-        .executeAndCollect(`interval-join-${parallelism}`);
+        .executeAndCollect(`interval-join-${parallelism}-${backend}`);
       const reference: [number, number, number, number][] = [];
       for (const l of lefts) for (const r of rights) if (l.k === r.k && l.ts + lower <= r.ts && r.ts <= l.ts + upper) reference.push([l.id, r.id, Math.max(l.ts, r.ts), Math.max(l.ts, r.ts)]);
       expect(reference.length).toBeGreaterThan(50);
