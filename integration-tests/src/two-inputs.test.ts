@@ -6,6 +6,9 @@ import {
   WatermarkStrategy,
   mapState,
   valueState,
+  listState,
+  type ListState,
+  type SourceContext,
   type BroadcastContext,
   type Collector,
   type IntervalJoinContext,
@@ -20,6 +23,7 @@ import {
 
 const sortRows = <T>(rows: T[]): T[] => rows.map((r) => JSON.stringify(r)).sort().map((s) => JSON.parse(s) as T);
 
+type Ev2 = { k: number; ts: number };
 type Order = { user: string; amount: number };
 type Payment = { user: string; paid: number };
 
@@ -47,6 +51,41 @@ class Balance {
   }
 }
 
+const rates = mapState<string, number>('rates');
+
+/** Emits main records as they are; for each broadcast record, which task saw it and the size of its broadcast state. */
+class TaskAndRates {
+  private task = -1;
+  open(rc: RuntimeContext): void {
+    this.task = rc.taskIndex;
+  }
+  processElement(v: number, _c: ReadOnlyBroadcastContext, out: Collector<unknown>): void {
+    out.collect(['main', v]);
+  }
+  processBroadcastElement(u: [string, number], c: BroadcastContext, out: Collector<unknown>): void {
+    c.getBroadcastState(rates).put(u[0], u[1]);
+    out.collect(['seen', this.task, u[0], [...c.getBroadcastState(rates).entries()].length]);
+  }
+}
+
+/** Registers a timer at each record's time; when it fires, reports how many records of its key (both inputs) at or below it were seen. */
+class SeenAtTimer {
+  private seen!: ListState<number>;
+  open(rc: RuntimeContext): void {
+    this.seen = rc.getListState(listState<number>('seen'));
+  }
+  processElement1(e: Ev2, c: KeyedProcessContext<number>): void {
+    this.seen.add(e.ts);
+    c.timerService().registerEventTimeTimer(e.ts);
+  }
+  processElement2(e: Ev2, c: KeyedProcessContext<number>): void {
+    this.processElement1(e, c);
+  }
+  onTimer(t: number, c: OnTimerContext<number>, out: Collector<[number, number, number]>): void {
+    out.collect([c.getCurrentKey(), t, this.seen.get().filter((ts) => ts <= t).length]);
+  }
+}
+
 describe('two inputs (embedded, executeAndCollect)', () => {
   for (const parallelism of [1, 2]) {
     it(`connect + keyBy + KeyedCoProcessFunction: keyed state of both inputs, one timer per key (parallelism ${parallelism})`, async () => {
@@ -67,6 +106,53 @@ describe('two inputs (embedded, executeAndCollect)', () => {
     }, 120_000);
   }
 
+  it('a keyed co-process runs on the minimum of both watermarks: a timer at t fires after every record at or below t of both inputs', async () => {
+    const fast: Ev2[] = Array.from({ length: 3000 }, (_, i) => ({ k: i % 3, ts: i }));
+    const slow: Ev2[] = Array.from({ length: 300 }, (_, i) => ({ k: i % 3, ts: i * 10 + 5 }));
+    const ctx = StreamingContext.builder().option('pipeline.auto-watermark-interval.ms', 5).build();
+    const strategy = () => WatermarkStrategy.forMonotonousTimestamps<Ev2>().withTimestampAssigner((e) => e.ts);
+    const a = ctx.fromCollection(fast).setParallelism(1).assignTimestampsAndWatermarks(strategy());
+    // The second input trickles in, yielding to the event loop between records: its watermark lags far behind.
+    const b = ctx
+      .source({
+        async run(src: SourceContext<Ev2>) {
+          for (const e of slow) {
+            if (src.cancelled) return;
+            await src.collect(e);
+            await new Promise((r) => setImmediate(r));
+          }
+        },
+      })
+      .setParallelism(1)
+      .assignTimestampsAndWatermarks(strategy());
+    const got = await a
+      .connect(b)
+      .keyBy((e) => e.k, (e) => e.k)
+      .process(new SeenAtTimer())
+      .executeAndCollect('co-watermark');
+    const all = [...fast, ...slow];
+    const reference = [...new Set(all.map((e) => `${e.k}:${e.ts}`))].map((s) => {
+      const [k, t] = s.split(':').map(Number);
+      return [k, t, all.filter((e) => e.k === k && e.ts <= t).length];
+    });
+    expect(sortRows(got)).toEqual(sortRows(reference));
+  }, 120_000);
+
+  it('BroadcastProcessFunction without keys: every task gets every broadcast record', async () => {
+    const ctx = StreamingContext.builder().build();
+    const got = await ctx
+      .fromValues(1, 2, 3, 4)
+      .rebalance()
+      .connect(ctx.fromValues(['x', 1] as [string, number], ['y', 2] as [string, number]).broadcast(rates))
+      .process(new TaskAndRates())
+      .setParallelism(2)
+      .executeAndCollect('broadcast-plain');
+    expect(sortRows(got.filter((r) => (r as unknown[])[0] === 'main'))).toEqual([1, 2, 3, 4].map((v) => ['main', v]));
+    expect(sortRows(got.filter((r) => (r as unknown[])[0] === 'seen'))).toEqual(
+      sortRows([0, 1].flatMap((t) => [['seen', t, 'x', 1], ['seen', t, 'y', 2]])),
+    );
+  }, 120_000);
+
   it('connect + CoProcessFunction without keys: each input reaches its own method', async () => {
     const ctx = StreamingContext.builder().build();
     const got = await ctx
@@ -79,8 +165,6 @@ describe('two inputs (embedded, executeAndCollect)', () => {
       .executeAndCollect('co');
     expect([...got].sort()).toEqual(['n1', 'n2', 'n3', 'sx', 'sy']);
   }, 120_000);
-
-  const rates = mapState<string, number>('rates');
 
   for (const parallelism of [1, 3]) {
     it(`keyed broadcast state: every task sees every broadcast record; the keyed side reads it (parallelism ${parallelism})`, async () => {
