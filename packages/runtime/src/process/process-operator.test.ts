@@ -205,3 +205,24 @@ describe('broadcast state on restore', () => {
     }
   });
 });
+
+describe('keyed broadcast process', () => {
+  it('processBroadcastElement has no key: keyed state there fails, the broadcast state works', () => {
+    const seen: unknown[] = [];
+    const fn = {
+      processElement(_v: unknown, c: KeyedProcessContext<unknown>) {
+        seen.push(c.getCurrentKey());
+      },
+      processBroadcastElement(_v: unknown, c: { getBroadcastState(d: unknown): { put(k: string, v: number): void } }) {
+        c.getBroadcastState(mapState('m')).put('x', 1);
+        seen.push((h.inner.keys as { currentKey: unknown }).currentKey);
+        (h.inner.keys as { key(): unknown }).key(); // what a keyed state handle does
+      },
+    };
+    const h = harness(new ProcessOperator(id('kb'), fn, 'broadcast'), (r) => ((r as [number, unknown])[0] === 0 ? (r as [number, string])[1] : 0));
+    h.push([0, 'k1']);
+    const e = failureOf(() => h.push([1, 'rule']));
+    expect((e.cause as { code?: string }).code).toBe('STATE_NO_KEY');
+    expect(seen).toEqual(['k1', undefined]);
+  });
+});

@@ -80,6 +80,8 @@ export class ProcessOperator extends StreamOperator {
         this.first.call(this.fn, tagged[1], ctx, ctx);
       } else {
         ctx.writable = this.input === 'broadcast';
+        // A broadcast record has no key: keyed state used from processBroadcastElement fails (STATE_NO_KEY) instead of writing to an arbitrary key.
+        if (ctx.writable && this.keys !== undefined) this.keys.currentKey = undefined;
         try {
           this.second!.call(this.fn, tagged[1], ctx, ctx);
         } finally {
