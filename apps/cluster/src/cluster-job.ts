@@ -161,8 +161,26 @@ export class ClusterJob {
         recordsIn: t.metrics?.recordsIn ?? 0,
         recordsOut: t.metrics?.recordsOut ?? 0,
         recordsProcessed: this.recordsProcessed(t),
+        ...eventTimeOf(t),
         error: t.error ?? null,
       })),
     };
   }
+}
+
+/**
+ * A task's event-time figures for `GET /jobs/:id`: its current watermark (null before the first;
+ * the final +Infinity of a bounded input shows as null too, JSON has no Infinity), the watermark
+ * lag (now − watermark, ms) and its late-record and timer counts.
+ */
+export function eventTimeOf(task: ClusterTask, now = Date.now()): Record<string, number | null> {
+  const m = task.metrics;
+  const wm = m?.currentWatermark;
+  const finite = wm !== undefined && Number.isFinite(wm);
+  return {
+    currentWatermark: finite ? wm : null,
+    watermarkLagMs: finite ? now - wm : null,
+    lateRecordsDropped: m?.lateRecordsDropped ?? 0,
+    timersPending: m?.timersPending ?? 0,
+  };
 }

@@ -3,6 +3,8 @@ import type { JobState } from '@mobius/interface';
 import type { ClusterJob, ClusterTask } from './cluster-job.js';
 import type { Coordinator } from './coordinator.js';
 
+const finiteOrNaN = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : NaN);
+
 const JOB_STATES: readonly JobState[] = ['CREATED', 'RUNNING', 'FINISHED', 'CANCELED', 'FAILED'];
 
 export interface CoordinatorMetrics {
@@ -52,6 +54,10 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     'Records a task processed, as last reported by its worker (records in; records out for a source task)',
     (job, t) => job.recordsProcessed(t),
   );
+  perTaskGauge('mobius_task_current_watermark', "A task's current event-time watermark in ms (NaN before the first)", (_job, t) => finiteOrNaN(t.metrics?.currentWatermark));
+  perTaskGauge('mobius_task_watermark_lag_ms', "Now minus a task's current watermark, in ms (NaN before the first)", (_job, t) => finiteOrNaN(Date.now() - (t.metrics?.currentWatermark ?? NaN)));
+  perTaskGauge('mobius_task_late_records_dropped', 'Records a task dropped because they came too late for their window', (_job, t) => t.metrics?.lateRecordsDropped ?? 0);
+  perTaskGauge('mobius_task_timers_pending', 'Event-time and processing-time timers a task holds', (_job, t) => t.metrics?.timersPending ?? 0);
   perTaskGauge('mobius_task_records_out', 'Records a task emitted, as last reported by its worker', (_job, t) => t.metrics?.recordsOut ?? 0);
   perTaskGauge(
     'mobius_task_stalled',

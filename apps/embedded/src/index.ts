@@ -3,6 +3,9 @@ import './register-default-runner.js';
 
 export { StreamingContext, StreamingContextBuilder, DataStream, KeyedStream, StreamSink, setDefaultRunner, getDefaultRunner } from '@mobius/api';
 export type { AsyncMapOptions, CollectOptions, CollectingJobHandle } from '@mobius/api';
+// Event time: timestamps, watermarks and side outputs (issue 11).
+export { WatermarkStrategy, BoundedOutOfOrdernessWatermarks, OutputTag } from '@mobius/api';
+export type { TimestampAssigner, WatermarkGenerator, WatermarkOutput, WatermarkStrategyLike } from '@mobius/api';
 export type {
   RuntimeContext,
   RichFunction,

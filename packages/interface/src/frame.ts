@@ -49,6 +49,11 @@ export interface Frame<R = unknown> {
   readonly watermark: number | null;
   /** Determinant log entries of the sending task, ahead of the records that depend on them. */
   readonly determinants: readonly Determinant[] | null;
+  /**
+   * The event time of each record (data frames whose records have timestamps), in ms, as long as
+   * `records`; NaN for a record without one. Null when no record of the frame has a timestamp.
+   */
+  readonly timestamps: readonly number[] | null;
 }
 
 /** Builds a frame with every field set, so all frames share one hidden class. */
@@ -60,8 +65,9 @@ export function makeFrame<R>(
   barrier: Barrier | null = null,
   watermark: number | null = null,
   determinants: readonly Determinant[] | null = null,
+  timestamps: readonly number[] | null = null,
 ): Frame<R> {
-  return { channel, kind, seq, count: records === null ? 0 : records.length, records, barrier, watermark, determinants };
+  return { channel, kind, seq, count: records === null ? 0 : records.length, records, barrier, watermark, determinants, timestamps };
 }
 
 /**

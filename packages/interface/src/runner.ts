@@ -29,6 +29,15 @@ export interface TaskMetrics {
   readonly recordsIn: number;
   readonly recordsOut: number;
   readonly attempt: number;
+  /**
+   * Event time: the task's current watermark in ms (the highest its operators reached: the input
+   * watermark, or what its timestamps operator or source emitted); absent before the first one.
+   */
+  readonly currentWatermark?: number;
+  /** Records that came too late for their window and were dropped (not sent to a late-data side output). */
+  readonly lateRecordsDropped?: number;
+  /** Event-time and processing-time timers registered and not yet fired (windows, process functions). */
+  readonly timersPending?: number;
 }
 
 /** What `job.result()` resolves to. */

@@ -49,6 +49,21 @@ describe('MsgpackCodec', () => {
     expect(r.deep).toEqual([[[1]]]);
   });
 
+  it('carries record timestamps (NaN for a record without) as a ninth field, only when there are any', () => {
+    const frame = makeFrame('c', 'data', 4, ['a', 'b', 'c'], null, null, null, [1_700_000_000_000, NaN, -5]);
+    const bytes = codec.encode(frame);
+    expect((raw.unpack(bytes as Buffer) as unknown[]).length).toBe(9);
+    const back = codec.decode(bytes);
+    expect(back.timestamps).toEqual([1_700_000_000_000, NaN, -5]);
+    expect(back.records).toEqual(['a', 'b', 'c']);
+    expect(codec.decode(codec.encode(makeFrame('c', 'data', 0, ['x']))).timestamps).toBeNull();
+  });
+
+  it('rejects timestamps that do not match the records', () => {
+    expect(() => codec.decode(raw.pack(['c', 'data', 0, 2, ['a', 'b'], null, null, null, [1]]))).toThrow(/timestamps must be an array of 2 numbers/);
+    expect(() => codec.decode(raw.pack(['c', 'data', 0, 1, ['a'], null, null, null, ['1']]))).toThrow(/FRAME_MALFORMED|timestamps/);
+  });
+
   it('keeps every field in the order makeFrame uses', () => {
     const back = codec.decode(codec.encode(makeFrame('c', 'watermark', 3, null, null, 99)));
     expect(Object.keys(back)).toEqual(Object.keys(makeFrame('c', 'watermark', 3, null, null, 99)));

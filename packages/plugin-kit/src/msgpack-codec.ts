@@ -43,7 +43,10 @@ export class MsgpackCodec implements Codec {
   encode(frame: Frame): Uint8Array {
     try {
       const records = frame.records === null || !Array.isArray(frame.records) ? frame.records : prepareRecords(frame.records);
-      return this.packr.pack([frame.channel, frame.kind, frame.seq, frame.count, records, frame.barrier, frame.watermark, frame.determinants]);
+      const fields = [frame.channel, frame.kind, frame.seq, frame.count, records, frame.barrier, frame.watermark, frame.determinants];
+      // Record timestamps ride as a ninth field only when there are any (frames without keep their 8-field bytes).
+      if (frame.timestamps !== null && frame.timestamps !== undefined) fields.push(Array.from(frame.timestamps));
+      return this.packr.pack(fields);
     } catch (e) {
       // A record that cannot be sent is the sender's error, with its own code, not a malformed frame.
       if (e instanceof RecordTypeError) throw e;
@@ -67,8 +70,10 @@ export class MsgpackCodec implements Codec {
   }
 
   private validate(value: unknown): Frame {
-    if (!Array.isArray(value) || value.length !== 8) throw malformed('expected an array of 8 fields');
+    if (!Array.isArray(value) || (value.length !== 8 && value.length !== 9)) throw malformed('expected an array of 8 fields (9 with record timestamps)');
     const [channel, kind, seq, count, records, barrier, watermark, determinants] = value as unknown[];
+    const timestamps = value.length === 9 ? (value[8] as unknown) : null;
+    if (value.length === 9 && timestamps === null) throw malformed('a ninth field must hold record timestamps');
     if (typeof channel !== 'string' || channel.length === 0) throw malformed('channel must be a non-empty string');
     if (typeof kind !== 'string' || !KINDS.has(kind)) throw malformed(`channel ${channel}: unknown frame kind ${JSON.stringify(kind)}`);
     if (!isCount(seq)) throw malformed(`channel ${channel}: seq must be a non-negative integer`);
@@ -84,6 +89,9 @@ export class MsgpackCodec implements Codec {
     if (kind === 'watermark' && watermark === null) throw malformed(`channel ${channel}: a watermark frame needs a watermark`);
     if (determinants !== null && !isDeterminants(determinants)) throw malformed(`channel ${channel}: invalid determinants`);
     if (kind === 'determinants' && determinants === null) throw malformed(`channel ${channel}: a determinants frame needs determinants`);
+    if (timestamps !== null && !(Array.isArray(timestamps) && timestamps.length === count && timestamps.every((t) => typeof t === 'number'))) {
+      throw malformed(`channel ${channel}: timestamps must be an array of ${count} numbers or absent`);
+    }
     // Same field order as makeFrame, so decoded frames share the hidden class of local ones.
     return {
       channel,
@@ -94,6 +102,7 @@ export class MsgpackCodec implements Codec {
       barrier: barrier as Barrier | null,
       watermark: watermark as number | null,
       determinants: determinants as Determinant[] | null,
+      timestamps: timestamps as number[] | null,
     };
   }
 }

@@ -187,8 +187,9 @@ export class InputGate {
   private split(i: number, frame: Frame, max: number): Frame {
     if (frame.count <= max) return frame;
     const records = frame.records!;
-    this.leftover[i] = makeFrame(frame.channel, 'data', frame.seq + max, records.slice(max));
-    return makeFrame(frame.channel, 'data', frame.seq, records.slice(0, max));
+    const ts = frame.timestamps;
+    this.leftover[i] = makeFrame(frame.channel, 'data', frame.seq + max, records.slice(max), null, null, null, ts === null ? null : ts.slice(max));
+    return makeFrame(frame.channel, 'data', frame.seq, records.slice(0, max), null, null, null, ts === null ? null : ts.slice(0, max));
   }
 
   private took(i: number, frame: Frame): Frame {
@@ -214,7 +215,7 @@ export class InputGate {
       if (frame.seq <= last) {
         const skip = last - frame.seq + 1;
         if (skip >= frame.count) return undefined; // all seen before: a replayed duplicate
-        frame = makeFrame(frame.channel, 'data', last + 1, frame.records!.slice(skip));
+        frame = makeFrame(frame.channel, 'data', last + 1, frame.records!.slice(skip), null, null, null, frame.timestamps === null ? null : frame.timestamps.slice(skip));
       }
       return this.took(i, frame);
     }

@@ -46,8 +46,9 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
       // The choice of input is logged before the output that depends on it is produced.
       if (log !== undefined) log.order(gate.lastIndex, records.length);
       task.recordsIn += records.length;
-      const stopped = collectSlice(head, records, 0, slice);
-      if (stopped < records.length && !(await finishFrame(ctx, head, records, stopped, progress, slice))) return;
+      const stamps = frame.timestamps;
+      const stopped = collectSlice(head, records, stamps, 0, slice);
+      if (stopped < records.length && !(await finishFrame(ctx, head, records, stamps, stopped, progress, slice))) return;
       progress.advanced(task.recordsIn);
     }
     if (slice.spent()) await yieldSlice(ctx, progress, slice, task.recordsIn);
@@ -67,25 +68,48 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
  * spent. `false` when the task was cancelled meanwhile. The records were counted in
  * `recordsIn` already.
  */
-async function finishFrame(ctx: TaskLoopContext, head: StreamOperator, records: readonly unknown[], from: number, progress: TaskProgress, slice: WorkSlice): Promise<boolean> {
+async function finishFrame(
+  ctx: TaskLoopContext,
+  head: StreamOperator,
+  records: readonly unknown[],
+  stamps: readonly number[] | null,
+  from: number,
+  progress: TaskProgress,
+  slice: WorkSlice,
+): Promise<boolean> {
   const task = ctx.init.task;
   const n = records.length;
   let i = from;
   while (i < n) {
     await yieldSlice(ctx, progress, slice, task.recordsIn - n + i);
     if (task.cancelled) return false;
-    i = collectSlice(head, records, i, slice);
+    i = collectSlice(head, records, stamps, i, slice);
   }
   return true;
 }
 
-/** Pushes `records[from..]` through the chain until the end or the slice is spent; where it stopped. */
-function collectSlice(head: StreamOperator, records: readonly unknown[], from: number, slice: WorkSlice): number {
+/**
+ * Pushes `records[from..]` through the chain until the end or the slice is spent; where it
+ * stopped. Each record's timestamp (NaN without) is set before it goes in: an operator may have
+ * changed the task's element time while emitting the record before.
+ */
+function collectSlice(head: StreamOperator, records: readonly unknown[], stamps: readonly number[] | null, from: number, slice: WorkSlice): number {
   const n = records.length;
+  const time = head.time;
   let i = from;
   while (i < n) {
     const stop = Math.min(n, i + WorkSlice.CHECK_EVERY);
-    for (; i < stop; i++) head.collect(records[i]);
+    if (stamps === null) {
+      for (; i < stop; i++) {
+        time.timestamp = NaN;
+        head.collect(records[i]);
+      }
+    } else {
+      for (; i < stop; i++) {
+        time.timestamp = stamps[i];
+        head.collect(records[i]);
+      }
+    }
     if (i < n && slice.spent()) break;
   }
   return i;
@@ -131,8 +155,8 @@ async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog, prog
     task.recordsIn += records.length;
     replayed += records.length;
     progress.working(task.recordsIn - records.length);
-    const stopped = collectSlice(head, records, 0, slice);
-    if (stopped < records.length && !(await finishFrame(ctx, head, records, stopped, progress, slice))) return false;
+    const stopped = collectSlice(head, records, frame.timestamps, 0, slice);
+    if (stopped < records.length && !(await finishFrame(ctx, head, records, frame.timestamps, stopped, progress, slice))) return false;
     progress.advanced(task.recordsIn);
     if (pending.promises.length > 0 || outputs.blocked > 0) progress.waiting(task.recordsIn);
     if (pending.promises.length > 0) await ctx.settleWrites();

@@ -175,6 +175,24 @@ export class OperatorChain {
     }
   }
 
+  /** Event-time figures of the task for its metrics: its watermark, late records dropped, timers pending. */
+  eventTimeMetrics(): { currentWatermark?: number; lateRecordsDropped?: number; timersPending?: number } {
+    let watermark = -Infinity;
+    let late = 0;
+    for (const wrapped of this.operators) {
+      const op = wrapped instanceof KeyedOperator ? wrapped.inner : wrapped;
+      if (op.currentWatermark > watermark) watermark = op.currentWatermark;
+      late += op.lateRecordsDropped;
+    }
+    let timers = 0;
+    for (const t of this.timers.values()) timers += t.size;
+    return {
+      ...(watermark === -Infinity ? {} : { currentWatermark: watermark }),
+      ...(late > 0 ? { lateRecordsDropped: late } : {}),
+      ...(this.timers.size > 0 ? { timersPending: timers } : {}),
+    };
+  }
+
   /** Opens the operators, downstream first, so they are ready before anything is emitted. */
   async open(): Promise<void> {
     for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i].open(this.contextFor(this.operators[i]));
@@ -208,11 +226,13 @@ export class OperatorChain {
 
   /** The input watermark rose: each operator fires its event-time timers, then forwards it. */
   processWatermark(watermark: number): void {
+    this.time.timestamp = NaN;
     this.head.processWatermark(watermark);
   }
 
   /** Fires the processing-time timers and callbacks due at `now`, in every operator. */
   fireProcessingTimers(now: number): void {
+    this.time.timestamp = NaN;
     this.callbacks.fire(now);
     for (const [opId, t] of this.timers) {
       try {

@@ -34,7 +34,12 @@ export class SourceLoop {
       if (offset !== undefined) await source.restoreState?.(offset);
       if (typeof source.run === 'function') {
         sourceContext.runMode = true;
-        await source.run(sourceContext);
+        ctx.firesInline = true;
+        try {
+          await source.run(sourceContext);
+        } finally {
+          ctx.firesInline = false;
+        }
         return;
       }
       // A fetch holds the thread with its batch in hand (the chained functions run inside it);
@@ -48,7 +53,12 @@ export class SourceLoop {
         progress.waiting(task.recordsIn);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
           ctx.armLinger();
-          await r;
+          ctx.firesInline = true;
+          try {
+            await r;
+          } finally {
+            ctx.firesInline = false;
+          }
         } else {
           // A synchronous fetch that found nothing: the source is idle, so send partial batches
           // now rather than hold them until the batch fills.

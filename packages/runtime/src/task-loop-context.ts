@@ -15,6 +15,8 @@ export interface TaskCounters {
 /** What the loops of a task share. */
 export interface TaskLoopInit {
   readonly task: TaskCounters;
+  /** Fails the task from outside its loop (a processing-time timer fired inline threw). */
+  failAsync(error: unknown): void;
   readonly chain: OperatorChain;
   readonly gate: InputGate;
   readonly outputs: TaskOutputs;
@@ -44,6 +46,13 @@ export class TaskLoopContext {
   private wakeAt = Infinity;
   /** A processing-time timer is due: the loop fires timers at its next turn. */
   timersDue = false;
+  /**
+   * True while a source's own code holds the task (a `run()` source, or a `fetch()` promise):
+   * no loop turn comes until it returns, so due timers (periodic watermarks, idleness) fire from
+   * their timeout instead, unless a checkpoint is being taken.
+   */
+  firesInline = false;
+  private checkpointing = false;
 
   constructor(readonly init: TaskLoopInit) {}
 
@@ -78,6 +87,14 @@ export class TaskLoopContext {
         this.wakeTimer = undefined;
         this.wakeAt = Infinity;
         this.timersDue = true;
+        if (this.firesInline && !this.checkpointing) {
+          try {
+            this.fireDueTimers();
+          } catch (e) {
+            this.init.failAsync(e);
+          }
+          return;
+        }
         this.init.gate.wake();
       },
       Math.max(0, time - Date.now()),
@@ -92,7 +109,12 @@ export class TaskLoopContext {
 
   /** The task's part of a checkpoint at `barrier`, then the channel changes scheduled at it. */
   async barrier(barrier: Barrier): Promise<void> {
-    await this.init.checkpointer.checkpoint(barrier);
+    this.checkpointing = true;
+    try {
+      await this.init.checkpointer.checkpoint(barrier);
+    } finally {
+      this.checkpointing = false;
+    }
     this.init.afterBarrier(barrier);
   }
 

@@ -220,6 +220,7 @@ export class Task implements SourceHost {
       maxQueuedFrames: 64 + 16 * this.outputs.channels.length * inputCredits,
       afterBarrier: (barrier: Barrier) => this.reconfiguration.applyAt(barrier),
       decline: (checkpointId, reason) => services.checkpoints?.decline(taskId, checkpointId, reason),
+      failAsync: (error) => this.failFromAsync(operatorFailure(this.chain.head.identity, error)),
     });
     pending.onOutput = () => this.loop.armLinger();
     pending.onFailure = (failure) => this.failFromAsync(failure);
@@ -384,6 +385,13 @@ export class Task implements SourceHost {
   }
 
   metrics(): TaskMetrics {
-    return { taskId: this.id, vertexName: this.vertex.name, recordsIn: this.recordsIn, recordsOut: this.outputs.recordsOut, attempt: this.deployment.attempt };
+    return {
+      taskId: this.id,
+      vertexName: this.vertex.name,
+      recordsIn: this.recordsIn,
+      recordsOut: this.outputs.recordsOut,
+      attempt: this.deployment.attempt,
+      ...this.chain.eventTimeMetrics(),
+    };
   }
 }

@@ -51,7 +51,7 @@ class JsonCodec implements Codec {
       (determinants === null || Array.isArray(determinants)) &&
       (kind !== 'determinants' || determinants !== null);
     if (!ok) throw new TransportError('FRAME_MALFORMED', 'frame fields are invalid');
-    return { channel, kind, seq, count, records, barrier, watermark, determinants };
+    return { channel, kind, seq, count, records, barrier, watermark, determinants, timestamps: null };
   }
 }
 

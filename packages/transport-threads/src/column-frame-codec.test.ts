@@ -43,6 +43,16 @@ describe('ColumnFrameCodec', () => {
     expect(() => codec.encode(makeFrame('c', 'data', 0, [new Point(1)]))).toThrow(expect.objectContaining({ code: 'RECORD_TYPE_UNSUPPORTED' }));
   });
 
+  it('sends a frame with record timestamps as msgpack, timestamps included', () => {
+    const codec = new ColumnFrameCodec();
+    const frame = makeFrame('e:0->1', 'data', 3, [['a', 1], ['b', 2]], null, null, null, [10, NaN]);
+    const bytes = codec.encode(frame);
+    expect(bytes[0]).not.toBe(1);
+    const back = codec.decode(bytes);
+    expect(back.records).toEqual([['a', 1], ['b', 2]]);
+    expect(back.timestamps).toEqual([10, NaN]);
+  });
+
   it('does not take a subclass of Array for a pair: it fails as on the network', () => {
     class Pair extends Array<unknown> {}
     const p = new Pair();

@@ -23,7 +23,7 @@ const align8 = (n: number): number => (n + 7) & ~7;
 /**
  * The codec of the thread transport. Channels between threads carry mostly plain records:
  * strings, numbers, `[string, number]` pairs (a word count's). A data frame whose records all
- * have one of those shapes (and no determinants or watermark) goes as columns: the numbers as
+ * have one of those shapes (and no determinants, watermark or record timestamps) goes as columns: the numbers as
  * float64 (exact, `-0` and `NaN` included), the strings as their UTF-16 code units one after
  * another (exact, lone surrogates included) with their lengths, copied code unit by code unit and
  * read back as one string that each record slices. That costs a fraction of msgpack
@@ -40,7 +40,7 @@ export class ColumnFrameCodec implements Codec {
   }
 
   encode(frame: Frame): Uint8Array {
-    const shape = frame.kind === 'data' && frame.determinants === null && frame.watermark === null && frame.barrier === null ? shapeOf(frame.records) : 0;
+    const shape = frame.kind === 'data' && frame.determinants === null && frame.watermark === null && frame.barrier === null && !frame.timestamps ? shapeOf(frame.records) : 0;
     return shape === 0 ? this.msgpack.encode(frame) : encodeColumns(frame, shape);
   }
 

@@ -40,7 +40,7 @@ export function estimateBytes(value: unknown, depth = 0): number {
 export function estimateFrameBytes(frame: Frame): number {
   const records = frame.records;
   if (records === null || records.length === 0) return 64;
-  return 64 + estimateBytes(records[0]) * records.length;
+  return 64 + (estimateBytes(records[0]) + (frame.timestamps === null ? 0 : 8)) * records.length;
 }
 
 /**
@@ -131,7 +131,7 @@ export class ReplayBuffer {
     const out: Frame[] = [];
     for (let i = this.head; i < this.frames.length; i++) {
       const f = this.frames[i];
-      out.push(f.channel === channel ? f : makeFrame(channel, f.kind, f.seq, f.records, f.barrier, f.watermark, f.determinants));
+      out.push(f.channel === channel ? f : makeFrame(channel, f.kind, f.seq, f.records, f.barrier, f.watermark, f.determinants, f.timestamps));
     }
     return out;
   }

@@ -1,3 +1,4 @@
+import type { ElementTime } from '../element-time.js';
 import { CoreOptions, MobiusError, type TaskFailedError } from '@mobius/interface';
 import type { StateKey } from '@mobius/interface';
 import type { KeyContext } from '../state/key-context.js';
@@ -35,6 +36,8 @@ export interface AsyncHost {
   call(record: unknown): unknown;
   /** Emits the result of one call (a map's value, a filter's record, a flatMap's iterable). */
   emitResult(record: unknown, value: unknown): void;
+  /** The task's element time: a result leaves with its input record's timestamp. */
+  readonly time: ElementTime;
   /** Sends a watermark on (after the results of the records before it). */
   forwardWatermark(watermark: number): void;
 }
@@ -60,6 +63,8 @@ class Entry {
   /** Settled with the call (`settleWithBatch`): what the task awaits with its input batch. */
   write: Deferred | undefined = undefined;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The input record's timestamp (NaN: none): its result leaves with it. */
+  timestamp = NaN;
 
   constructor(
     /** The input record (a watermark entry: the watermark). */
@@ -137,6 +142,7 @@ export class AsyncCalls implements DrainableCalls {
   /** The first call, made by the operator's synchronous path, returned `thenable`: it becomes the first call in flight. */
   begin(record: unknown, thenable: PromiseLike<unknown>): void {
     const e = new Entry(record, RUNNING, this.watermarksQueued);
+    e.timestamp = this.host.time.timestamp;
     this.queue.push(e);
     this.next = this.queue.length;
     this.held++;
@@ -149,6 +155,7 @@ export class AsyncCalls implements DrainableCalls {
     if (this.failure !== undefined) throw this.failure;
     this.compact();
     const e = new Entry(record, WAITING, this.watermarksQueued);
+    e.timestamp = this.host.time.timestamp;
     const keys = this.host.keys;
     if (keys !== undefined) e.key = keys.currentKey;
     this.queue.push(e);
@@ -313,6 +320,7 @@ export class AsyncCalls implements DrainableCalls {
     this.held--;
     const value = e.value;
     e.value = undefined;
+    this.host.time.timestamp = e.timestamp;
     this.host.emitResult(e.record, value);
   }
 

@@ -49,6 +49,8 @@ export abstract class StreamOperator<I = unknown> implements OperatorOutput {
   sideOutputs: ReadonlyMap<string, OperatorOutput> = NO_SIDE_OUTPUTS;
   /** Processing-time callbacks (set by the chain). */
   processingTime: ProcessingTimeService = NO_PROCESSING_TIME;
+  /** Records this operator dropped because they came too late (windows); the task reports the sum. */
+  lateRecordsDropped = 0;
 
   constructor(
     readonly identity: OperatorIdentity,

@@ -1,6 +1,7 @@
 import { makeFrame, makeWatermarkFrame, type Barrier, type ChannelSender, type Frame } from '@mobius/interface';
 import { estimateFrameBytes, type ReplayBuffer } from '../failover/replay-buffer.js';
 import type { TaskOutputs } from './task-outputs.js';
+import type { ElementTime } from '../element-time.js';
 
 /**
  * One outgoing channel of a task: fills a batch, turns it into a frame, and sends it when the
@@ -17,6 +18,10 @@ export class ChannelOutput {
    */
   private batch: unknown[];
   private batchLength = 0;
+  /** The timestamps of the batch's records, from the first record that had one (NaN for those without); null: none yet. */
+  private stamps: number[] | null = null;
+  /** The task's element time: the timestamp of the record being pushed. */
+  private readonly time: ElementTime;
   /** Sequence number of the next record; continues across frames (and, later, restarts). */
   private seq = 0;
   private outbox: Frame[] = [];
@@ -54,6 +59,7 @@ export class ChannelOutput {
   ) {
     this.limitBytes = replay === null ? 0 : Math.floor(replay.maxBytes / 2);
     this.batch = newBatch(batchSize, batchSize);
+    this.time = owner.time;
   }
 
   private trySend(frame: Frame): boolean {
@@ -75,8 +81,21 @@ export class ChannelOutput {
   }
 
   push(record: unknown): void {
-    this.batch[this.batchLength] = record;
+    const n = this.batchLength;
+    this.batch[n] = record;
+    const ts = this.time.timestamp;
+    // A stream without event time pays one comparison per record (NaN !== NaN).
+    if (ts === ts) (this.stamps ?? this.startStamps(n))[n] = ts;
+    else if (this.stamps !== null) this.stamps[n] = NaN;
     if (++this.batchLength >= this.batchSize) this.flush();
+  }
+
+  /** The first record with a timestamp in this batch: the ones before it had none. */
+  private startStamps(n: number): number[] {
+    const stamps = new Array<number>(n);
+    for (let i = 0; i < n; i++) stamps[i] = NaN;
+    this.stamps = stamps;
+    return stamps;
   }
 
   /** Sends the partial batch, if any. */
@@ -87,7 +106,12 @@ export class ChannelOutput {
     if (batch.length !== n) batch.length = n;
     this.batch = newBatch(n, this.batchSize);
     this.batchLength = 0;
-    const frame = makeFrame(this.id, 'data', this.seq, batch, null, null, this.owner.determinantsFor(this));
+    const stamps = this.stamps;
+    if (stamps !== null) {
+      if (stamps.length !== n) stamps.length = n;
+      this.stamps = null;
+    }
+    const frame = makeFrame(this.id, 'data', this.seq, batch, null, null, this.owner.determinantsFor(this), stamps);
     this.seq += batch.length;
     this.owner.recordsOut += batch.length;
     this.send(frame);
