@@ -62,9 +62,9 @@ describe('Nexmark in embedded mode', () => {
     for (const parallelism of [1, 2]) {
       it(`${name} at parallelism ${parallelism} equals its reference on ${config.count} events`, async () => {
         const query = NEXMARK_QUERIES[name];
-        const expected = query.reference(events);
+        const expected: readonly unknown[] = query.reference(events);
         expect(expected.length).toBeGreaterThan(0);
-        const got = await query.build(context(parallelism), config).executeAndCollect(`nexmark-${name}-p${parallelism}`);
+        const got: readonly unknown[] = await query.build(context(parallelism), config).executeAndCollect(`nexmark-${name}-p${parallelism}`);
         expect(sorted(got)).toEqual(sorted(expected));
       }, 120_000);
     }
