@@ -8,16 +8,13 @@
 // Usage: node --expose-gc nexmark-bench.mjs   (part of npm run bench; gc between runs when exposed)
 // Env: BENCH_NEXMARK_EVENTS (default 200000), BENCH_ROUNDS (default 2),
 //      BENCH_NEXMARK_QUERIES (comma list, e.g. q0,q3; default every query built).
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { StreamingContext } from 'mobius';
 import { NEXMARK_QUERIES, NexmarkGenerator } from '@mobius/nexmark';
+import { mobiusRunReport } from './child-processes.mjs';
 import { dataDir, fmt, log, machineInfo } from './corpus.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const mobiusCli = join(here, '..', 'apps', 'embedded', 'dist', 'cli.js');
 const jobPath = join(dataDir, 'nexmark-job.mjs');
 const EVENTS = Number(process.env.BENCH_NEXMARK_EVENTS ?? 200_000);
 const THREAD_EVENTS = Number(process.env.BENCH_NEXMARK_THREAD_EVENTS ?? 1_000_000);
@@ -91,23 +88,10 @@ if (process.env.MOBIUS_BENCH_REPORT === '1') console.log(JSON.stringify({ second
   );
 }
 
-function threadRun(name, parallelism) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mobiusCli, 'run', jobPath, name, String(parallelism), String(THREAD_EVENTS), String(SEED)], {
-      env: { ...process.env, MOBIUS_BENCH_REPORT: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`mobius run ${name} p${parallelism} exited ${code}: ${err.slice(-2000)}`));
-      const r = JSON.parse(out.trim().split('\n').pop());
-      if (r.events !== THREAD_EVENTS) return reject(new Error(`${name} p${parallelism} on threads: the source emitted ${r.events} events, not ${THREAD_EVENTS}`));
-      resolve({ rate: THREAD_EVENTS / r.seconds, seconds: r.seconds });
-    });
-  });
+async function threadRun(name, parallelism) {
+  const r = await mobiusRunReport(jobPath, [name, String(parallelism), String(THREAD_EVENTS), String(SEED)], `${name} p${parallelism}`);
+  if (r.events !== THREAD_EVENTS) throw new Error(`${name} p${parallelism} on threads: the source emitted ${r.events} events, not ${THREAD_EVENTS}`);
+  return { rate: THREAD_EVENTS / r.seconds, seconds: r.seconds };
 }
 
 writeJob();
