@@ -1,0 +1,169 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run, tempDir } from './helpers.js';
+import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
+import { events, finishedRecovery, firstCommit, job, releasePace, until } from './failover-helpers.js';
+
+/*
+ * Issue 11 on the cluster: an event-time windowed count (tumbling 1 s windows per user, out of
+ * order within 400 ms, watermarks bounded by 500 ms, so nothing is late) into the exactly-once
+ * FileSink, with two workers SIGKILLed one after the other under single-task failover, and the
+ * same job on the LevelDB state backend. The expected windows are computed here from the same
+ * event formula, not by the engine; every (user, window) must be committed exactly once.
+ */
+const EVENTS = 24_000;
+const USERS = 37;
+
+/** Event i of the stream (the job's source has the same formula). */
+function event(i: number): { user: string; time: number } {
+  return { user: `u${(i * 7919) % USERS}`, time: 1_700_000_000_000 + i * 5 + ((i * 104_729) % 400) };
+}
+
+function reference(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < EVENTS; i++) {
+    const e = event(i);
+    const start = e.time - (e.time % 1_000);
+    const k = `${e.user}@${start}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function windowJob(out: string, options: Record<string, string | number>, releaseFile: string): string {
+  return `
+import { existsSync } from 'node:fs';
+import { FileSink, StreamingContext, TumblingEventTimeWindows, WatermarkStrategy, type SourceContext, type SourceFunction } from 'mobius';
+
+interface Click { user: string; time: number }
+
+/** Events i of this task (i % parallelism === index), 20 every 10 ms until the release file exists. */
+class Clicks implements SourceFunction<Click> {
+  private next = 0;
+  private step = 1;
+  init(parallelism: number, index: number): void {
+    if (this.next === 0) this.next = index;
+    this.step = parallelism;
+  }
+  async fetch(ctx: SourceContext<Click>): Promise<void> {
+    if (this.next >= ${EVENTS}) {
+      ctx.end();
+      return;
+    }
+    const released = existsSync(${JSON.stringify(releaseFile)});
+    for (let n = 0; n < (released ? 500 : 20) && this.next < ${EVENTS}; n++, this.next += this.step) {
+      const i = this.next;
+      ctx.collect({ user: 'u' + ((i * 7919) % ${USERS}), time: 1_700_000_000_000 + i * 5 + ((i * 104_729) % 400) });
+    }
+    if (!released) await new Promise((r) => setTimeout(r, 10));
+  }
+  snapshotState(): number {
+    return this.next;
+  }
+  restoreState(next: unknown): void {
+    this.next = next as number;
+  }
+}
+
+const builder = StreamingContext.builder();
+for (const [k, v] of Object.entries(${JSON.stringify(options)})) builder.option(k, v);
+const ctx = builder.build();
+ctx
+  .source(new Clicks())
+  .setParallelism(2)
+  .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(500).withTimestampAssigner((c) => c.time))
+  .keyBy((c) => c.user)
+  .window(TumblingEventTimeWindows.of(1_000))
+  .aggregate(
+    { createAccumulator: () => 0, add: (_c: Click, n: number) => n + 1, getResult: (n: number) => n, merge: (a: number, b: number) => a + b },
+    (user: string, window: { start: number; end: number }, counts: Iterable<number>, out: { collect(r: [string, number, number]): void }) => {
+      for (const n of counts) out.collect([user, window.start, n]);
+    },
+  )
+  .setParallelism(2)
+  .sink(new FileSink<[string, number, number]>({ dir: ${JSON.stringify(out)} }))
+  .setParallelism(1);
+await ctx.execute('cluster_windows');
+`;
+}
+
+/** The committed windows: `user@start` → the counts committed for it (exactly one expected). */
+function committedWindows(dir: string): Map<string, number[]> {
+  const windows = new Map<string, number[]>();
+  for (const f of readdirSync(dir)) {
+    if (f.startsWith('.')) continue;
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      if (line === '') continue;
+      const [user, start, n] = JSON.parse(line) as [string, number, number];
+      const k = `${user}@${start}`;
+      windows.set(k, [...(windows.get(k) ?? []), n]);
+    }
+  }
+  return windows;
+}
+
+function expectExactWindows(dir: string, expected: Map<string, number>): void {
+  const got = committedWindows(dir);
+  const wrong = [...new Set([...got.keys(), ...expected.keys()])]
+    .filter((k) => got.get(k)?.length !== 1 || got.get(k)![0] !== expected.get(k))
+    .map((k) => ({ window: k, expected: expected.get(k), committed: got.get(k) }));
+  expect(wrong.slice(0, 10), `${wrong.length} windows wrong`).toEqual([]);
+  expect(got.size).toBe(expected.size);
+}
+
+describe('event-time windows on the cluster', () => {
+  const tmp = tempDir('mobius-cluster-windows-');
+  const expected = reference();
+  afterAll(() => tmp.remove());
+
+  for (const backend of ['memory', 'level'] as const) {
+    it(`a windowed count survives two workers SIGKILLed one after the other, each recovered single-task, exactly once (${backend} state)`, async () => {
+      const cluster = await startCluster(2);
+      try {
+        const out = join(tmp.dir, `out-${backend}`);
+        const release = join(tmp.dir, `release-${backend}`);
+        const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'failover.strategy': 'single-task', 'state.backend': backend };
+        const file = writeJob(`windows-${backend}.ts`, windowJob(out, options, release));
+        const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+        expect(submit.code, submit.stderr).toBe(0);
+        const id = submit.stdout.trim();
+        await firstCommit(out);
+
+        // Each round: a fresh worker joins, one that runs tasks is killed, the recovery ends,
+        // and a checkpoint completes after it (a failure before one would be recovered globally).
+        for (const round of [0, 1]) {
+          const before = await job(cluster.api, id);
+          if (before.state !== 'RUNNING') break;
+          cluster.startWorker();
+          const victim = before.tasks.find((t) => t.state === 'RUNNING')!.workerId;
+          const workers = await cluster.api.workers();
+          process.kill(workers.find((w) => w.id === victim)!.pid, 'SIGKILL');
+          await finishedRecovery(cluster.api, id, round, `recovery ${round + 1}`, 120_000);
+          const after = await job(cluster.api, id);
+          await until(`a checkpoint after recovery ${round + 1}`, async () => {
+            const j = await job(cluster.api, id);
+            return j.state !== 'RUNNING' || (j.lastCheckpoint !== null && j.lastCheckpoint > (after.lastCheckpoint ?? 0)) ? true : undefined;
+          }, 60_000);
+        }
+        // Event-time figures per task while running: the window tasks report their watermark.
+        const running = (await cluster.api.call<{ state: string; tasks: { vertex: string; currentWatermark: number | null; timersPending: number }[] }>('GET', `/jobs/${id}`)).body;
+        if (running.state === 'RUNNING') {
+          const windows = running.tasks.filter((t) => t.vertex.startsWith('window'));
+          expect(windows.length).toBe(2);
+          expect(windows.some((t) => typeof t.currentWatermark === 'number' && t.currentWatermark > 1_700_000_000_000), JSON.stringify(windows)).toBe(true);
+        }
+        releasePace(release);
+        const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
+        expect(done.error).toBeNull();
+        expect(done.state).toBe('FINISHED');
+        const recoveries = await events(cluster.api, id);
+        expect(recoveries.length).toBe(2);
+        expect(recoveries.filter((e) => e.strategy !== 'single-task'), 'recoveries that were not single-task').toEqual([]);
+        expectExactWindows(out, expected);
+      } finally {
+        await cluster.stop();
+      }
+    }, 360_000);
+  }
+});
