@@ -1,4 +1,4 @@
-// Child processes of the cluster benchmarks (cluster-bench.mjs, failover-bench.mjs): each one is
+// Child processes of the benchmarks (cluster-bench.mjs, failover-bench.mjs; mobius run for threads-bench.mjs and nexmark-bench.mjs): each one is
 // tracked with the tail of its output, so every one is stopped at the end, and a line it printed
 // can be waited for; plus the coordinator's HTTP API.
 import { spawn } from 'node:child_process';
@@ -8,6 +8,28 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const clusterCli = join(here, '..', 'apps', 'cluster', 'dist', 'cli.js');
+export const mobiusCli = join(here, '..', 'apps', 'embedded', 'dist', 'cli.js');
+
+/**
+ * Runs a job module with `mobius run <job> ...args` (MOBIUS_BENCH_REPORT=1) and resolves with the
+ * JSON of its last stdout line: how the benchmarks' job modules report their figures.
+ */
+export function mobiusRunReport(jobPath, args, what) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mobiusCli, 'run', jobPath, ...args], {
+      env: { ...process.env, MOBIUS_BENCH_REPORT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`mobius run ${what} exited ${code}: ${err.slice(-2000)}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
 
 /** Every child process started and still running. */
 export const children = new Set();

@@ -11,17 +11,13 @@
 //
 // Usage: node threads-bench.mjs   (npm run bench runs it)
 // Env: BENCH_ROUNDS (default 3, best counts), BENCH_THREADS_BYTES (default 20971520 = 20 MiB).
-import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { api, cpuSecondsOf, startCli, stopChildren, waitForLine } from './child-processes.mjs';
+import { join } from 'node:path';
+import { api, cpuSecondsOf, mobiusRunReport, startCli, stopChildren, waitForLine } from './child-processes.mjs';
 import { corpusPath, dataDir, ensureCorpus, fmt, log, machineInfo, mb } from './corpus.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const mobiusCli = join(here, '..', 'apps', 'embedded', 'dist', 'cli.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BYTES = Number(process.env.BENCH_THREADS_BYTES ?? 20 * 1024 * 1024);
 const slicePath = join(dataDir, `corpus-${BYTES}.txt`);
@@ -83,20 +79,8 @@ if (process.env.MOBIUS_BENCH_REPORT === '1') {
 
 /** One embedded run in a fresh process: words, wall seconds of execute(), CPU seconds of the process (every thread). */
 function embeddedRun(parallelism, threads) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mobiusCli, 'run', jobPath, slicePath, String(parallelism), ...(threads === undefined ? [] : [String(threads)])], {
-      env: { ...process.env, MOBIUS_BENCH_REPORT: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`mobius run p${parallelism} threads ${threads} exited ${code}: ${err.slice(-2000)}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
+  const args = [slicePath, String(parallelism), ...(threads === undefined ? [] : [String(threads)])];
+  return mobiusRunReport(jobPath, args, `p${parallelism} threads ${threads}`);
 }
 
 /**

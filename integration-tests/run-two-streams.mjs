@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Runs the integration test files in two concurrent streams (each stream one file at a time, as
-// vitest.config.ts asks), balanced by the durations in test-durations.json (seconds per file,
-// from a previous run; a file not listed counts 15 s). Most of these tests wait on paced jobs
-// and child processes, so two streams on a 2-core machine take about half the wall time of one.
+// Runs the integration test files in two concurrent streams, each one file at a time (as
+// vitest.config.ts asks). test-durations.json lists the files that keep the CPU busy (whole word
+// counts, CPU-bound maps, throughput and memory measurements): they all run in stream A, one
+// after another, so two of them never compete for the 2 cores. The others mostly wait on paced
+// jobs and child processes: stream B, plus whatever balances the streams by the recorded seconds
+// (a file not listed counts 15 s). Two streams take about half the wall time of one.
 // Each stream writes its own vitest JSON report; they are merged into .test-results/results.json
 // (what scripts/run-tests.mjs reads). Extra arguments go to both vitest runs.
 import { spawn } from 'node:child_process';
@@ -16,16 +18,19 @@ const durations = existsSync(join(here, 'test-durations.json')) ? JSON.parse(rea
 const files = readdirSync(join(here, 'src'))
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => `src/${f}`);
-const weight = (f) => durations[f] ?? 15;
+const seconds = durations.seconds ?? {};
+const cpuBound = new Set(durations.cpuBound ?? []);
+const weight = (f) => seconds[f] ?? 15;
 const streams = [
   { name: 'A', files: [], total: 0 },
   { name: 'B', files: [], total: 0 },
 ];
-for (const f of [...files].sort((a, b) => weight(b) - weight(a))) {
-  const s = streams[0].total <= streams[1].total ? streams[0] : streams[1];
+const add = (s, f) => {
   s.files.push(f);
   s.total += weight(f);
-}
+};
+for (const f of files.filter((f) => cpuBound.has(f))) add(streams[0], f);
+for (const f of files.filter((f) => !cpuBound.has(f)).sort((a, b) => weight(b) - weight(a))) add(streams[0].total < streams[1].total ? streams[0] : streams[1], f);
 
 function runStream(s) {
   return new Promise((resolve) => {

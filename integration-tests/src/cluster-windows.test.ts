@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, tempDir } from './helpers.js';
-import { clusterCli, startCluster, writeJob, type JobDetails } from './cluster-helpers.js';
+import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
 import { events, finishedRecovery, firstCommit, job, releasePace, until } from './failover-helpers.js';
 
 /*
@@ -147,7 +147,7 @@ describe('event-time windows on the cluster', () => {
           }, 60_000);
         }
         // Event-time figures per task while running: the window tasks report their watermark.
-        const running = (await cluster.api.call<JobDetails & { tasks: { vertex: string; currentWatermark: number | null; timersPending: number }[] }>('GET', `/jobs/${id}`)).body;
+        const running = (await cluster.api.call<{ state: string; tasks: { vertex: string; currentWatermark: number | null; timersPending: number }[] }>('GET', `/jobs/${id}`)).body;
         if (running.state === 'RUNNING') {
           const windows = running.tasks.filter((t) => t.vertex.startsWith('window'));
           expect(windows.length).toBe(2);

@@ -64,6 +64,39 @@ export {
   listState,
   mapState,
 } from '@mobius/interface';
+// process functions, side outputs, connect, broadcast state and interval joins (issue 11, process part)
+export {
+  ProcessError,
+  ConnectedStreams,
+  KeyedConnectedStreams,
+  BroadcastStream,
+  BroadcastConnectedStream,
+  KeyedBroadcastConnectedStream,
+  IntervalJoin,
+  IntervalJoined,
+} from '@mobius/api';
+export type {
+  ProcessErrorCode,
+  TimeDomain,
+  TimerService,
+  ProcessContext,
+  KeyedProcessContext,
+  OnTimerContext,
+  ProcessFunction,
+  KeyedProcessFunction,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  ReadOnlyBroadcastState,
+  BroadcastState,
+  ReadOnlyBroadcastContext,
+  BroadcastContext,
+  BroadcastProcessFunction,
+  KeyedReadOnlyBroadcastContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedBroadcastProcessFunction,
+  IntervalJoinContext,
+  IntervalJoinFn,
+} from '@mobius/api';
 export { createPlan, explain } from '@mobius/planner';
 export type { ExplainFormat } from '@mobius/planner';
 export { FileSink } from '@mobius/runtime';

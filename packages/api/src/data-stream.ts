@@ -23,10 +23,17 @@ import { asyncMapConfig, type AsyncMapOptions } from './async-map-options.js';
 import { collectOptions, type CollectOptions } from './collect-options.js';
 import { CollectedRecords } from './collected-records.js';
 import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
+// windows, window joins and keyed aggregations (issue 11, windows part)
 import type { GlobalWindow, Window, WindowAssigner } from '@mobius/windowing';
 import { countWindow as countWindowOf, countWindowAll as countWindowAllOf, keyedWindow, windowAll as windowAllOf, type WindowedStream } from './windowed-stream.js';
 import { joinStreams, type JoinedStreams } from './window-join.js';
 import { keyedMax, keyedMaxBy, keyedMin, keyedMinBy, keyedSum, type FieldRef } from './keyed-aggregations.js';
+// process functions, connect, broadcast state and interval joins (issue 11, process part)
+import type { KeyedProcessFunction, MapStateDescriptor, ProcessFunction } from '@mobius/interface';
+import { processKeyed, processStream } from './process-stream.js';
+import { connectStreams, type ConnectedStreams } from './connected-streams.js';
+import { broadcastStream, KeyedBroadcastConnectedStream, type BroadcastConnectedStream, type BroadcastStream } from './broadcast-stream.js';
+import { IntervalJoin } from './interval-join.js';
 
 /** Where a stream comes from: what an operator added after it is wired to. */
 export interface StreamUpstream {
@@ -123,7 +130,7 @@ export class DataStream<T> extends OperatorHandle {
   }
 
   /** Adds an operator fed by this stream (internal: the API's other files build on it). */
-  protected connect(kind: OperatorKind, name: string, fn: unknown): NodeBuilder {
+  protected addOperator(kind: OperatorKind, name: string, fn: unknown): NodeBuilder {
     const node = this.graph.addNode(kind, name, fn);
     this.graph.addEdge(this.node, node, this.partition, this.sideOutput);
     return node;
@@ -153,7 +160,7 @@ export class DataStream<T> extends OperatorHandle {
     if (typeof strategy !== 'object' || strategy === null || typeof strategy.createWatermarkGenerator !== 'function') {
       throw new PlanError('PLAN_INVALID_FUNCTION', `assignTimestampsAndWatermarks() takes a WatermarkStrategy, got ${strategy === null ? 'null' : typeof strategy}`);
     }
-    return new DataStream<T>(this.graph, this.connect('timestamps', 'timestamps', strategy));
+    return new DataStream<T>(this.graph, this.addOperator('timestamps', 'timestamps', strategy));
   }
 
   // ---- windows on a non-keyed stream (windowAll) and window joins: windowed-stream.ts ----
@@ -165,6 +172,17 @@ export class DataStream<T> extends OperatorHandle {
   join<B>(other: DataStream<B>): JoinedStreams<T, B> { return joinStreams(this, other); }
 
   // ---- process functions, connect and interval joins: process-stream.ts ----
+  /** A process function (`processElement(value, ctx, out)`, side outputs with `ctx.output`); timers need keyBy. */
+  process<O>(fn: ProcessFunction<T, O>): DataStream<O> {
+    return processStream(this, fn);
+  }
+
+  /** Two inputs in one operator: a stream (then `.process(CoProcessFunction)` or `.keyBy(ka, kb)`) or a broadcast stream. */
+  connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B>;
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  connect<B>(other: DataStream<B> | BroadcastStream<B>): ConnectedStreams<T, B> | BroadcastConnectedStream<T, B> {
+    return connectStreams(this, other);
+  }
 
 
   /**
@@ -173,7 +191,7 @@ export class DataStream<T> extends OperatorHandle {
    */
   map<O>(fn: MapFn<T, O | PromiseLike<O>> | MapFunction<T, O | PromiseLike<O>>): DataStream<O> {
     checkFunction(fn, 'map', 'map');
-    return new DataStream<O>(this.graph, this.connect('map', 'map', fn));
+    return new DataStream<O>(this.graph, this.addOperator('map', 'map', fn));
   }
 
   /**
@@ -184,7 +202,7 @@ export class DataStream<T> extends OperatorHandle {
   asyncMap<O>(fn: MapFn<T, O | PromiseLike<O>> | MapFunction<T, O | PromiseLike<O>>, options: AsyncMapOptions = {}): DataStream<O> {
     checkFunction(fn, 'map', 'map');
     const config = asyncMapConfig(options);
-    const stream = new DataStream<O>(this.graph, this.connect('map', 'asyncMap', fn));
+    const stream = new DataStream<O>(this.graph, this.addOperator('map', 'asyncMap', fn));
     for (const [key, value] of Object.entries(config)) stream.withConfig(key, value);
     return stream;
   }
@@ -192,13 +210,13 @@ export class DataStream<T> extends OperatorHandle {
   /** Zero or more outputs per input: return an iterable, or emit through the collector. */
   flatMap<O>(fn: FlatMapFn<T, O> | FlatMapFunction<T, O>): DataStream<O> {
     checkFunction(fn, 'flatMap', 'flatMap');
-    return new DataStream<O>(this.graph, this.connect('flatMap', 'flatMap', fn));
+    return new DataStream<O>(this.graph, this.addOperator('flatMap', 'flatMap', fn));
   }
 
   /** Keeps the records for which the function returns true. */
   filter(fn: FilterFn<T> | FilterFunction<T>): DataStream<T> {
     checkFunction(fn, 'filter', 'filter');
-    return new DataStream<T>(this.graph, this.connect('filter', 'filter', fn));
+    return new DataStream<T>(this.graph, this.addOperator('filter', 'filter', fn));
   }
 
   /** Partitions the stream by key: records with equal keys reach the same task. */
@@ -214,13 +232,17 @@ export class DataStream<T> extends OperatorHandle {
       if (!(other instanceof DataStream)) throw new PlanError('PLAN_INVALID_FUNCTION', 'union() takes data streams');
       if (other.graph !== this.graph) throw new PlanError('PLAN_INVALID_FUNCTION', 'union() takes data streams of the same StreamingContext');
     }
-    const node = this.connect('union', 'union', undefined);
+    const node = this.addOperator('union', 'union', undefined);
     for (const other of others) this.graph.addEdge(other.node, node, other.partition, other.sideOutput);
     return new DataStream<T>(this.graph, node);
   }
 
   /** Sends every record to every parallel task of the next operator. */
-  broadcast(): DataStream<T> {
+  broadcast(): DataStream<T>;
+  /** With MapStateDescriptors: a BroadcastStream whose records fill broadcast state (`a.connect(b.broadcast(d))`). */
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    if (descriptors.length > 0) return broadcastStream(this, descriptors);
     return new DataStream<T>(this.graph, this.node, { kind: 'broadcast', explicit: true }, this.sideOutput);
   }
 
@@ -243,7 +265,7 @@ export class DataStream<T> extends OperatorHandle {
   /** Ends the pipeline. A plain sink function is at-least-once under failures. */
   sink(fn: SinkFn<T> | SinkFunction<T>): StreamSink<T> {
     checkFunction(fn, 'sink', 'sink');
-    return new StreamSink<T>(this.graph, this.connect('sink', 'sink', fn));
+    return new StreamSink<T>(this.graph, this.addOperator('sink', 'sink', fn));
   }
 
   /**
@@ -257,7 +279,7 @@ export class DataStream<T> extends OperatorHandle {
   }
 
   private collectSink(): CollectedRecords<T> {
-    const node = this.connect('collect', 'collect', undefined);
+    const node = this.addOperator('collect', 'collect', undefined);
     const records = new CollectedRecords<T>(() => node.id);
     this.graph.collects.push(records as CollectedRecords<unknown>);
     return records;
@@ -344,6 +366,20 @@ export class KeyedStream<T, K = unknown> {
   maxBy(field: FieldRef): DataStream<T> { return keyedMaxBy(this, field); }
 
   // ---- process functions with timers and interval joins: process-stream.ts ----
+  /** A keyed process function: `processElement`, `onTimer`, timers and keyed state of the current key. */
+  process<O>(fn: KeyedProcessFunction<K, T, O>): DataStream<O> {
+    return processKeyed(this, fn);
+  }
+
+  /** This keyed stream with a broadcast stream: `.process(KeyedBroadcastProcessFunction)`. */
+  connect<B>(other: BroadcastStream<B>): KeyedBroadcastConnectedStream<K, T, B> {
+    return new KeyedBroadcastConnectedStream<K, T, B>(this, other);
+  }
+
+  /** Joins records of equal keys whose timestamps are close: `.between(lowerMs, upperMs).process(fn)`. */
+  intervalJoin<R>(other: KeyedStream<R, K>): IntervalJoin<T, R, K> {
+    return new IntervalJoin<T, R, K>(this, other);
+  }
 
 
   /** Combines each record with the current value of its key and emits the new value. */

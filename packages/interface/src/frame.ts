@@ -15,13 +15,15 @@ export interface Barrier {
 /**
  * One entry of a task's determinant log: a choice the task made that its output depends on.
  * `order`: it took `count` records from input `input` (its input channels in plan order);
- * `time` / `random`: `ctx.now()` / `ctx.random()` returned `value`. A restarted task replays
+ * `time` / `random`: `ctx.now()` / `ctx.random()` returned `value`; `watermark`: the task's input
+ * watermark rose to `value` at this point; `timers`: its processing-time timers fired here with
+ * the clock at `value` (event-time windows and timers fire at the same places on replay). A restarted task replays
  * the entries in order to regenerate exactly the output it sent before it died.
  */
 export interface Determinant {
   /** Position in the task's log: 0, 1, 2, ... across checkpoints and restarts. */
   readonly n: number;
-  readonly kind: 'order' | 'time' | 'random';
+  readonly kind: 'order' | 'time' | 'random' | 'watermark' | 'timers';
   /** Input index (`order`), else 0. */
   readonly input: number;
   /** Records taken (`order`), else 0. */
@@ -85,7 +87,7 @@ export function isIdleMarker(frame: Frame): boolean {
   return frame.kind === 'watermark' && frame.watermark === null;
 }
 
-const DETERMINANT_KINDS: ReadonlySet<string> = new Set(['order', 'time', 'random']);
+const DETERMINANT_KINDS: ReadonlySet<string> = new Set(['order', 'time', 'random', 'watermark', 'timers']);
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 /** True if `v` has the shape of a {@link Determinant} (for codecs validating frames from the network). */

@@ -65,6 +65,30 @@ export type {
 export type { KeyGroupRange, PlanOperator, PlanVertex, PlanEdge, PlanTask, PlanChannel, ExecutionPlan } from './plan.js';
 export { DEFAULT_SLOT_SHARING_GROUP } from './plan.js';
 export { OutputTag } from './output-tag.js';
+// process functions, broadcast state and interval joins (issue 11, process part)
+export { ProcessError } from './process-functions.js';
+export type {
+  ProcessErrorCode,
+  TimeDomain,
+  TimerService,
+  ProcessContext,
+  KeyedProcessContext,
+  OnTimerContext,
+  ProcessFunction,
+  KeyedProcessFunction,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  ReadOnlyBroadcastState,
+  BroadcastState,
+  ReadOnlyBroadcastContext,
+  BroadcastContext,
+  BroadcastProcessFunction,
+  KeyedReadOnlyBroadcastContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedBroadcastProcessFunction,
+  IntervalJoinContext,
+  IntervalJoinFn,
+} from './process-functions.js';
 export type { TimestampAssigner, WatermarkGenerator, WatermarkOutput, WatermarkStrategyLike } from './event-time.js';
 export { makeFrame, makeWatermarkFrame, isIdleMarker, isDeterminant, longestDeterminants } from './frame.js';
 export type { ChannelId, FrameKind, Barrier, Determinant, DeterminantRun, Frame } from './frame.js';

@@ -86,7 +86,7 @@ export class MsgpackCodec implements Codec {
     if (barrier !== null && !isBarrier(barrier)) throw malformed(`channel ${channel}: invalid barrier`);
     if (kind === 'barrier' && barrier === null) throw malformed(`channel ${channel}: a barrier frame needs a barrier`);
     if (watermark !== null && (typeof watermark !== 'number' || Number.isNaN(watermark))) throw malformed(`channel ${channel}: watermark must be a number or null`);
-    if (kind === 'watermark' && watermark === null) throw malformed(`channel ${channel}: a watermark frame needs a watermark`);
+    // A watermark frame without a watermark is an idle marker (makeWatermarkFrame(channel, seq, null)).
     if (determinants !== null && !isDeterminants(determinants)) throw malformed(`channel ${channel}: invalid determinants`);
     if (kind === 'determinants' && determinants === null) throw malformed(`channel ${channel}: a determinants frame needs determinants`);
     if (timestamps !== null && !(Array.isArray(timestamps) && timestamps.length === count && timestamps.every((t) => typeof t === 'number'))) {

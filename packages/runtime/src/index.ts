@@ -30,3 +30,10 @@ export type { TimeDomain, TimerTarget } from './timers/timer-service.js';
 export type { ChannelChanges } from './channel-reconfiguration.js';
 export { TASK_SNAPSHOT_FORMAT, TASK_SNAPSHOT_VERSION } from './task-snapshot-codec.js';
 export { TaskProgress, attachTaskProgress } from './task-progress.js';
+// process functions, broadcast state and interval join (issue 11, process part)
+export { ProcessOperator, PROCESS_OPERATOR, CO_PROCESS_OPERATOR, BROADCAST_PROCESS_OPERATOR } from './process/process-operator.js';
+export type { ProcessInput } from './process/process-operator.js';
+export { IntervalJoinOperator, INTERVAL_JOIN_OPERATOR } from './process/interval-join-operator.js';
+export type { IntervalJoinSpec } from './process/interval-join-operator.js';
+export { BroadcastStates } from './process/broadcast-states.js';
+export type { BroadcastStatesSnapshot } from './process/broadcast-states.js';

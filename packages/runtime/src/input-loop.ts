@@ -40,6 +40,8 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
       continue;
     }
     if (frame.kind === 'watermark') {
+      // Logged like an input choice: a replay raises the watermark at the same place.
+      if (log !== undefined) log.watermark(frame.watermark!);
       ctx.init.chain.processWatermark(frame.watermark!);
     } else if (frame.kind === 'data') {
       const records = frame.records!;
@@ -135,6 +137,18 @@ async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog, prog
   let replayed = 0;
   while (log.replaying) {
     if (task.cancelled) return false;
+    // A watermark rise or a firing of processing-time timers happens where the log has it.
+    const event = log.nextEvent();
+    if (event !== undefined) {
+      if (event.kind === 'watermark') {
+        gate.restoreWatermark(event.value);
+        ctx.init.chain.processWatermark(event.value);
+      } else {
+        ctx.init.chain.fireProcessingTimers(event.value);
+      }
+      log.replayed(event);
+      continue;
+    }
     const next = log.nextOrder();
     if (next === undefined) throw log.stuck();
     const frame = gate.pollFrom(next.input, next.count);

@@ -4,6 +4,7 @@ import type { InputGate } from './input-gate.js';
 import type { OperatorChain } from './operator-chain.js';
 import type { OutputWriters } from './output/output-writers.js';
 import type { TaskOutputs } from './output/task-outputs.js';
+import { withTaskZeroBroadcastState } from './process/task-zero-broadcast.js';
 
 /** What the checkpointer reads and restores of its task. */
 export interface TaskCheckpointerInit {
@@ -92,6 +93,7 @@ export class TaskCheckpointer {
     for (const s of snapshots) if ((latest.get(s.taskId)?.checkpointId ?? -Infinity) < s.checkpointId) latest.set(s.taskId, s);
     chain.restoreTimers([...latest.values()]);
     const own = latest.get(this.init.taskId);
+    this.restoredFunctions = withTaskZeroBroadcastState(own?.functions, [...latest.values()]);
     log?.restore(own?.determinants ?? -1, determinants);
     if (own === undefined) return;
     gate.skipCheckpointsThrough(own.checkpointId);
@@ -110,6 +112,5 @@ export class TaskCheckpointer {
       if (seq !== undefined) gate.lastSeq[i] = seq;
     }
     this.restoredSource = own.source;
-    this.restoredFunctions = own.functions;
   }
 }

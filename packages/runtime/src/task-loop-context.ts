@@ -104,7 +104,10 @@ export class TaskLoopContext {
   /** Fires the processing-time timers that are due (from the loop, between batches). */
   fireDueTimers(): void {
     this.timersDue = false;
-    this.init.chain.fireProcessingTimers(Date.now());
+    const now = Date.now();
+    // A task that logs its input order logs where its timers fired, for a replay to fire them there.
+    this.init.orderLog?.timers(now);
+    this.init.chain.fireProcessingTimers(now);
   }
 
   /** The task's part of a checkpoint at `barrier`, then the channel changes scheduled at it. */

@@ -214,7 +214,9 @@ export class Task implements SourceHost {
       pending,
       checkpointer: this.checkpointer,
       logger: this.logger,
-      orderLog: replay && inputChannels.length > 1 ? this.log : undefined,
+      // Input order, watermark rises and timer firings are logged where they could differ on a
+      // replay: several inputs, or timers (windows, process functions) on one.
+      orderLog: replay && (inputChannels.length > 1 || (inputChannels.length > 0 && this.chain.timers.size > 0)) ? this.log : undefined,
       lingerMs: headOption(CoreOptions.LINGER_MS),
       batchSize,
       maxQueuedFrames: 64 + 16 * this.outputs.channels.length * inputCredits,

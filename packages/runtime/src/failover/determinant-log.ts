@@ -59,6 +59,32 @@ export class DeterminantLog {
     return { input: d.input, count: d.count };
   }
 
+  /**
+   * During replay: the next logged entry if it is a watermark rise or a firing of processing-time
+   * timers (the task applies it at this point, then calls {@link replayed}); else undefined.
+   */
+  nextEvent(): Determinant | undefined {
+    if (this.orderLeft > 0) return undefined;
+    const d = this.replay[this.replayAt];
+    return d !== undefined && (d.kind === 'watermark' || d.kind === 'timers') ? d : undefined;
+  }
+
+  /** The entry {@link nextEvent} returned was applied: logged again at its position. */
+  replayed(d: Determinant): void {
+    this.replayAt++;
+    this.append(d.kind, 0, 0, d.value);
+  }
+
+  /** The input watermark rose to `watermark` here (tasks that log their input order). */
+  watermark(watermark: number): void {
+    this.append('watermark', 0, 0, watermark);
+  }
+
+  /** Processing-time timers fired here with the clock at `now` (tasks that log their input order). */
+  timers(now: number): void {
+    this.append('timers', 0, 0, now);
+  }
+
   /** The error for a replay whose next logged entry is not an input choice the task can make. */
   stuck(): MobiusError {
     const d = this.replay[this.replayAt];
@@ -142,7 +168,10 @@ export class DeterminantLog {
 }
 
 function describe(d: Determinant): string {
-  return d.kind === 'order' ? `${d.count} from input ${d.input}` : `a ${d.kind} value`;
+  if (d.kind === 'order') return `${d.count} from input ${d.input}`;
+  if (d.kind === 'watermark') return `the watermark ${d.value}`;
+  if (d.kind === 'timers') return `timers fired at ${d.value}`;
+  return `a ${d.kind} value`;
 }
 
 /**

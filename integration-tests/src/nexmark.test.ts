@@ -1,0 +1,114 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSink, StreamingContext, type JobHandle, type MapFunction, type RuntimeContext, type TaskMetrics } from 'mobius';
+import { NEXMARK_QUERIES, NexmarkSource, generateEvents, nexmarkStream, q3, referenceQ3, type Event, type NexmarkQueryName, type Q3Row } from '@mobius/nexmark';
+import { tempDir } from './helpers.js';
+
+/** Order-free comparison: results of parallel tasks interleave in any order. */
+const sorted = <T>(rows: readonly T[]): string[] => rows.map((r) => JSON.stringify(r)).sort();
+
+const context = (parallelism: number): StreamingContext => StreamingContext.builder().option('parallelism.default', parallelism).build();
+
+describe('Nexmark in embedded mode', () => {
+  it('the source gives the same events at parallelism 1 and 2, those of the plain generator', async () => {
+    const config = { count: 4000, seed: 11, outOfOrderGroupSize: 5, batchSize: 256 };
+    const expected = sorted(generateEvents(config));
+    for (const parallelism of [1, 2]) {
+      const got = await context(parallelism).source(new NexmarkSource(config)).executeAndCollect(`nexmark-source-p${parallelism}`);
+      expect(got.length).toBe(4000);
+      expect(sorted(got)).toEqual(expected);
+    }
+  }, 120_000);
+
+  it('the source\'s watermarks cross a key shuffle: the keyed tasks\' watermarks advance with the records and never pass them', async () => {
+    // Out of order in groups of 10 at 1 event per ms: a source task's watermark trails its events by less than a group plus a batch.
+    const config = { count: 40_000, seed: 1, eventsPerSecond: 1000, outOfOrderGroupSize: 10, batchSize: 100 };
+    const ctx = context(2);
+    let job: JobHandle | undefined;
+    let seen = 0;
+    let maxTime = -Infinity;
+    const samples: { maxTime: number; watermarks: (number | undefined)[] }[] = [];
+    nexmarkStream(ctx, config)
+      .keyBy((e: Event) => (e.type === 'bid' ? e.bidder : e.type === 'auction' ? e.seller : e.id))
+      .map((e: Event) => e.dateTime)
+      .name('keyed')
+      .sink((t: number) => {
+        maxTime = Math.max(maxTime, t);
+        // Every 5000 records, what the keyed tasks report (the sink is chained to them: same thread, same moment).
+        if (++seen % 5000 === 0 && job !== undefined) {
+          const keyed = job.metrics().filter((m: TaskMetrics) => m.vertexName.includes('keyed'));
+          samples.push({ maxTime, watermarks: keyed.map((m) => m.currentWatermark) });
+        }
+      });
+    job = await ctx.submit('nexmark-watermarks');
+    const result = await job.result();
+    expect(result.state).toBe('FINISHED');
+    expect(samples.length).toBeGreaterThan(3);
+    const base = Date.UTC(2026, 0, 1);
+    const advanced = samples.filter((s) => s.watermarks.some((w) => w !== undefined && w > base + 1000));
+    expect(advanced.length).toBeGreaterThan(0);
+    expect(advanced.length).toBeGreaterThanOrEqual(samples.length - 2);
+    for (const s of samples) {
+      // A watermark w says every record at or before w has come, so a record at or after w was seen
+      // (+Infinity: that task's inputs have ended).
+      for (const w of s.watermarks) if (w !== undefined && w !== Infinity) expect(w).toBeLessThanOrEqual(s.maxTime);
+    }
+  }, 120_000);
+
+  const config = { count: 10_000, seed: 7 };
+  const events = generateEvents(config);
+  for (const name of Object.keys(NEXMARK_QUERIES) as NexmarkQueryName[]) {
+    for (const parallelism of [1, 2]) {
+      it(`${name} at parallelism ${parallelism} equals its reference on ${config.count} events`, async () => {
+        const query = NEXMARK_QUERIES[name];
+        const expected: readonly unknown[] = query.reference(events);
+        expect(expected.length).toBeGreaterThan(0);
+        const got: readonly unknown[] = await query.build(context(parallelism), config).executeAndCollect(`nexmark-${name}-p${parallelism}`);
+        expect(sorted(got)).toEqual(sorted(expected));
+      }, 120_000);
+    }
+  }
+});
+
+/** Throws once, in the first attempt, at the first row after the sink committed a checkpoint. */
+class FailOnceAfterACommit implements MapFunction<Q3Row, Q3Row> {
+  private attempt = 0;
+  constructor(private readonly outDir: string) {}
+  open(ctx: RuntimeContext): void {
+    this.attempt = ctx.attempt;
+  }
+  map(row: Q3Row): Q3Row {
+    if (this.attempt === 0 && existsSync(this.outDir) && readdirSync(this.outDir).some((f) => !f.startsWith('.'))) {
+      throw new Error('injected failure after a committed checkpoint');
+    }
+    return row;
+  }
+}
+
+describe('Nexmark q3 with checkpoints and a failure (embedded)', () => {
+  const tmp = tempDir('mobius-nexmark-');
+  afterAll(() => tmp.remove());
+
+  it('restores the source positions and the join state: every row exactly once', async () => {
+    // Long enough (a few seconds) for checkpoints to complete and be committed before the end.
+    const config = { count: 600_000, seed: 3, batchSize: 500 };
+    const out = join(tmp.dir, 'out');
+    const ctx = StreamingContext.builder()
+      .option('parallelism.default', 2)
+      .option('checkpoint.interval.ms', 50)
+      .option('checkpoint.dir', join(tmp.dir, 'checkpoints'))
+      .option('restart.strategy', 'fixed-delay')
+      .option('restart.delay.ms', 10)
+      .build();
+    q3(ctx, config).map(new FailOnceAfterACommit(out)).sink(new FileSink<Q3Row>({ dir: out }));
+    const result = await ctx.execute('nexmark_q3_failover');
+    expect(result.state).toBe('FINISHED');
+    expect(result.tasks.some((t) => t.attempt > 0)).toBe(true); // it did fail and recover
+    const rows = readdirSync(out)
+      .filter((f) => !f.startsWith('.'))
+      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''))
+      .map((l) => JSON.parse(l) as Q3Row);
+    expect(sorted(rows)).toEqual(sorted(referenceQ3(generateEvents(config))));
+  }, 180_000);
+});
