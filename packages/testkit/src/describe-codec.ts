@@ -9,6 +9,8 @@ export function sampleFrames(channel = 'edge-1:0->1'): Frame[] {
   return [
     makeFrame(channel, 'data', 0, [1, -2, 3.25, 'text', 'ünïcødé ✓', true, false, null, [1, [2, [3]]], { a: 1, b: { c: 'd' }, e: [] }]),
     makeFrame(channel, 'data', 10, []),
+    // Records with their event times (a ninth field on msgpack's wire).
+    makeFrame(channel, 'data', 20, ['a', { b: 1 }], null, null, null, [1_700_000_000_000, -5]),
     makeFrame(channel, 'data', Number.MAX_SAFE_INTEGER - 1, [{ big: Number.MAX_SAFE_INTEGER, small: Number.MIN_SAFE_INTEGER, tiny: 1e-300 }]),
     makeFrame(channel, 'barrier', 11, null, { checkpointId: 3, timestamp: 1_700_000_000_123, type: 'checkpoint' }),
     makeFrame(channel, 'barrier', 11, null, { checkpointId: 4, timestamp: 0, type: 'savepoint' }),
@@ -69,7 +71,7 @@ export function describeCodec(name: string, codec: Codec): void {
       const back = codec.decode(bytes);
       expect(back).toEqual(frame);
       // Every field present, as makeFrame makes them.
-      expect(Object.keys(back).sort()).toEqual(['barrier', 'channel', 'count', 'determinants', 'kind', 'records', 'seq', 'watermark']);
+      expect(Object.keys(back).sort()).toEqual(['barrier', 'channel', 'count', 'determinants', 'kind', 'records', 'seq', 'timestamps', 'watermark']);
     });
 
     it('decodes a copy of the bytes (no reliance on the encoder buffer)', () => {

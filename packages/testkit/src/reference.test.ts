@@ -24,7 +24,9 @@ const KINDS = ['data', 'barrier', 'watermark', 'determinants', 'end'];
 class JsonCodec implements Codec {
   readonly name = 'json';
   encode(frame: Frame): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify([frame.channel, frame.kind, frame.seq, frame.count, frame.records, frame.barrier, frame.watermark, frame.determinants]));
+    const fields = [frame.channel, frame.kind, frame.seq, frame.count, frame.records, frame.barrier, frame.watermark, frame.determinants];
+    if (frame.timestamps !== null) fields.push(frame.timestamps);
+    return new TextEncoder().encode(JSON.stringify(fields));
   }
   decode(bytes: Uint8Array): Frame {
     let v: unknown;
@@ -33,7 +35,9 @@ class JsonCodec implements Codec {
     } catch (e) {
       throw new TransportError('FRAME_MALFORMED', `bad JSON: ${String(e)}`);
     }
-    if (!Array.isArray(v) || v.length !== 8) throw new TransportError('FRAME_MALFORMED', 'not a frame');
+    if (!Array.isArray(v) || (v.length !== 8 && v.length !== 9)) throw new TransportError('FRAME_MALFORMED', 'not a frame');
+    const timestamps = v.length === 9 ? (v[8] as unknown) : null;
+    if (timestamps !== null && !(Array.isArray(timestamps) && timestamps.every((t) => typeof t === 'number'))) throw new TransportError('FRAME_MALFORMED', 'bad timestamps');
     const [channel, kind, seq, count, records, barrier, watermark, determinants] = v as [string, Frame['kind'], number, number, unknown[] | null, Frame['barrier'], number | null, Frame['determinants']];
     const ok =
       typeof channel === 'string' &&
@@ -51,7 +55,7 @@ class JsonCodec implements Codec {
       (determinants === null || Array.isArray(determinants)) &&
       (kind !== 'determinants' || determinants !== null);
     if (!ok) throw new TransportError('FRAME_MALFORMED', 'frame fields are invalid');
-    return { channel, kind, seq, count, records, barrier, watermark, determinants, timestamps: null };
+    return { channel, kind, seq, count, records, barrier, watermark, determinants, timestamps: timestamps as number[] | null };
   }
 }
 
@@ -246,7 +250,7 @@ describeTransport('loop without optional factory methods', { create: () => new L
 
 describe('testkit helpers', () => {
   it('frameOf builds a data frame with every field', () => {
-    expect(frameOf('c', 5, ['a', 'b'])).toEqual({ channel: 'c', kind: 'data', seq: 5, count: 2, records: ['a', 'b'], barrier: null, watermark: null, determinants: null });
+    expect(frameOf('c', 5, ['a', 'b'])).toEqual({ channel: 'c', kind: 'data', seq: 5, count: 2, records: ['a', 'b'], barrier: null, watermark: null, determinants: null, timestamps: null });
   });
 
   it('waitFor names what it waited for on timeout', async () => {
