@@ -3,7 +3,7 @@ import { TransportError, type ChannelId, type Frame, type Logger, type Transport
 import { CreditSender } from '@mobius/plugin-kit';
 import { endSocket } from './end-socket.js';
 import type { NetSettings } from './net-options.js';
-import { MSG_CLOSE, MSG_CREDIT, MSG_DATA, MSG_NAMES, MSG_OPEN, MessageReader, WireError, channelOf, encodeMessage, parsePayload, uint, type RawMessage } from './wire.js';
+import { MSG_CLOSE, MSG_CREDIT, MSG_DATA, MSG_NAMES, MSG_OPEN, MessageReader, WireError, channelOf, encodeMessage, fromFrame, parsePayload, uint, type RawMessage } from './wire.js';
 
 /** What a peer needs from its transport. */
 export interface PeerHost {
@@ -158,7 +158,7 @@ export class NetSender extends CreditSender {
   protected override transmit(frame: Frame): void {
     let message: Buffer;
     try {
-      message = encodeMessage(MSG_DATA, frame, this.peer.host.settings.maxMessageBytes);
+      message = encodeMessage(MSG_DATA, fromFrame(frame), this.peer.host.settings.maxMessageBytes);
     } catch (e) {
       throw new TransportError('FRAME_MALFORMED', `channel ${this.channel}: cannot encode frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }

@@ -152,7 +152,32 @@ const BARRIER_TYPES: ReadonlySet<string> = new Set(['checkpoint', 'savepoint', '
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Checks the shape of a decoded DATA payload and rebuilds it with `makeFrame` (all eight fields). */
+/** A number JSON cannot hold (±Infinity, NaN) as a string, so a frame's watermark, record timestamps and determinant values survive JSON. */
+function wireNumber(n: number): number | string {
+  return Number.isFinite(n) ? n : String(n);
+}
+
+function readNumber(v: unknown, what: string): number {
+  if (typeof v === 'number') return v;
+  if (v === 'Infinity' || v === '-Infinity' || v === 'NaN') return Number(v);
+  throw new WireError(`DATA: ${what} must be a number`);
+}
+
+/**
+ * The DATA payload of a frame: the frame itself, with its watermark (+Infinity at the end of a
+ * bounded input), record timestamps (NaN for a record without one) and determinant values as
+ * {@link wireNumber}s.
+ */
+export function fromFrame(frame: Frame): Record<string, unknown> {
+  return {
+    ...frame,
+    watermark: frame.watermark === null ? null : wireNumber(frame.watermark),
+    determinants: frame.determinants === null ? null : frame.determinants.map((d) => ({ ...d, value: wireNumber(d.value) })),
+    timestamps: frame.timestamps === null || frame.timestamps === undefined ? null : frame.timestamps.map(wireNumber),
+  };
+}
+
+/** Checks the shape of a decoded DATA payload and rebuilds it with `makeFrame` (every field). */
 export function toFrame(obj: Record<string, unknown>): Frame {
   const channel = channelOf(obj, 'DATA');
   const kind = obj.kind;
@@ -174,21 +199,24 @@ export function toFrame(obj: Record<string, unknown>): Frame {
     barrier = { checkpointId, timestamp: b.timestamp, type: b.type as Barrier['type'] };
   } else if (kind === 'barrier') throw new WireError('DATA: a barrier frame needs a barrier');
 
-  const watermark = obj.watermark ?? null;
-  if (watermark !== null && typeof watermark !== 'number') throw new WireError('DATA: watermark must be a number or null');
-  if (kind === 'watermark' && watermark === null) throw new WireError('DATA: a watermark frame needs a watermark');
+  // A watermark frame without a watermark marks its channel idle.
+  const watermark = obj.watermark === null || obj.watermark === undefined ? null : readNumber(obj.watermark, 'watermark');
+  const t = obj.timestamps ?? null;
+  if (t !== null && !(Array.isArray(t) && t.length === count)) throw new WireError(`DATA: timestamps must be an array of ${count} or null`);
+  const timestamps = t === null ? null : t.map((x: unknown) => readNumber(x, 'a timestamp'));
 
   const d = obj.determinants ?? null;
   let determinants: Determinant[] | null = null;
   if (d !== null) {
     if (!Array.isArray(d)) throw new WireError('DATA: determinants must be an array or null');
-    determinants = d.map((entry: unknown) => {
-      if (!isDeterminant(entry)) throw new WireError('DATA: a determinant must be { n, kind: order|time|random, input, count, value }');
+    determinants = d.map((raw: unknown) => {
+      const entry = isObject(raw) ? { ...raw, value: readNumber(raw.value, 'a determinant value') } : raw;
+      if (!isDeterminant(entry)) throw new WireError('DATA: a determinant must be { n, kind: order|time|random|watermark|timers, input, count, value }');
       return { n: entry.n, kind: entry.kind, input: entry.input, count: entry.count, value: entry.value };
     });
   } else if (kind === 'determinants') throw new WireError('DATA: a determinants frame needs determinants');
 
-  return makeFrame(channel, kind as FrameKind, seq, records as unknown[] | null, barrier, watermark as number | null, determinants);
+  return makeFrame(channel, kind as FrameKind, seq, records as unknown[] | null, barrier, watermark, determinants, timestamps);
 }
 
 /** Host and port of a `tcp://host:port` endpoint (IPv6 hosts in brackets), or undefined. */
