@@ -37,9 +37,9 @@ describe("keyed job with 'state.backend' 'level' (child process, node --expose-g
   const tmp = tempDir('mobius-level-job-');
   afterAll(() => tmp.remove());
 
-  it(`${KEYS.toLocaleString('en')} distinct keys, cache-entries ${CACHE.toLocaleString('en')}: exact results, bounded heap`, { timeout: 150_000 }, async () => {
+  it(`${KEYS.toLocaleString('en')} distinct keys, cache-entries ${CACHE.toLocaleString('en')}: exact results, bounded heap`, { timeout: 310_000 }, async () => {
     const result = await run(process.execPath, ['--expose-gc', join(repoRoot, 'integration-tests/fixtures/level-2m-keys.mjs'), String(KEYS), 'level', String(CACHE)], {
-      timeoutMs: 140_000,
+      timeoutMs: 300_000,
       env: { TMPDIR: tmp.dir, MOBIUS_LOG_LEVEL: 'warn' },
     });
     expect(result.stderr).toBe('');

@@ -16,7 +16,7 @@ const CACHE = 50_000;
 const BOUND_MB = 150;
 
 describe('LevelStateBackend: heap stays bounded (child process, node --expose-gc)', () => {
-  it(`${KEYS.toLocaleString('en')} distinct keys with cacheEntries ${CACHE.toLocaleString('en')}: heapUsed grows less than ${BOUND_MB} MB`, { timeout: 120_000 }, async () => {
+  it(`${KEYS.toLocaleString('en')} distinct keys with cacheEntries ${CACHE.toLocaleString('en')}: heapUsed grows less than ${BOUND_MB} MB`, { timeout: 300_000 }, async () => {
     expect(existsSync(dist), `${dist} is missing: build the package first (turbo runs build before test)`).toBe(true);
     const out = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['--expose-gc', child, directory, String(KEYS), String(CACHE)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
