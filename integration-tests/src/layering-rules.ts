@@ -17,7 +17,7 @@ import type { IForbiddenRuleType } from 'dependency-cruiser';
  */
 export const LAYERS = {
   apps: ['embedded', 'cluster'],
-  engine: ['api', 'planner', 'jobmaster', 'runtime', 'scheduler', 'failover', 'job-loader', 'ml', 'nexmark'],
+  engine: ['api', 'planner', 'windowing', 'jobmaster', 'runtime', 'scheduler', 'failover', 'job-loader', 'ml', 'nexmark'],
   plugins: ['transport-memory', 'transport-zeromq', 'transport-threads', 'state-level'],
   kits: ['plugin-kit', 'testkit'],
   contracts: ['interface'],
@@ -32,7 +32,7 @@ const ENGINE = pkg(LAYERS.engine);
 /** Plugins: the packages, and the example plugin kept with the examples. Group 1 is the plugin's folder. */
 const PLUGINS = `^((?:packages/${any(LAYERS.plugins)}|examples/net-transport)/)`;
 const WORKSPACE = '^(?:packages|apps|examples)/';
-const BROWSER_SAFE = pkg(['api', 'planner', 'interface']);
+const BROWSER_SAFE = pkg(['api', 'planner', 'windowing', 'interface']);
 const KNOWN = `(?:${APPS}${any(LAYERS.apps)}/|${pkg([...LAYERS.engine, ...LAYERS.plugins, ...LAYERS.kits, ...LAYERS.contracts])}|^examples/)`;
 
 export const LAYERING_RULES: IForbiddenRuleType[] = [

@@ -103,3 +103,39 @@ export { FileSink } from '@mobius/runtime';
 export type { FileSinkOptions } from '@mobius/runtime';
 export { EmbeddedRunner } from './embedded-runner.js';
 export type { EmbeddedRunnerOptions } from './embedded-runner.js';
+
+// ---- windows, window joins and keyed aggregations (issue 11, windows part) ----
+export {
+  WindowedStream,
+  JoinedStreams,
+  TimeWindow,
+  GlobalWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  GlobalWindows,
+  TriggerResult,
+  EventTimeTrigger,
+  ProcessingTimeTrigger,
+  CountTrigger,
+  PurgingTrigger,
+} from '@mobius/api';
+export type {
+  WindowFunctionLike,
+  JoinFn,
+  FieldRef,
+  Window,
+  WindowAssigner,
+  MergingWindowAssigner,
+  WindowAssignerContext,
+  Trigger,
+  TriggerContext,
+  OnMergeContext,
+  AggregateFunction,
+  WindowFunction,
+  ProcessWindowFunction,
+  ProcessWindowContext,
+} from '@mobius/api';

@@ -29,6 +29,10 @@ import { processKeyed, processStream } from './process-stream.js';
 import { connectStreams, type ConnectedStreams } from './connected-streams.js';
 import { broadcastStream, KeyedBroadcastConnectedStream, type BroadcastConnectedStream, type BroadcastStream } from './broadcast-stream.js';
 import { IntervalJoin } from './interval-join.js';
+import type { GlobalWindow, Window, WindowAssigner } from '@mobius/windowing';
+import { countWindow as countWindowOf, countWindowAll as countWindowAllOf, keyedWindow, windowAll as windowAllOf, type WindowedStream } from './windowed-stream.js';
+import { joinStreams, type JoinedStreams } from './window-join.js';
+import { keyedMax, keyedMaxBy, keyedMin, keyedMinBy, keyedSum, type FieldRef } from './keyed-aggregations.js';
 
 /** Where a stream comes from: what an operator added after it is wired to. */
 export interface StreamUpstream {
@@ -159,6 +163,12 @@ export class DataStream<T> extends OperatorHandle {
   }
 
   // ---- windows on a non-keyed stream (windowAll) and window joins: windowed-stream.ts ----
+  /** Windows over the whole stream, in ONE task (parallelism 1): see WindowedStream. */
+  windowAll<W extends Window>(assigner: WindowAssigner<W>): WindowedStream<T, number, W> { return windowAllOf(this, assigner); }
+  /** windowAll of `size` records each (GlobalWindows, fired and purged every `size` records). */
+  countWindowAll(size: number): WindowedStream<T, number, GlobalWindow> { return countWindowAllOf(this, size); }
+  /** An inner window join: `a.join(b).where(keyA).equalTo(keyB).window(assigner).apply((x, y) => out)`. */
+  join<B>(other: DataStream<B>): JoinedStreams<T, B> { return joinStreams(this, other); }
 
   // ---- process functions, connect and interval joins: process-stream.ts ----
   /** A process function (`processElement(value, ctx, out)`, side outputs with `ctx.output`); timers need keyBy. */
@@ -339,6 +349,20 @@ export class KeyedStream<T, K = unknown> {
   }
 
   // ---- windows (window, countWindow) and aggregations (sum, min, max, minBy, maxBy): windowed-stream.ts ----
+  /** Cuts each key's records into windows: `.window(TumblingEventTimeWindows.of(60_000)).reduce(fn)`. */
+  window<W extends Window>(assigner: WindowAssigner<W>): WindowedStream<T, K, W> { return keyedWindow(this, assigner); }
+  /** Windows of `size` records per key (fired and purged every `size` records; an incomplete one never fires); with `slide`: the last `size` records, every `slide` records. */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> { return countWindowOf(this, size, slide); }
+  /** Running sum of `field` (index or property) per key; other fields are those of the key's first record. */
+  sum(field: FieldRef): DataStream<T> { return keyedSum(this, field); }
+  /** Running minimum of `field` per key; other fields are those of the key's first record. */
+  min(field: FieldRef): DataStream<T> { return keyedMin(this, field); }
+  /** Running maximum of `field` per key; other fields are those of the key's first record. */
+  max(field: FieldRef): DataStream<T> { return keyedMax(this, field); }
+  /** The record with the smallest `field` per key so far (the first one on ties). */
+  minBy(field: FieldRef): DataStream<T> { return keyedMinBy(this, field); }
+  /** The record with the largest `field` per key so far (the first one on ties). */
+  maxBy(field: FieldRef): DataStream<T> { return keyedMaxBy(this, field); }
 
   // ---- process functions with timers and interval joins: process-stream.ts ----
   /** A keyed process function: `processElement`, `onTimer`, timers and keyed state of the current key. */

@@ -65,6 +65,11 @@ export class GraphBuilder {
     this.edges.push({ source, target, partition, sideOutput });
   }
 
+  /** The nodes with an edge into `node` (checks that walk the graph upstream, e.g. for timestamps). */
+  inputsOf(node: NodeBuilder): NodeBuilder[] {
+    return this.edges.filter((e) => e.target === node).map((e) => e.source);
+  }
+
   build(): LogicalGraph {
     const nodes: LogicalNode[] = this.nodes.map((n) => ({
       id: n.id,

@@ -62,3 +62,39 @@ export type {
   IntervalJoinContext,
   IntervalJoinFn,
 } from '@mobius/interface';
+
+// ---- windows, window joins and keyed aggregations (issue 11, windows part) ----
+export { WindowedStream } from './windowed-stream.js';
+export type { WindowFunctionLike } from './windowed-stream.js';
+export { JoinedStreams, JoinedWindowBuilder, WindowedJoin } from './window-join.js';
+export type { JoinFn } from './window-join.js';
+export type { FieldRef } from './keyed-aggregations.js';
+export {
+  TimeWindow,
+  GlobalWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  GlobalWindows,
+  TriggerResult,
+  EventTimeTrigger,
+  ProcessingTimeTrigger,
+  CountTrigger,
+  PurgingTrigger,
+} from '@mobius/windowing';
+export type {
+  Window,
+  WindowAssigner,
+  MergingWindowAssigner,
+  WindowAssignerContext,
+  Trigger,
+  TriggerContext,
+  OnMergeContext,
+  AggregateFunction,
+  WindowFunction,
+  ProcessWindowFunction,
+  ProcessWindowContext,
+} from '@mobius/windowing';

@@ -35,7 +35,9 @@ export type PlanErrorCode =
   | 'PLAN_NO_INPUT'
   | 'PLAN_INVALID_FUNCTION'
   | 'PLAN_MAX_PARALLELISM'
-  | 'PLAN_INVALID_SLOT_SHARING_GROUP';
+  | 'PLAN_INVALID_SLOT_SHARING_GROUP'
+  | 'PLAN_INVALID_WINDOW'
+  | 'PLAN_NO_TIMESTAMPS';
 
 /** A job graph that cannot be planned: the message names the operator and the rule. */
 export class PlanError extends MobiusError {

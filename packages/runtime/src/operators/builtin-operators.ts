@@ -8,9 +8,10 @@ import { SOURCE_OPERATOR } from './source-operator.js';
 import { TIMESTAMPS_OPERATOR } from './timestamps-operator.js';
 import { UNION_OPERATOR } from './union-operator.js';
 import { PROCESS_OPERATORS } from '../process/process-operators.js';
+import { WINDOW_OPERATOR } from '../windows/window-operator.js';
 
 /**
  * The kinds every task knows. Each is one file that registers its factory; naming them here
  * keeps their modules (and so their registration) in a bundle that drops unused modules.
  */
-export const BUILTIN_OPERATORS: readonly string[] = [SOURCE_OPERATOR, MAP_OPERATOR, FLAT_MAP_OPERATOR, FILTER_OPERATOR, REDUCE_OPERATOR, UNION_OPERATOR, SINK_OPERATOR, COLLECT_OPERATOR, TIMESTAMPS_OPERATOR, ...PROCESS_OPERATORS];
+export const BUILTIN_OPERATORS: readonly string[] = [SOURCE_OPERATOR, MAP_OPERATOR, FLAT_MAP_OPERATOR, FILTER_OPERATOR, REDUCE_OPERATOR, UNION_OPERATOR, SINK_OPERATOR, COLLECT_OPERATOR, TIMESTAMPS_OPERATOR, WINDOW_OPERATOR, ...PROCESS_OPERATORS];

@@ -1,0 +1,18 @@
+export { TimeWindow, GlobalWindow, getWindowStartWithOffset } from './time-window.js';
+export type { Window } from './time-window.js';
+export type { WindowAssigner, MergingWindowAssigner, WindowAssignerContext, MergeCallback } from './window-assigner.js';
+export { isMergingAssigner } from './window-assigner.js';
+export { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from './tumbling-windows.js';
+export { SlidingEventTimeWindows, SlidingProcessingTimeWindows } from './sliding-windows.js';
+export { EventTimeSessionWindows, ProcessingTimeSessionWindows, mergeTimeWindows } from './session-windows.js';
+export { GlobalWindows } from './global-windows.js';
+export { TriggerResult, isFire, isPurge } from './trigger.js';
+export type { Trigger, TriggerContext, OnMergeContext } from './trigger.js';
+export { EventTimeTrigger } from './event-time-trigger.js';
+export { ProcessingTimeTrigger } from './processing-time-trigger.js';
+export { CountTrigger } from './count-trigger.js';
+export { PurgingTrigger } from './purging-trigger.js';
+export { MergingWindowSet } from './merging-window-set.js';
+export type { MergingWindowSetState, MergeFunction } from './merging-window-set.js';
+export type { AggregateFunction, WindowFunction, ProcessWindowFunction, ProcessWindowContext } from './window-functions.js';
+export type { WindowSpec, WindowContentsSpec, ListContentsSpec } from './window-spec.js';
