@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSink, StreamingContext, type JobHandle, type MapFunction, type RuntimeContext, type TaskMetrics } from 'mobius';
-import { NEXMARK_QUERIES, NexmarkSource, generateEvents, nexmarkStream, q3, referenceQ3, type Event, type NexmarkQuery, type NexmarkQueryName, type Q3Row } from '@mobius/nexmark';
+import { FileSink, StreamingContext, WatermarkStrategy, type JobHandle, type MapFunction, type RuntimeContext, type TaskMetrics } from 'mobius';
+import { NEXMARK_QUERIES, NexmarkSource, generateEvents, highestBids, nexmarkStream, q3, referenceQ3, referenceQ7, type Bid, type Event, type NexmarkQuery, type NexmarkQueryName, type Q3Row } from '@mobius/nexmark';
 import { tempDir } from './helpers.js';
 
 /** Order-free comparison: results of parallel tasks interleave in any order. */
@@ -121,4 +121,25 @@ describe('Nexmark q3 with checkpoints and a failure (embedded)', () => {
       .map((l) => JSON.parse(l) as Q3Row);
     expect(sorted(rows)).toEqual(sorted(referenceQ3(generateEvents(config))));
   }, 180_000);
+});
+
+describe('Nexmark q7 at a window boundary (embedded)', () => {
+  it('a bid exactly at a window\'s end with that window\'s highest price joins both windows, as the SQL\'s BETWEEN', async () => {
+    const end = Date.UTC(2026, 0, 1, 0, 0, 10); // a multiple of 10 s: the end of [end - 10 s, end), the start of the next
+    const bid = (dateTime: number, price: number, bidder: number): Bid => ({ type: 'bid', auction: 1000, bidder, price, channel: 'c', url: 'u', dateTime, extra: '' });
+    const bids = [
+      bid(end - 9_000, 500, 1),
+      bid(end - 1, 700, 2), // the first window's highest
+      bid(end, 700, 3), // next window's; ties the first window's highest at its inclusive end
+      bid(end + 1_000, 900, 4), // the next window's highest
+      bid(end + 10_000, 300, 5), // at the second window's end, below its highest; below the third window's highest too
+      bid(end + 12_000, 800, 6), // the third window's highest
+    ];
+    const expected = referenceQ7(bids);
+    expect(expected.map((r) => r.bidder)).toEqual([2, 3, 4, 6]);
+    const ctx = context(1);
+    const stream = ctx.fromCollection(bids).assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Bid>().withTimestampAssigner((b) => b.dateTime));
+    const got = await highestBids(stream).executeAndCollect('nexmark-q7-boundary');
+    expect(sorted(got)).toEqual(sorted(expected));
+  }, 60_000);
 });
