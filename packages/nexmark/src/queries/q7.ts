@@ -72,5 +72,10 @@ class HighestBids implements KeyedProcessFunction<number, WindowBid, Q7Row> {
  * only the bids at the running maximum instead of every bid of the window.
  */
 export function q7(ctx: StreamingContext, config: NexmarkConfig = {}): DataStream<Q7Row> {
-  return bidStream(ctx, config).flatMap(toWindows).name('q7-windows').keyBy(byWindow).process(new HighestBids()).name('q7');
+  return highestBids(bidStream(ctx, config));
+}
+
+/** q7 over any stream of bids carrying their `dateTime` as event time (tests feed chosen bids). */
+export function highestBids(bids: DataStream<Bid>): DataStream<Q7Row> {
+  return bids.flatMap(toWindows).name('q7-windows').keyBy(byWindow).process(new HighestBids()).name('q7');
 }
