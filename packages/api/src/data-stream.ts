@@ -23,16 +23,17 @@ import { asyncMapConfig, type AsyncMapOptions } from './async-map-options.js';
 import { collectOptions, type CollectOptions } from './collect-options.js';
 import { CollectedRecords } from './collected-records.js';
 import type { GraphBuilder, NodeBuilder } from './graph-builder.js';
+// windows, window joins and keyed aggregations (issue 11, windows part)
+import type { GlobalWindow, Window, WindowAssigner } from '@mobius/windowing';
+import { countWindow as countWindowOf, countWindowAll as countWindowAllOf, keyedWindow, windowAll as windowAllOf, type WindowedStream } from './windowed-stream.js';
+import { joinStreams, type JoinedStreams } from './window-join.js';
+import { keyedMax, keyedMaxBy, keyedMin, keyedMinBy, keyedSum, type FieldRef } from './keyed-aggregations.js';
 // process functions, connect, broadcast state and interval joins (issue 11, process part)
 import type { KeyedProcessFunction, MapStateDescriptor, ProcessFunction } from '@mobius/interface';
 import { processKeyed, processStream } from './process-stream.js';
 import { connectStreams, type ConnectedStreams } from './connected-streams.js';
 import { broadcastStream, KeyedBroadcastConnectedStream, type BroadcastConnectedStream, type BroadcastStream } from './broadcast-stream.js';
 import { IntervalJoin } from './interval-join.js';
-import type { GlobalWindow, Window, WindowAssigner } from '@mobius/windowing';
-import { countWindow as countWindowOf, countWindowAll as countWindowAllOf, keyedWindow, windowAll as windowAllOf, type WindowedStream } from './windowed-stream.js';
-import { joinStreams, type JoinedStreams } from './window-join.js';
-import { keyedMax, keyedMaxBy, keyedMin, keyedMinBy, keyedSum, type FieldRef } from './keyed-aggregations.js';
 
 /** Where a stream comes from: what an operator added after it is wired to. */
 export interface StreamUpstream {

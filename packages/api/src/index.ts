@@ -35,33 +35,6 @@ export type {
 } from '@mobius/interface';
 export { registerType, RecordTypeError } from '@mobius/interface';
 export type { RecordClass, TypeCodecOptions } from '@mobius/interface';
-// process functions, connect, broadcast state and interval joins (issue 11, process part)
-export { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
-export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
-export { IntervalJoin, IntervalJoined } from './interval-join.js';
-export { ProcessError } from '@mobius/interface';
-export type {
-  ProcessErrorCode,
-  TimeDomain,
-  TimerService,
-  ProcessContext,
-  KeyedProcessContext,
-  OnTimerContext,
-  ProcessFunction,
-  KeyedProcessFunction,
-  CoProcessFunction,
-  KeyedCoProcessFunction,
-  ReadOnlyBroadcastState,
-  BroadcastState,
-  ReadOnlyBroadcastContext,
-  BroadcastContext,
-  BroadcastProcessFunction,
-  KeyedReadOnlyBroadcastContext,
-  KeyedBroadcastOnTimerContext,
-  KeyedBroadcastProcessFunction,
-  IntervalJoinContext,
-  IntervalJoinFn,
-} from '@mobius/interface';
 
 // ---- windows, window joins and keyed aggregations (issue 11, windows part) ----
 export { WindowedStream } from './windowed-stream.js';
@@ -98,3 +71,30 @@ export type {
   ProcessWindowFunction,
   ProcessWindowContext,
 } from '@mobius/windowing';
+// process functions, connect, broadcast state and interval joins (issue 11, process part)
+export { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
+export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
+export { IntervalJoin, IntervalJoined } from './interval-join.js';
+export { ProcessError } from '@mobius/interface';
+export type {
+  ProcessErrorCode,
+  TimeDomain,
+  TimerService,
+  ProcessContext,
+  KeyedProcessContext,
+  OnTimerContext,
+  ProcessFunction,
+  KeyedProcessFunction,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  ReadOnlyBroadcastState,
+  BroadcastState,
+  ReadOnlyBroadcastContext,
+  BroadcastContext,
+  BroadcastProcessFunction,
+  KeyedReadOnlyBroadcastContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedBroadcastProcessFunction,
+  IntervalJoinContext,
+  IntervalJoinFn,
+} from '@mobius/interface';

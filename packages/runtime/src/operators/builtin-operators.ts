@@ -7,8 +7,8 @@ import { SINK_OPERATOR } from './sink-operator.js';
 import { SOURCE_OPERATOR } from './source-operator.js';
 import { TIMESTAMPS_OPERATOR } from './timestamps-operator.js';
 import { UNION_OPERATOR } from './union-operator.js';
-import { PROCESS_OPERATORS } from '../process/process-operators.js';
 import { WINDOW_OPERATOR } from '../windows/window-operator.js';
+import { PROCESS_OPERATORS } from '../process/process-operators.js';
 
 /**
  * The kinds every task knows. Each is one file that registers its factory; naming them here
