@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSink, StreamingContext, WatermarkStrategy, type JobHandle, type MapFunction, type RuntimeContext, type TaskMetrics } from 'mobius';
-import { NEXMARK_QUERIES, NexmarkSource, generateEvents, highestBids, nexmarkStream, q3, referenceQ3, referenceQ7, type Bid, type Event, type NexmarkQuery, type NexmarkQueryName, type Q3Row } from '@mobius/nexmark';
+import { NEXMARK_QUERIES, NexmarkSource, generateEvents, highestBids, nexmarkStream, q3, q7, referenceQ3, referenceQ7, type Bid, type Event, type NexmarkQuery, type NexmarkQueryName, type Q3Row, type Q7Row } from '@mobius/nexmark';
 import { tempDir } from './helpers.js';
 
 /** Order-free comparison: results of parallel tasks interleave in any order. */
@@ -89,13 +89,13 @@ describe('Nexmark in embedded mode', () => {
 });
 
 /** Throws once, in the first attempt, at the first row after the sink committed a checkpoint. */
-class FailOnceAfterACommit implements MapFunction<Q3Row, Q3Row> {
+class FailOnceAfterACommit<R> implements MapFunction<R, R> {
   private attempt = 0;
   constructor(private readonly outDir: string) {}
   open(ctx: RuntimeContext): void {
     this.attempt = ctx.attempt;
   }
-  map(row: Q3Row): Q3Row {
+  map(row: R): R {
     if (this.attempt === 0 && existsSync(this.outDir) && readdirSync(this.outDir).some((f) => !f.startsWith('.'))) {
       throw new Error('injected failure after a committed checkpoint');
     }
@@ -118,7 +118,7 @@ describe('Nexmark q3 with checkpoints and a failure (embedded)', () => {
       .option('restart.strategy', 'fixed-delay')
       .option('restart.delay.ms', 10)
       .build();
-    q3(ctx, config).map(new FailOnceAfterACommit(out)).sink(new FileSink<Q3Row>({ dir: out }));
+    q3(ctx, config).map(new FailOnceAfterACommit<Q3Row>(out)).sink(new FileSink<Q3Row>({ dir: out }));
     const result = await ctx.execute('nexmark_q3_failover');
     expect(result.state).toBe('FINISHED');
     expect(result.tasks.some((t) => t.attempt > 0)).toBe(true); // it did fail and recover
@@ -127,6 +127,30 @@ describe('Nexmark q3 with checkpoints and a failure (embedded)', () => {
       .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''))
       .map((l) => JSON.parse(l) as Q3Row);
     expect(sorted(rows)).toEqual(sorted(referenceQ3(generateEvents(config))));
+  }, 180_000);
+
+  it('q7 restores its windows\' maxima, candidate bids and timers: every row exactly once', async () => {
+    // 1000 events per second of event time: a q7 row every 10,000 events, so rows come while checkpoints commit.
+    const config = { count: 400_000, seed: 5, eventsPerSecond: 1000, batchSize: 500 };
+    const out = join(tmp.dir, 'out-q7');
+    const ctx = StreamingContext.builder()
+      .option('parallelism.default', 2)
+      .option('checkpoint.interval.ms', 50)
+      .option('checkpoint.dir', join(tmp.dir, 'checkpoints-q7'))
+      .option('restart.strategy', 'fixed-delay')
+      .option('restart.delay.ms', 10)
+      .build();
+    q7(ctx, config).map(new FailOnceAfterACommit<Q7Row>(out)).sink(new FileSink<Q7Row>({ dir: out }));
+    const result = await ctx.execute('nexmark_q7_failover');
+    expect(result.state).toBe('FINISHED');
+    expect(result.tasks.some((t) => t.attempt > 0)).toBe(true);
+    const rows = readdirSync(out)
+      .filter((f) => !f.startsWith('.'))
+      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''))
+      .map((l) => JSON.parse(l) as Q7Row);
+    const expected = referenceQ7(generateEvents(config));
+    expect(expected.length).toBeGreaterThan(30);
+    expect(sorted(rows)).toEqual(sorted(expected));
   }, 180_000);
 });
 
