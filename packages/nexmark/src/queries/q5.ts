@@ -15,9 +15,11 @@ function countRow(auction: number, window: TimeWindow, counts: Iterable<number>,
 
 /** Every auction whose count is the window's highest: ties all kept, as the SQL's `num >= maxn`. */
 function hottest(_windowEnd: number, _window: TimeWindow, rows: Iterable<Q5Row>, out: Collector<Q5Row>): void {
+  // Two passes; an Iterable need not allow a second one, so copy unless it is an array (once per window, not per record).
+  const all = Array.isArray(rows) ? (rows as readonly Q5Row[]) : [...rows];
   let max = 0;
-  for (const r of rows) if (r.num > max) max = r.num;
-  for (const r of rows) if (r.num === max) out.collect(r);
+  for (const r of all) if (r.num > max) max = r.num;
+  for (const r of all) if (r.num === max) out.collect(r);
 }
 
 /**
