@@ -124,7 +124,7 @@ for (const name of Object.keys(FLINK_PER_CORE)) {
   const p1 = best[`${name}@1`];
   const p2 = best[`${name}@2`];
   if (p1 === undefined) {
-    rows.push([name, 'not built yet', '', '', '', fmt(FLINK_PER_CORE[name]), '', '']);
+    rows.push([name, name in NEXMARK_QUERIES ? 'not run (BENCH_NEXMARK_QUERIES)' : 'not built yet', '', '', '', fmt(FLINK_PER_CORE[name]), '', '']);
     continue;
   }
   rows.push([name, fmt(p1), fmt(p2), fmt(best[`${name}@1t`]), fmt(best[`${name}@2t`]), fmt(FLINK_PER_CORE[name]), `${(p1 / FLINK_PER_CORE[name]).toFixed(2)}×`, `${(p1 / best.baseline).toFixed(2)}`]);

@@ -13,6 +13,11 @@ export { q0 } from './queries/q0.js';
 export { q1 } from './queries/q1.js';
 export { q2 } from './queries/q2.js';
 export { q3 } from './queries/q3.js';
+export { q4 } from './queries/q4.js';
+export { q5 } from './queries/q5.js';
+export { q7, highestBids } from './queries/q7.js';
+export { q8 } from './queries/q8.js';
+export { q11 } from './queries/q11.js';
 export { NEXMARK_QUERIES } from './queries/nexmark-queries.js';
 export type { NexmarkQuery, NexmarkQueryName } from './queries/nexmark-queries.js';
 // Result rows and reference implementations (plain TypeScript over an array of events)
