@@ -7,8 +7,9 @@ export type Tagged = readonly [0 | 1, unknown];
 
 const FORWARD: PartitionSpec = { kind: 'forward', explicit: false };
 
-const tagFirst = (v: unknown): Tagged => [0, v];
-const tagSecond = (v: unknown): Tagged => [1, v];
+/** The tag maps of the first and second input (also the window join's, which unites its inputs itself). */
+export const tagFirst = (v: unknown): Tagged => [0, v];
+export const tagSecond = (v: unknown): Tagged => [1, v];
 
 /**
  * Adds the chained map that tags the records of `input` (0 or 1) for a two-input operator (map

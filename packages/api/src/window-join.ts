@@ -1,16 +1,8 @@
 import { PlanError, type Collector, type KeySelector } from '@mobius/interface';
 import type { ProcessWindowContext, ProcessWindowFunction, Trigger, Window, WindowAssigner } from '@mobius/windowing';
 import type { DataStream } from './data-stream.js';
+import { tagFirst, taggedKey, tagSecond, type Tagged } from './tagged-inputs.js';
 import { keyedWindow } from './windowed-stream.js';
-
-/** A record of either input of a join, tagged with its side (0: left, 1: right). */
-interface Tagged {
-  readonly s: 0 | 1;
-  readonly v: unknown;
-}
-
-const tagLeft = (v: unknown): Tagged => ({ s: 0, v });
-const tagRight = (v: unknown): Tagged => ({ s: 1, v });
 
 /** Joins two records of one key and window into one output. */
 export type JoinFn<A, B, O> = (left: A, right: B) => O;
@@ -22,7 +14,7 @@ class JoinWindowFunction implements ProcessWindowFunction<Tagged, unknown, unkno
   process(_key: unknown, _ctx: ProcessWindowContext<Window>, elements: Iterable<Tagged>, out: Collector<unknown>): void {
     const left: unknown[] = [];
     const right: unknown[] = [];
-    for (const e of elements) (e.s === 0 ? left : right).push(e.v);
+    for (const [side, v] of elements) (side === 0 ? left : right).push(v);
     for (const l of left) for (const r of right) out.collect(this.join(l, r));
   }
 }
@@ -93,9 +85,9 @@ export class WindowedJoin<A, B, W extends Window> {
   apply<O>(fn: JoinFn<A, B, O>): DataStream<O> {
     if (typeof fn !== 'function') throw new PlanError('PLAN_INVALID_FUNCTION', `join().apply() takes a function (left, right) => output, got ${fn === null ? 'null' : typeof fn}`);
     const { keyA, keyB } = this;
-    const left = this.left.map<Tagged>(tagLeft as (v: A) => Tagged).name('join left');
-    const right = this.right.map<Tagged>(tagRight as (v: B) => Tagged).name('join right');
-    const keyed = left.union(right).keyBy((t: Tagged) => (t.s === 0 ? keyA(t.v as A) : keyB(t.v as B)));
+    const left = this.left.map<Tagged>(tagFirst as (v: A) => Tagged).name('join left');
+    const right = this.right.map<Tagged>(tagSecond as (v: B) => Tagged).name('join right');
+    const keyed = left.union(right).keyBy(taggedKey(keyA as (v: never) => unknown, keyB as (v: never) => unknown));
     const windowed = keyedWindow(keyed, this.assigner).allowedLateness(this.lateness);
     if (this.customTrigger !== undefined) windowed.trigger(this.customTrigger);
     return windowed.process(new JoinWindowFunction(fn as JoinFn<unknown, unknown, unknown>) as ProcessWindowFunction<Tagged, O, unknown, W>).name('window join');
