@@ -33,18 +33,21 @@ export class TaskSourceContext implements SourceContext<unknown> {
   }
 
   collect(record: unknown): void | Promise<void> {
-    const host = this.host;
-    if (host.cancelled) throw new TaskCancelledSignal();
-    host.recordsIn++;
-    this.op.time.timestamp = NaN;
-    this.op.out.collect(record);
-    if (this.runMode) return host.afterRunCollect();
+    return this.emit(record, NaN);
   }
 
   collectWithTimestamp(record: unknown, timestamp: number): void | Promise<void> {
-    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) {
-      throw new MobiusError('TIMESTAMP_INVALID', `source "${this.op.identity.operatorName}" task #${this.taskIndex}: collectWithTimestamp() needs a timestamp in ms, got ${String(timestamp)}`);
-    }
+    this.checkTime(timestamp, 'TIMESTAMP_INVALID', 'collectWithTimestamp() needs a timestamp');
+    return this.emit(record, timestamp);
+  }
+
+  emitWatermark(watermark: number): void {
+    this.checkTime(watermark, 'WATERMARK_INVALID', 'emitWatermark() needs a time');
+    this.op.processWatermark(watermark);
+  }
+
+  /** Hands one record with its event time (NaN: none) to the chain; paces a run() source. */
+  private emit(record: unknown, timestamp: number): void | Promise<void> {
     const host = this.host;
     if (host.cancelled) throw new TaskCancelledSignal();
     host.recordsIn++;
@@ -53,11 +56,10 @@ export class TaskSourceContext implements SourceContext<unknown> {
     if (this.runMode) return host.afterRunCollect();
   }
 
-  emitWatermark(watermark: number): void {
-    if (typeof watermark !== 'number' || Number.isNaN(watermark)) {
-      throw new MobiusError('WATERMARK_INVALID', `source "${this.op.identity.operatorName}" task #${this.taskIndex}: emitWatermark() needs a time in ms, got ${String(watermark)}`);
+  private checkTime(value: number, code: string, what: string): void {
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      throw new MobiusError(code, `source "${this.op.identity.operatorName}" task #${this.taskIndex}: ${what} in ms, got ${String(value)}`);
     }
-    this.op.processWatermark(watermark);
   }
 
   markAsTemporarilyIdle(): void {
