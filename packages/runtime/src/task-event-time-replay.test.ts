@@ -1,12 +1,10 @@
-import { makeFrame, makeWatermarkFrame, type Determinant, type Frame, type KeyedStore, type OperatorKind } from '@mobius/interface';
+import { makeFrame, makeWatermarkFrame, type Determinant, type Frame } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
-import type { OperatorIdentity } from './operators/operator.js';
-import { registerOperator } from './operators/operator-registry.js';
-import { StreamOperator } from './operators/stream-operator.js';
 import { Task } from './task.js';
 import { recordingServices } from './test-services.js';
 import { collection, edge, graph, node } from './test-graph.js';
+import { EVENT_COUNT, type Event, type Fired } from './test-event-count.js';
 
 /*
  * Single-task failover of a task with two inputs and event-time timers: its determinant log
@@ -14,41 +12,12 @@ import { collection, edge, graph, node } from './test-graph.js';
  * attempt that replays the log fires its timers at the same places and regenerates exactly the
  * output of the first attempt, whatever order its inputs arrive in this time.
  */
-interface Event {
-  readonly k: string;
-  readonly t: number;
-}
-
-/** Counts records per key; an event-time timer at each record's time emits the key's count then. */
-class CountAtTimer extends StreamOperator {
-  constructor(
-    identity: OperatorIdentity,
-    private readonly counts: KeyedStore<number>,
-  ) {
-    super(identity, undefined);
-  }
-  collect(record: unknown): void {
-    const key = this.keys!.key();
-    this.counts.put(key, (this.counts.get(key) ?? 0) + 1);
-    this.timers!.registerEventTimeTimer((record as Event).t);
-  }
-  override onTimer(time: number): void {
-    const key = this.keys!.key();
-    this.out.collect(`${String(key)}@${time}: ${this.counts.get(key)} (watermark ${this.currentWatermark})`);
-  }
-}
-registerOperator('test.countAtTimer', (ctx) => {
-  const op = new CountAtTimer(ctx.identity, ctx.state().keyed<number>('count'));
-  op.timers = ctx.timers();
-  return op;
-});
-
 function job() {
   const g = graph(
     [
       collection('a', [], { parallelism: 1 }),
       collection('b', [], { parallelism: 1 }),
-      node('count', 'test.countAtTimer' as OperatorKind, { parallelism: 1 }),
+      node('count', EVENT_COUNT, { parallelism: 1 }),
       node('sink', 'sink', { chaining: false, fn: () => undefined }),
     ],
     [edge('a', 'count', 'key', { keySelector: (e: Event) => e.k }), edge('b', 'count', 'key', { keySelector: (e: Event) => e.k }), edge('count', 'sink')],
@@ -86,7 +55,7 @@ describe('event time under single-task failover', () => {
     const output = (attempt: number) => {
       const frames = transport.channels.get(`job-1/${attempt}.${attempt}/${outChannel.id}`)!.sent;
       return {
-        records: frames.flatMap((f) => (f.kind === 'data' ? (f.records as string[]) : [])),
+        records: frames.flatMap((f) => (f.kind === 'data' ? (f.records as Fired[]) : [])),
         determinants: frames.flatMap((f) => f.determinants ?? []),
       };
     };

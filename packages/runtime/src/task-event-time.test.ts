@@ -4,72 +4,24 @@ import {
   silentLogger,
   type ExecutionPlan,
   type Frame,
-  type KeyedStore,
   type LogicalGraph,
-  type OperatorKind,
-  type StateKey,
 } from '@mobius/interface';
 import { createPlan } from '@mobius/planner';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateBackend } from './memory-state-backend.js';
-import type { OperatorIdentity } from './operators/operator.js';
-import { registerOperator } from './operators/operator-registry.js';
-import { StreamOperator } from './operators/stream-operator.js';
 import { decodeTaskSnapshot, encodeTaskSnapshot } from './task-snapshot-codec.js';
 import { Task } from './task.js';
 import { recordingServices } from './test-services.js';
 import { deferred, TestTransport, type Deferred } from './test-channels.js';
 import { collection, edge, graph, node } from './test-graph.js';
-
-/*
- * A keyed operator kind registered by the test, as a windowing library would: it counts records
- * per key in keyed state and registers an event-time timer at each record's time; the timer
- * emits the key's count when the task's watermark passes it.
- */
-interface Event {
-  readonly k: string;
-  readonly t: number;
-}
-
-class EventCountOperator extends StreamOperator {
-  constructor(
-    identity: OperatorIdentity,
-    private readonly counts: KeyedStore<number>,
-  ) {
-    super(identity, undefined);
-  }
-
-  collect(record: unknown): void {
-    const key = this.keys!.key();
-    this.counts.put(key, (this.counts.get(key) ?? 0) + 1);
-    this.timers!.registerEventTimeTimer((record as Event).t);
-  }
-
-  override onTimer(time: number): void {
-    const key = this.keys!.key();
-    this.out.collect({ key, time, count: this.counts.get(key), watermark: this.currentWatermark });
-  }
-}
-
-registerOperator('test.eventCount', (ctx) => {
-  const op = new EventCountOperator(ctx.identity, ctx.state().keyed<number>('count'));
-  op.timers = ctx.timers();
-  return op;
-});
-
-interface Fired {
-  readonly key: StateKey;
-  readonly time: number;
-  readonly count: number;
-  readonly watermark: number;
-}
+import { EVENT_COUNT, type Event, type Fired } from './test-event-count.js';
 
 function job(out: Fired[], arrived: { next?: Deferred<void> }): { g: LogicalGraph; plan: ExecutionPlan } {
   const g = graph(
     [
       collection('a', [], { parallelism: 1 }),
       collection('b', [], { parallelism: 1 }),
-      node('count', 'test.eventCount' as OperatorKind, { parallelism: 1 }),
+      node('count', EVENT_COUNT, { parallelism: 1 }),
       node('sink', 'sink', {
         fn: (r: Fired) => {
           out.push(r);
