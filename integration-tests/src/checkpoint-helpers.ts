@@ -34,6 +34,32 @@ export class RecordingLogger implements Logger {
 }
 
 /** Every committed (visible) update of a FileSink folder of [word, count] lines, per word (files for which `skip` is true left out). */
+/** Every row of the part files a FileSink committed into `dir`, file by file (hidden in-progress files are skipped). */
+export function committedRows<T>(dir: string): T[] {
+  const rows: T[] = [];
+  for (const f of readdirSync(dir)) {
+    if (f.startsWith('.')) continue;
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (line !== '') rows.push(JSON.parse(line) as T);
+  }
+  return rows;
+}
+
+/**
+ * The windows whose committed counts are not exactly one row with the expected count: rows are
+ * `[user, windowStart, count]`, `expected` maps `user@windowStart` to its count. Empty: every
+ * window exactly once.
+ */
+export function windowCountViolations(rows: readonly (readonly [string, number, number])[], expected: ReadonlyMap<string, number>): { window: string; expected?: number; committed?: number[] }[] {
+  const got = new Map<string, number[]>();
+  for (const [user, start, n] of rows) {
+    const k = `${user}@${start}`;
+    got.set(k, [...(got.get(k) ?? []), n]);
+  }
+  return [...new Set([...got.keys(), ...expected.keys()])]
+    .filter((k) => got.get(k)?.length !== 1 || got.get(k)![0] !== expected.get(k))
+    .map((k) => ({ window: k, expected: expected.get(k), committed: got.get(k) }));
+}
+
 export function committedUpdates(dir: string, skip: (file: string) => boolean = () => false): Map<string, number[]> {
   const updates = new Map<string, number[]>();
   for (const f of readdirSync(dir)) {

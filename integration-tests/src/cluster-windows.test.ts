@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { committedRows, windowCountViolations } from './checkpoint-helpers.js';
 import { run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
 import { events, finishedRecovery, firstCommit, job, releasePace, until } from './failover-helpers.js';
@@ -88,28 +88,11 @@ await ctx.execute('cluster_windows');
 `;
 }
 
-/** The committed windows: `user@start` → the counts committed for it (exactly one expected). */
-function committedWindows(dir: string): Map<string, number[]> {
-  const windows = new Map<string, number[]>();
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith('.')) continue;
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      if (line === '') continue;
-      const [user, start, n] = JSON.parse(line) as [string, number, number];
-      const k = `${user}@${start}`;
-      windows.set(k, [...(windows.get(k) ?? []), n]);
-    }
-  }
-  return windows;
-}
-
 function expectExactWindows(dir: string, expected: Map<string, number>): void {
-  const got = committedWindows(dir);
-  const wrong = [...new Set([...got.keys(), ...expected.keys()])]
-    .filter((k) => got.get(k)?.length !== 1 || got.get(k)![0] !== expected.get(k))
-    .map((k) => ({ window: k, expected: expected.get(k), committed: got.get(k) }));
+  const rows = committedRows<[string, number, number]>(dir);
+  const wrong = windowCountViolations(rows, expected);
   expect(wrong.slice(0, 10), `${wrong.length} windows wrong`).toEqual([]);
-  expect(got.size).toBe(expected.size);
+  expect(new Set(rows.map(([user, start]) => `${user}@${start}`)).size).toBe(expected.size);
 }
 
 describe('event-time windows on the cluster', () => {

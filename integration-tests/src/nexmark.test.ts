@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSink, StreamingContext, WatermarkStrategy, type JobHandle, type MapFunction, type RuntimeContext, type TaskMetrics } from 'mobius';
 import { NEXMARK_QUERIES, NexmarkSource, generateEvents, highestBids, nexmarkStream, q3, q7, referenceQ3, referenceQ7, type Bid, type Event, type NexmarkQuery, type NexmarkQueryName, type Q3Row, type Q7Row } from '@mobius/nexmark';
+import { committedRows } from './checkpoint-helpers.js';
+import { hasCommittedFiles } from './embedded-failover-job.js';
 import { tempDir } from './helpers.js';
 
 /** Order-free comparison: results of parallel tasks interleave in any order. */
@@ -96,7 +97,7 @@ class FailOnceAfterACommit<R> implements MapFunction<R, R> {
     this.attempt = ctx.attempt;
   }
   map(row: R): R {
-    if (this.attempt === 0 && existsSync(this.outDir) && readdirSync(this.outDir).some((f) => !f.startsWith('.'))) {
+    if (this.attempt === 0 && hasCommittedFiles(this.outDir)) {
       throw new Error('injected failure after a committed checkpoint');
     }
     return row;
@@ -122,10 +123,7 @@ describe('Nexmark q3 with checkpoints and a failure (embedded)', () => {
     const result = await ctx.execute('nexmark_q3_failover');
     expect(result.state).toBe('FINISHED');
     expect(result.tasks.some((t) => t.attempt > 0)).toBe(true); // it did fail and recover
-    const rows = readdirSync(out)
-      .filter((f) => !f.startsWith('.'))
-      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''))
-      .map((l) => JSON.parse(l) as Q3Row);
+    const rows = committedRows<Q3Row>(out);
     expect(sorted(rows)).toEqual(sorted(referenceQ3(generateEvents(config))));
   }, 180_000);
 
@@ -144,10 +142,7 @@ describe('Nexmark q3 with checkpoints and a failure (embedded)', () => {
     const result = await ctx.execute('nexmark_q7_failover');
     expect(result.state).toBe('FINISHED');
     expect(result.tasks.some((t) => t.attempt > 0)).toBe(true);
-    const rows = readdirSync(out)
-      .filter((f) => !f.startsWith('.'))
-      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''))
-      .map((l) => JSON.parse(l) as Q7Row);
+    const rows = committedRows<Q7Row>(out);
     const expected = referenceQ7(generateEvents(config));
     expect(expected.length).toBeGreaterThan(30);
     expect(sorted(rows)).toEqual(sorted(expected));

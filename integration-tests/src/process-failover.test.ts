@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng } from '@mobius/testkit';
 import { FileSink, StreamingContext, WatermarkStrategy, type Collector, type MapFunction, type RuntimeContext } from 'mobius';
+import { committedRows } from './checkpoint-helpers.js';
 import { hasCommittedFiles } from './embedded-failover-job.js';
 import { tempDir } from './helpers.js';
 
@@ -23,15 +23,6 @@ class FailOnceAfterCommit implements MapFunction<string, string> {
     }
     return pair;
   }
-}
-
-function committedLines(dir: string): string[] {
-  const lines: string[] = [];
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith('.')) continue;
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as string);
-  }
-  return lines;
 }
 
 describe('interval join under single-task failover (embedded)', () => {
@@ -81,7 +72,7 @@ describe('interval join under single-task failover (embedded)', () => {
     const rightsByKey = byKey(rights);
     const reference: string[] = [];
     for (const [k, ls] of byKey(lefts)) for (const l of ls) for (const r of rightsByKey.get(k) ?? []) if (l.ts + lower <= r.ts && r.ts <= l.ts + upper) reference.push(`${l.id}|${r.id}`);
-    const got = committedLines(out);
+    const got = committedRows<string>(out);
     expect(got.length).toBe(reference.length);
     expect(got.sort()).toEqual(reference.sort());
   }, 300_000);
