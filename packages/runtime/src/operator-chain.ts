@@ -60,8 +60,6 @@ export class OperatorChain {
   readonly callbacks: ProcessingCallbacks;
   private readonly nodes: Map<string, LogicalNode>;
   private readonly byId = new Map<string, StreamOperator>();
-  /** Wrapped operator → the operator its factory made (the same object when not keyed). */
-  private readonly innerOf = new Map<StreamOperator, StreamOperator>();
 
   constructor(private readonly init: OperatorChainInit) {
     void BUILTIN_OPERATORS; // the built-in kinds register themselves when their modules load
@@ -103,16 +101,10 @@ export class OperatorChain {
     const op = operatorFactory(node.kind)(ctx);
     op.time = this.time;
     op.processingTime = this.processingTime;
-    if (!keyed) {
-      this.innerOf.set(op, op);
-      return op;
-    }
+    if (!keyed) return op;
     const input = plan.edges.find((e) => e.targetOperator === node.id && e.partition === 'key')!;
     const selector = this.init.writers.logicalEdge(input).partition.keySelector as KeySelector<unknown>;
     const wrapped = new KeyedOperator(op, selector, keys!);
-    wrapped.time = this.time;
-    wrapped.processingTime = this.processingTime;
-    this.innerOf.set(wrapped, op);
     const timers = this.timers.get(node.id);
     if (timers !== undefined) timers.target = op;
     return wrapped;
@@ -169,9 +161,7 @@ export class OperatorChain {
     const op = this.byId.get(opId)!;
     op.setOutput(fanOut(main));
     if (sides.size > 0) {
-      const sideOutputs = new Map([...sides].map(([tag, outs]) => [tag, fanOut(outs)]));
-      op.sideOutputs = sideOutputs;
-      this.innerOf.get(op)!.sideOutputs = sideOutputs;
+      op.setSideOutputs(new Map([...sides].map(([tag, outs]) => [tag, fanOut(outs)])));
     }
   }
 

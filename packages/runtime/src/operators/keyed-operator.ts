@@ -18,6 +18,9 @@ export class KeyedOperator extends StreamOperator {
     super(inner.identity, inner.rich);
     this.keys = keys;
     inner.keys = keys;
+    // The chain gave the inner operator the task's element time and processing-time service.
+    this.time = inner.time;
+    this.processingTime = inner.processingTime;
   }
 
   collect(record: unknown): void {
@@ -32,6 +35,11 @@ export class KeyedOperator extends StreamOperator {
   override setOutput(out: OperatorOutput): void {
     this.out = out;
     this.inner.setOutput(out);
+  }
+
+  override setSideOutputs(outputs: ReadonlyMap<string, OperatorOutput>): void {
+    this.sideOutputs = outputs;
+    this.inner.setSideOutputs(outputs);
   }
 
   override open(ctx: RuntimeContext): Promise<void> {

@@ -65,6 +65,11 @@ export abstract class StreamOperator<I = unknown> implements OperatorOutput {
     this.out = out;
   }
 
+  /** Where this operator's side outputs go, by OutputTag id (the chain calls it once, when it wires the chain). */
+  setSideOutputs(outputs: ReadonlyMap<string, OperatorOutput>): void {
+    this.sideOutputs = outputs;
+  }
+
   processElement(record: I): void {
     this.collect(record);
   }

@@ -60,7 +60,6 @@ export class TimestampsOperator extends StreamOperator {
     } catch (e) {
       throw operatorFailure(this.identity, e);
     }
-    time.timestamp = ts;
     this.out.collect(record);
   }
 
@@ -94,7 +93,6 @@ export class TimestampsOperator extends StreamOperator {
     if (this.idle) this.markActive();
     this.emitted = watermark;
     this.currentWatermark = watermark;
-    this.time.timestamp = NaN;
     this.out.emitWatermark?.(watermark);
   }
 
