@@ -1,7 +1,8 @@
-import { PlanError, type LogicalEdge, type LogicalGraph, type LogicalNode } from '@mobius/interface';
+import { type LogicalEdge, type LogicalGraph, type LogicalNode } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { DataStream, KeyedStream, StreamSink } from './data-stream.js';
 import { StreamingContext } from './streaming-context.js';
+import { expectPlanError } from './test-plan-error.js';
 
 function node(graph: LogicalGraph, id: string): LogicalNode {
   const found = graph.nodes.find((n) => n.id === id);
@@ -13,22 +14,7 @@ function edgesInto(graph: LogicalGraph, id: string): LogicalEdge[] {
   return graph.edges.filter((e) => e.target === id);
 }
 
-/** Runs fn and returns what it threw; fails the test when it does not throw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to throw');
-}
 
-function expectPlanError(fn: () => unknown, code: string): PlanError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(PlanError);
-  expect((e as PlanError).code).toBe(code);
-  return e as PlanError;
-}
 
 const ctx = (): StreamingContext => StreamingContext.builder().build();
 

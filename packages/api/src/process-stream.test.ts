@@ -1,21 +1,12 @@
-import { PlanError, mapState, type LogicalGraph } from '@mobius/interface';
+import { mapState, type LogicalGraph } from '@mobius/interface';
 import { describe, expect, it } from 'vitest';
 import { BroadcastStream } from './broadcast-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
 import { StreamingContext } from './streaming-context.js';
+import { expectPlanError as planError } from './test-plan-error.js';
 
 const ctx = (): StreamingContext => StreamingContext.builder().build();
 
-function planError(fn: () => unknown, code: string): PlanError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlanError);
-    expect((e as PlanError).code).toBe(code);
-    return e as PlanError;
-  }
-  throw new Error('expected the call to throw');
-}
 
 const into = (g: LogicalGraph, id: string) => g.edges.filter((e) => e.target === id);
 const kindOf = (g: LogicalGraph, id: string) => g.nodes.find((n) => n.id === id)!.kind;

@@ -1,7 +1,8 @@
-import { OutputTag, PlanError, type SourceFunction } from '@mobius/interface';
+import { OutputTag, type SourceFunction } from '@mobius/interface';
 import { CountTrigger, EventTimeSessionWindows, GlobalWindows, PurgingTrigger, SlidingEventTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type WindowSpec } from '@mobius/windowing';
 import { describe, expect, it } from 'vitest';
 import { StreamingContext } from './streaming-context.js';
+import { expectPlanError as planError } from './test-plan-error.js';
 import { WatermarkStrategy } from './watermark-strategy.js';
 
 const ctx = (): StreamingContext => StreamingContext.builder().build();
@@ -10,15 +11,6 @@ const stamped = (c: StreamingContext) => c.fromValues<Ev>({ k: 'a', t: 1, v: 1 }
 const plus = (a: Ev, b: Ev): Ev => ({ ...a, v: a.v + b.v });
 const count = { createAccumulator: () => 0, add: (_: Ev, n: number) => n + 1, getResult: (n: number) => n };
 
-function planError(fn: () => unknown): PlanError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlanError);
-    return e as PlanError;
-  }
-  throw new Error('expected a PlanError');
-}
 
 describe('keyed.window(...)', () => {
   it('adds one window node, keyed by the stream key, whose spec carries assigner, trigger, lateness and late tag', () => {
