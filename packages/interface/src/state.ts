@@ -57,6 +57,12 @@ export interface SnapshotOptions {
 /** The state of one task. */
 export interface TaskStateBackend {
   keyed<V>(name: string, serializer?: Serializer<V>): KeyedStore<V>;
+  /**
+   * True: keyed operators keep their timers in this backend's keyed state (a backend that
+   * spills to disk, so timers leave the heap with the rest of the state); otherwise they keep
+   * them on the heap and in the task snapshot. Default false.
+   */
+  readonly timersInState?: boolean;
   snapshot(checkpointId: number, options?: SnapshotOptions): Promise<StateSnapshot>;
   /** Restores from one or more snapshots, keeping only the key groups this task owns. */
   restore(snapshots: readonly StateSnapshot[]): Promise<void>;

@@ -10,7 +10,9 @@ import { TaskRuntimeContext } from './runtime-context.js';
 import { KeyContext } from './state/key-context.js';
 import { stateKeyGroupOf } from './state/operator-state.js';
 import { StateAccess } from './state/state-access.js';
-import { TimerService } from './timers/timer-service.js';
+import { HeapTimerService } from './timers/heap-timer-service.js';
+import { StateTimerService } from './timers/state-timer-service.js';
+import type { TimerService } from './timers/timer-service.js';
 import { ElementTime, type ProcessingTimeService } from './element-time.js';
 import { ProcessingCallbacks } from './timers/processing-callbacks.js';
 
@@ -132,7 +134,9 @@ export class OperatorChain {
     let timers = this.timers.get(node.id);
     if (timers === undefined) {
       if (keys === undefined) throw operatorFailure(this.identity(node), new Error('timers need a keyed stream (keyBy)'));
-      timers = new TimerService(keys, stateKeyGroupOf(this.init.plan.maxParallelism));
+      const keyGroupOf = stateKeyGroupOf(this.init.plan.maxParallelism);
+      const state = this.stateOf(node);
+      timers = state.timersInState === true ? new StateTimerService(keys, keyGroupOf, this.init.planTask.keyGroups, state) : new HeapTimerService(keys, keyGroupOf);
       timers.onProcessingTimer = (time) => this.init.processingTimerAt(time);
       this.timers.set(node.id, timers);
     }

@@ -13,6 +13,8 @@ import { LevelWriteCache } from './level-write-cache.js';
  * bound, and incremental snapshots.
  */
 export class LevelTaskState extends LevelWriteCache implements TaskStateBackend {
+  /** Timers of keyed operators live in this LevelDB with the rest of the state (see StateTimerService). */
+  readonly timersInState = true;
   private restoredCounts = new Map<string, number>();
   private lastSnapshot: SnapshotRecord | undefined;
   private snapshotChain: Promise<unknown> = Promise.resolve();

@@ -5,7 +5,8 @@ import type { StreamOperator } from '../operators/stream-operator.js';
 import { id, keyedStore } from '../operators/test-operators.js';
 import { KeyContext } from '../state/key-context.js';
 import { stateKeyGroupOf } from '../state/operator-state.js';
-import { TimerService } from '../timers/timer-service.js';
+import { HeapTimerService } from '../timers/heap-timer-service.js';
+import type { TimerService } from '../timers/timer-service.js';
 
 /** An emitted record with the timestamp it left with (NaN: none). */
 export type Emitted = [unknown, number];
@@ -31,7 +32,7 @@ export function harness(inner: StreamOperator, selector?: KeySelector<unknown>, 
   let timers: TimerService | undefined;
   if (selector !== undefined) {
     const keys = new KeyContext('op');
-    timers = new TimerService(keys, stateKeyGroupOf(128));
+    timers = new HeapTimerService(keys, stateKeyGroupOf(128));
     timers.target = inner;
     inner.timers = timers;
     op = new KeyedOperator(inner, selector, keys);

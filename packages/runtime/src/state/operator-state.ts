@@ -17,10 +17,19 @@ export function operatorStateKey(keyGroup: number): string {
   return OPERATOR_STATE_KEY_PREFIX + keyGroup;
 }
 
-/** The key-group function of a task's state: the stable hash, and the reserved operator-state keys. */
+/**
+ * A reserved key placed in key group `keyGroup` whatever `rest` is: state the runtime keeps
+ * per key group rather than per user key (the timer index of a {@link StateTimerService}), so
+ * snapshots split it, and restores and rescaling move it, with that key group.
+ */
+export function keyGroupKey(keyGroup: number, rest: string): string {
+  return `${OPERATOR_STATE_KEY_PREFIX}${keyGroup}/${rest}`;
+}
+
+/** The key-group function of a task's state: the stable hash, and the reserved keys (operator state, `keyGroupKey`). */
 export function stateKeyGroupOf(maxParallelism: number): (key: StateKey) => number {
   const prefixLength = OPERATOR_STATE_KEY_PREFIX.length;
   return (key) =>
-    typeof key === 'string' && key.startsWith(OPERATOR_STATE_KEY_PREFIX) ? Number(key.slice(prefixLength)) : keyGroupOf(key, maxParallelism);
+    typeof key === 'string' && key.startsWith(OPERATOR_STATE_KEY_PREFIX) ? Number.parseInt(key.slice(prefixLength), 10) : keyGroupOf(key, maxParallelism);
 }
 

@@ -1,16 +1,27 @@
 // A window operator outside a task, for the window tests: keyed state in a memory backend, a real
 // timer service, a hand-driven processing-time clock, outputs recorded with their timestamps.
-import { OutputTag, type LogicalNode, type TaskStateBackend, type StateSnapshot, type TimerEntry } from '@mobius/interface';
+import { OutputTag, type KeyGroupRange, type LogicalNode, type TaskStateBackend, type StateSnapshot, type TimerEntry } from '@mobius/interface';
 import type { WindowSpec } from '@mobius/windowing';
 import { MemoryStateBackend } from '../memory-state-backend.js';
 import { KeyContext } from '../state/key-context.js';
 import { stateKeyGroupOf } from '../state/operator-state.js';
-import { TimerService } from '../timers/timer-service.js';
+import { HeapTimerService } from '../timers/heap-timer-service.js';
+import { StateTimerService } from '../timers/state-timer-service.js';
+import type { TimerService } from '../timers/timer-service.js';
 import type { OperatorFactoryContext } from '../operators/operator-registry.js';
 import { normalizeKey } from '@mobius/interface';
 import { createWindowOperator, type WindowOperator } from './window-operator.js';
 
 const MAX = 128;
+
+export interface HarnessOptions {
+  /** State and timers to restore (by `ready()`). */
+  readonly restore?: { state: StateSnapshot; timers: TimerEntry[] };
+  /** The key groups this task owns (a rescaled task owns part of them). */
+  readonly keyGroups?: KeyGroupRange;
+  /** Timers on the heap, or in keyed state (small buckets, so a bucket is often read before all of it is due). */
+  readonly timers?: 'heap' | 'state';
+}
 
 export interface Emitted {
   value: unknown;
@@ -26,14 +37,17 @@ export class WindowHarness {
   readonly late: Emitted[] = [];
   now = 0;
 
+  readonly keyGroups: KeyGroupRange;
+
   constructor(
     readonly spec: WindowSpec,
-    restore?: { state: StateSnapshot; timers: TimerEntry[] },
-    /** The key groups this task owns (a rescaled task owns part of them). */
-    readonly keyGroups = { start: 0, end: MAX - 1 },
+    options: HarnessOptions = {},
   ) {
+    const { restore, keyGroups = { start: 0, end: MAX - 1 }, timers = 'heap' } = options;
+    this.keyGroups = keyGroups;
     this.state = new MemoryStateBackend().create({ jobId: 'job-1', operatorId: 'window-1', taskIndex: 0, maxParallelism: MAX, keyGroups, keyGroupOf: stateKeyGroupOf(MAX) });
-    this.timers = new TimerService(this.keys, stateKeyGroupOf(MAX));
+    this.timers =
+      timers === 'heap' ? new HeapTimerService(this.keys, stateKeyGroupOf(MAX)) : new StateTimerService(this.keys, stateKeyGroupOf(MAX), keyGroups, this.state, { bucketMs: 10 });
     const node = { id: 'window-1', name: 'window', kind: 'window' } as LogicalNode;
     const ctx = {
       node,
@@ -52,7 +66,7 @@ export class WindowHarness {
     if (spec.lateDataTag !== undefined) {
       this.op.sideOutputs = new Map([[spec.lateDataTag, { collect: (value: unknown) => void this.late.push({ value, timestamp: op.time.timestamp }) }]]);
     }
-    if (restore !== undefined) this.restored = restore;
+    this.restored = restore;
   }
 
   private restored: { state: StateSnapshot; timers: TimerEntry[] } | undefined;

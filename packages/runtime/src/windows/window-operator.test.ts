@@ -13,7 +13,8 @@ import {
   type Window,
 } from '@mobius/windowing';
 import { describe, expect, it } from 'vitest';
-import { WindowHarness, lateTag, spec } from './test-window-harness.js';
+import type { WindowSpec } from '@mobius/windowing';
+import { WindowHarness, lateTag, spec, type HarnessOptions } from './test-window-harness.js';
 import { stateKeyGroupOf } from '../state/operator-state.js';
 
 const sum = { kind: 'reduce' as const, reduce: (a: unknown, b: unknown) => (a as number) + (b as number) };
@@ -28,9 +29,11 @@ const describeWindow = (key: unknown, w: Window, inputs: Iterable<unknown>, out:
   out.collect([key, tw.start, tw.end, ...inputs]);
 };
 
-describe('window operator', () => {
+describe.each(['heap', 'state'] as const)('window operator (timers: %s)', (timers) => {
+  const harness = (s: WindowSpec, options: HarnessOptions = {}): WindowHarness => new WindowHarness(s, { timers, ...options });
+
   it('tumbling event-time sums per key fire when the watermark reaches end - 1, with timestamp end - 1', () => {
-    const h = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, windowFunction: describeWindow }));
+    const h = harness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, windowFunction: describeWindow }));
     const events: [string, number, number][] = [
       ['a', 1, 3],
       ['b', 5, 9],
@@ -61,7 +64,7 @@ describe('window operator', () => {
   });
 
   it('a record whose windows are all late is dropped and counted, or sent to the late side output with its timestamp', () => {
-    const dropped = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum }));
+    const dropped = harness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum }));
     dropped.add('a', 1, 5);
     dropped.watermark(9);
     dropped.add('a', 2, 9); // window [0, 10) ended: end - 1 = 9 <= watermark 9
@@ -70,7 +73,7 @@ describe('window operator', () => {
     expect(dropped.values()).toEqual([1, 4]);
     expect(dropped.op.lateRecordsDropped).toBe(1);
 
-    const side = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, lateDataTag: lateTag.id }));
+    const side = harness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, lateDataTag: lateTag.id }));
     side.add('a', 1, 5);
     side.watermark(20);
     side.add('a', 2, 3);
@@ -79,7 +82,7 @@ describe('window operator', () => {
   });
 
   it('with allowed lateness a late record re-fires its window, and the state goes at end - 1 + lateness', () => {
-    const h = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, allowedLateness: 5, lateDataTag: lateTag.id }));
+    const h = harness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum, allowedLateness: 5, lateDataTag: lateTag.id }));
     h.add('a', 1, 2);
     h.add('a', 2, 7);
     h.watermark(9);
@@ -97,7 +100,7 @@ describe('window operator', () => {
   });
 
   it('aggregate keeps one accumulator per key and window, never the records', () => {
-    const h = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(1000), contents: countAgg }));
+    const h = harness(spec({ assigner: TumblingEventTimeWindows.of(1000), contents: countAgg }));
     const n = 50_000;
     for (let i = 0; i < n; i++) h.add(i % 3, i, i % 1000);
     const store = h.state.keyed<[number, number, unknown][]>('window-contents');
@@ -115,7 +118,7 @@ describe('window operator', () => {
   });
 
   it('sliding windows: each record counts in size / slide windows', () => {
-    const h = new WindowHarness(spec({ assigner: SlidingEventTimeWindows.of(10, 5), contents: list, windowFunction: describeWindow }));
+    const h = harness(spec({ assigner: SlidingEventTimeWindows.of(10, 5), contents: list, windowFunction: describeWindow }));
     h.add('k', 'x', 7);
     h.add('k', 'y', 12);
     h.watermark(Infinity);
@@ -127,7 +130,7 @@ describe('window operator', () => {
   });
 
   it('sessions merge windows that touch or overlap; a record bridging two sessions merges them and their counts', () => {
-    const h = new WindowHarness(spec({ assigner: EventTimeSessionWindows.withGap(10), contents: countAgg, windowFunction: describeWindow }));
+    const h = harness(spec({ assigner: EventTimeSessionWindows.withGap(10), contents: countAgg, windowFunction: describeWindow }));
     h.add('a', 'x', 0); // [0, 10)
     h.add('a', 'x', 25); // [25, 35)
     h.add('a', 'x', 5); // [5, 15) → [0, 15)
@@ -147,7 +150,7 @@ describe('window operator', () => {
   });
 
   it('count windows on GlobalWindows with a purging count trigger fire every n records per key', () => {
-    const h = new WindowHarness(spec({ assigner: GlobalWindows.create(), trigger: PurgingTrigger.of(CountTrigger.of(3)), contents: sum }));
+    const h = harness(spec({ assigner: GlobalWindows.create(), trigger: PurgingTrigger.of(CountTrigger.of(3)), contents: sum }));
     for (let i = 1; i <= 8; i++) h.add(i % 2 === 0 ? 'even' : 'odd', i);
     // odd: 1, 3, 5 → 9 (7 waits); even: 2, 4, 6 → 12 (8 waits)
     expect(h.values()).toEqual([9, 12]);
@@ -156,13 +159,13 @@ describe('window operator', () => {
   });
 
   it('a count trigger without purge fires with everything so far', () => {
-    const h = new WindowHarness(spec({ assigner: GlobalWindows.create(), trigger: CountTrigger.of(2), contents: sum }));
+    const h = harness(spec({ assigner: GlobalWindows.create(), trigger: CountTrigger.of(2), contents: sum }));
     for (let i = 1; i <= 4; i++) h.add('k', i);
     expect(h.values()).toEqual([3, 10]);
   });
 
   it('processing-time windows assign by the clock and fire on processing-time timers', () => {
-    const h = new WindowHarness(spec({ assigner: TumblingProcessingTimeWindows.of(100), contents: sum, windowFunction: describeWindow }));
+    const h = harness(spec({ assigner: TumblingProcessingTimeWindows.of(100), contents: sum, windowFunction: describeWindow }));
     h.now = 120;
     h.add('k', 1);
     h.now = 199;
@@ -191,7 +194,7 @@ describe('window operator', () => {
         ctx.output(lateTag, all);
       },
     };
-    const h = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: list, windowFunction: fn, lateDataTag: lateTag.id }));
+    const h = harness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: list, windowFunction: fn, lateDataTag: lateTag.id }));
     h.add('k', 1, 1);
     h.add('k', 2, 2);
     h.watermark(50);
@@ -201,7 +204,7 @@ describe('window operator', () => {
   });
 
   it('an event-time window fails the task with PLAN_NO_TIMESTAMPS on a record without timestamp', () => {
-    const h = new WindowHarness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum }));
+    const h = harness(spec({ assigner: TumblingEventTimeWindows.of(10), contents: sum }));
     let error: unknown;
     try {
       h.add('k', 1);
@@ -219,16 +222,16 @@ describe('window operator', () => {
     const run = (h: WindowHarness, from: number, to: number) => {
       for (let i = from; i < to; i++) h.add(`k${i % 4}`, i, i * 3);
     };
-    const straight = new WindowHarness(make());
+    const straight = harness(make());
     run(straight, 0, 40);
     straight.watermark(60);
     run(straight, 40, 60);
     straight.watermark(Infinity);
 
-    const first = new WindowHarness(make());
+    const first = harness(make());
     run(first, 0, 40);
     const snap = await first.snapshot();
-    const second = await new WindowHarness(make(), snap).ready();
+    const second = await harness(make(), { restore: snap }).ready();
     second.watermark(60);
     run(second, 40, 60);
     second.watermark(Infinity);
@@ -242,7 +245,7 @@ describe('window operator', () => {
       for (let i = 0; i < 200; i++) if (keys.includes(`k${i % 9}`)) h.add(`k${i % 9}`, i, i % 37);
     };
     const all = Array.from({ length: 9 }, (_, i) => `k${i}`);
-    const one = new WindowHarness(make());
+    const one = harness(make());
     feed(one, all);
     one.watermark(12);
     const snap = await one.snapshot();
@@ -255,7 +258,7 @@ describe('window operator', () => {
     const groupOf = stateKeyGroupOf(128);
     const fired: unknown[] = [];
     for (const keyGroups of halves) {
-      const h = await new WindowHarness(make(), snap, keyGroups).ready();
+      const h = await harness(make(), { restore: snap, keyGroups }).ready();
       const own = all.filter((k) => groupOf(k) >= keyGroups.start && groupOf(k) <= keyGroups.end);
       h.watermark(Infinity);
       for (const v of h.values()) expect(own).toContain((v as unknown[])[0]);
@@ -268,7 +271,7 @@ describe('window operator', () => {
   });
 
   it('processing-time sessions merge by the clock and fire when it passes the session end', () => {
-    const h = new WindowHarness(spec({ assigner: ProcessingTimeSessionWindows.withGap(10), contents: countAgg, windowFunction: describeWindow }));
+    const h = harness(spec({ assigner: ProcessingTimeSessionWindows.withGap(10), contents: countAgg, windowFunction: describeWindow }));
     h.now = 0;
     h.add('k', 'x');
     h.now = 8;
@@ -288,7 +291,7 @@ describe('window operator', () => {
 
   it('sliding count windows keep the last n records and fold them when the count trigger fires', () => {
     const keepLast = { kind: 'list' as const, keepLast: 4, fold: sum };
-    const h = new WindowHarness(spec({ assigner: GlobalWindows.create(), trigger: CountTrigger.of(2), contents: keepLast }));
+    const h = harness(spec({ assigner: GlobalWindows.create(), trigger: CountTrigger.of(2), contents: keepLast }));
     const values = Array.from({ length: 9 }, (_, i) => i + 1);
     for (const v of values) h.add('k', v);
     // Reference: after every 2nd record, the sum of the last (up to) 4 records.
