@@ -40,11 +40,20 @@ function resolvePartition(edge: LogicalEdge, sourceP: number, targetP: number, t
   return 'rebalance';
 }
 
+/** How to plan beyond the graph itself. */
+export interface PlanOptions {
+  /**
+   * Operator id → parallelism, in place of what the graph says or implies (a live rescale sets
+   * every operator of the rescaled vertex; see `rescalePlan`). The graph hash stays the graph's.
+   */
+  readonly parallelism?: Readonly<Record<string, number>>;
+}
+
 /**
  * Plans a logical graph: validation, parallelism, partitioning, chaining, tasks with key
- * groups, and channels. Pure: the same graph gives the same plan in every process.
+ * groups, and channels. Pure: the same graph (and options) gives the same plan in every process.
  */
-export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan {
+export function createPlan(graph: LogicalGraph, jobName = 'job', options: PlanOptions = {}): ExecutionPlan {
   const order = validateGraph(graph);
   const config: Record<string, ConfigValue> = { ...defaultConfig(), ...graph.config };
   const maxParallelism = getConfig(config, CoreOptions.MAX_PARALLELISM);
@@ -58,7 +67,7 @@ export function createPlan(graph: LogicalGraph, jobName = 'job'): ExecutionPlan 
   const parallelism = new Map<string, number>();
   for (const node of order) {
     const ins = inputsOf.get(node.id)!;
-    const p = node.parallelism ?? (node.kind === 'source' ? defaultParallelism : parallelism.get(ins[0].source)!);
+    const p = options.parallelism?.[node.id] ?? node.parallelism ?? (node.kind === 'source' ? defaultParallelism : parallelism.get(ins[0].source)!);
     parallelism.set(node.id, p);
   }
 

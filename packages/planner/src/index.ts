@@ -1,4 +1,6 @@
-export { createPlan, edgeId } from './create-plan.js';
+export { createPlan, edgeId, type PlanOptions } from './create-plan.js';
+export { planWithOverrides, rescalePlan, rescaleDiff, vertexOfOperator } from './rescale-plan.js';
+export type { ParallelismOverrides, RescaledPlan, RescaleDiff, TaskChannelChanges } from './rescale-plan.js';
 export { validateGraph, KEYED_KINDS } from './validate-graph.js';
 export { explain } from './explain.js';
 export type { ExplainFormat } from './explain.js';
