@@ -21,7 +21,7 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
   const slice = new WorkSlice();
   if (log?.replaying === true && !(await replayLoggedOrder(ctx, log, progress, slice))) return;
   for (;;) {
-    if (task.cancelled) return;
+    if (task.cancelled || task.stopping) return;
     progress.working(task.recordsIn);
     if (ctx.timersDue) ctx.fireDueTimers();
     const frame = gate.poll();

@@ -9,6 +9,8 @@ import type { TaskCheckpointer } from './task-checkpointer.js';
 /** The counters and flags of a task its loops update. */
 export interface TaskCounters {
   readonly cancelled: boolean;
+  /** Retired by a live rescale: the task's barrier of that checkpoint went out, it reads no more input. */
+  readonly stopping: boolean;
   recordsIn: number;
 }
 

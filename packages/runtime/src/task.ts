@@ -1,5 +1,6 @@
 import {
   CoreOptions,
+  MobiusError,
   TaskFailedError,
   getConfig,
   getOperatorConfig,
@@ -99,6 +100,9 @@ export class Task implements SourceHost {
   state: TaskState = 'CREATED';
   recordsIn = 0;
   cancelled = false;
+  stopping = false;
+  /** Set by `stopAt`: the checkpoint whose barrier retires this task, and what its end waits for. */
+  private retirement: { readonly checkpointId: number; readonly settled: Promise<void>; readonly settle: () => void } | undefined;
 
   private readonly chain: OperatorChain;
   private readonly gate: InputGate;
@@ -220,7 +224,10 @@ export class Task implements SourceHost {
       lingerMs: headOption(CoreOptions.LINGER_MS),
       batchSize,
       maxQueuedFrames: 64 + 16 * this.outputs.channels.length * inputCredits,
-      afterBarrier: (barrier: Barrier) => this.reconfiguration.applyAt(barrier),
+      afterBarrier: (barrier: Barrier) => {
+        this.reconfiguration.applyAt(barrier);
+        if (this.retirement !== undefined && barrier.checkpointId >= this.retirement.checkpointId) this.stopping = true;
+      },
       decline: (checkpointId, reason) => services.checkpoints?.decline(taskId, checkpointId, reason),
       failAsync: (error) => this.failFromAsync(operatorFailure(this.chain.head.identity, error)),
     });
@@ -258,7 +265,18 @@ export class Task implements SourceHost {
       if (this.sourceLoop !== undefined) await this.sourceLoop.run(this.sourceContext!);
       else await runInputs(this.loop);
       if (this.asyncFailure !== undefined) throw this.asyncFailure;
-      if (!this.cancelled) {
+      if (this.stopping && !this.cancelled) {
+        // Retired by a live rescale at its barrier: no end of input (no final watermark, no
+        // finish); what went out up to the barrier is delivered, then the task waits until that
+        // checkpoint completes (its sinks commit it) or is aborted, and ends.
+        await this.pending.settleAll();
+        this.loop.stopTimers();
+        this.outputs.flushAll();
+        await this.outputs.whenDrained();
+        await this.retirement!.settled;
+        closed = true;
+        await chain.close();
+      } else if (!this.cancelled) {
         // End of input: async calls complete, every event-time timer fires (as if the watermark
         // reached +Infinity), then functions with a finish() hook (two-phase-commit sinks) commit what is left.
         await this.pending.settleAll();
@@ -322,6 +340,7 @@ export class Task implements SourceHost {
   notifyCheckpointAborted(checkpointId: number): void {
     this.gate.skipCheckpointsThrough(checkpointId);
     this.chain.notifyCheckpointAborted(checkpointId);
+    if (this.retirement !== undefined && checkpointId >= this.retirement.checkpointId) this.retirement.settle();
   }
 
   /** Checkpoint `checkpointId` completed everywhere: functions commit (two-phase-commit sinks). */
@@ -329,6 +348,23 @@ export class Task implements SourceHost {
     this.outputs.checkpointComplete(checkpointId);
     this.gate.checkpointComplete(checkpointId);
     await this.chain.notifyCheckpointComplete(checkpointId);
+    if (this.retirement !== undefined && checkpointId >= this.retirement.checkpointId) this.retirement.settle();
+  }
+
+  /**
+   * Retires this task at the barrier of checkpoint `checkpointId` (live rescaling: a new set of
+   * tasks of its vertex takes over its key groups from that snapshot). After its snapshot there
+   * it reads no more input and emits nothing more, and `run()` resolves (state FINISHED) once that
+   * checkpoint completed (after its functions committed it) or was aborted. Only tasks with
+   * inputs: a source task is refused.
+   */
+  stopAt(checkpointId: number): void {
+    if (this.sourceContext !== undefined) {
+      throw new MobiusError('RESCALE_UNSUPPORTED', `task ${this.id} is a source: sources cannot be retired by a rescale yet`);
+    }
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.retirement = { checkpointId, settled, settle };
   }
 
   /**
@@ -374,6 +410,7 @@ export class Task implements SourceHost {
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
+    this.retirement?.settle();
     this.outputs.stop();
     this.pending.abort();
     this.gate.wake();
