@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   CoreOptions,
   JobFailedError,
+  MobiusError,
   getConfig,
   type ExecutionPlan,
   type JobHandle,
@@ -11,6 +12,7 @@ import {
   type LogicalGraph,
   type Logger,
   type RecoveryEvent,
+  type RescaleEvent,
   type StateBackend,
   type TaskMetrics,
 } from '@mobius/interface';
@@ -98,6 +100,7 @@ export class LocalJob implements JobHandle {
       jobId: id,
       name,
       plan,
+      graph: this.graph,
       gateway,
       scheduler: createLocalScheduler(),
       logger,
@@ -160,5 +163,21 @@ export class LocalJob implements JobHandle {
 
   events(): readonly RecoveryEvent[] {
     return this.master?.recoveryEvents() ?? [];
+  }
+
+  /**
+   * Live rescaling (see the README): the operator's vertex goes to `parallelism` while every
+   * other task keeps running; resolves with the rescale's event once the new tasks run. Needs
+   * checkpoints (a checkpoint store) and tasks on this thread (`execution.threads` 0).
+   */
+  rescale(operator: string, parallelism: number): Promise<RescaleEvent> {
+    const master = this.master;
+    if (master === undefined) return Promise.reject(new MobiusError('JOB_NOT_RUNNING', `job ${this.id} has not started`));
+    return master.rescaling.rescale(operator, parallelism, 'user');
+  }
+
+  /** The job's live rescales, oldest first. */
+  rescaleEvents(): readonly RescaleEvent[] {
+    return this.master?.rescaling.events ?? [];
   }
 }

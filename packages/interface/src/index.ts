@@ -106,7 +106,7 @@ export { murmur3 } from './murmur3.js';
 export { normalizeKey, hashKey, keyGroupOf, keyGroupRangeFor, taskIndexForKeyGroup } from './key-groups.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner, RecoveryEvent } from './runner.js';
+export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner, RecoveryEvent, RescaleEvent } from './runner.js';
 export type {
   RestoreHandles,
   TaskToDeploy,
@@ -116,6 +116,8 @@ export type {
   TaskGateway,
   TaskStateUpdate,
   TaskGatewayListener,
+  RescaleChannelChanges,
+  RescalePreparation,
 } from './task-gateway.js';
 export type { JobRecord, JobStore } from './job-store.js';
 export type { WorkerInfo, TaskPlacement, Scheduler } from './scheduler.js';

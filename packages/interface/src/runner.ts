@@ -67,6 +67,37 @@ export interface JobHandle {
   metrics(): readonly TaskMetrics[];
   /** The job's recoveries, oldest first (in-progress ones have `durationMs` null). */
   events(): readonly RecoveryEvent[];
+  /**
+   * Live rescaling: sets the parallelism of `operator` (its id, uid or name; a chained operator
+   * rescales with its chain) while every other task keeps running; resolves once the new tasks
+   * run. A runner that cannot rescale leaves it out.
+   */
+  rescale?(operator: string, parallelism: number): Promise<RescaleEvent>;
+}
+
+/** A live rescale of one vertex, as the job's event log keeps it. */
+export interface RescaleEvent {
+  readonly kind: 'rescale';
+  /** Epoch ms of the request. */
+  readonly time: number;
+  /** The operator as the request named it, and the vertex (chain) that was rescaled. */
+  readonly operator: string;
+  readonly vertex: string;
+  readonly from: number;
+  readonly to: number;
+  readonly trigger: 'user' | 'autoscaler';
+  /** The rescale checkpoint: the old tasks' snapshots at it are the new tasks' state. */
+  readonly checkpointId: number;
+  /** From the request until every new task ran. */
+  readonly durationMs: number;
+  /** From the rescale barrier until every new task ran: the time the vertex processed nothing. */
+  readonly pausedMs: number;
+  /** Key groups whose owning task index changed. */
+  readonly keyGroupsMoved: number;
+  /** Bytes of the old tasks' snapshots the new tasks read. */
+  readonly bytesMoved: number;
+  /** Set when the rescale did not complete: why, and that the job went on at `to` (= `from`). */
+  readonly failed?: string;
 }
 
 export interface SubmitOptions {

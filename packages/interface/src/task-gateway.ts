@@ -1,6 +1,7 @@
 import type { Determinant } from './frame.js';
 import type { TaskRunState } from './control.js';
 import type { TaskMetrics } from './runner.js';
+import type { PlanChannel } from './plan.js';
 
 /** Snapshots a deployment restores: the checkpoint store's location and the handles to read, oldest first. */
 export interface RestoreHandles {
@@ -28,6 +29,33 @@ export interface TaskDeploymentRequest {
   readonly restore?: RestoreHandles;
   /** Checkpoints up to this id were aborted or completed before this deployment: their barriers are stale. */
   readonly staleCheckpointsThrough?: number;
+  /**
+   * Live rescaling: the job's parallelism overrides (vertex id → parallelism) the tasks are
+   * planned with, and that these are new tasks of a rescaled vertex: their channels are new, so
+   * they take state, timers and function state from `restore` but no channel positions.
+   */
+  readonly rescale?: { readonly overrides: Readonly<Record<string, number>> };
+}
+
+/** The channels one task changes at a rescale barrier (plan channels of the rescaled plan; removals by plan channel id). */
+export interface RescaleChannelChanges {
+  readonly addInputs?: readonly PlanChannel[];
+  readonly removeInputs?: readonly string[];
+  readonly addOutputs?: readonly PlanChannel[];
+  readonly removeOutputs?: readonly string[];
+}
+
+/** What a worker prepares before the barrier of a rescale checkpoint (the `prepare-rescale` control message). */
+export interface RescalePreparation {
+  readonly checkpointId: number;
+  /** Tasks of the rescaled vertex: they snapshot at the barrier and stop (see `Task.stopAt`). */
+  readonly stop: readonly string[];
+  /** Neighbouring tasks → the channels they change at the barrier. */
+  readonly reconfigure: Readonly<Record<string, RescaleChannelChanges>>;
+  /** taskId → attempt of the new tasks (channel ids name both ends' attempts). */
+  readonly attempts: Readonly<Record<string, number>>;
+  /** taskId → data endpoint of the worker that will run each new task. */
+  readonly endpoints: Readonly<Record<string, string>>;
 }
 
 /** Which tasks a cancel stops (the `cancel` control message). */
@@ -63,6 +91,12 @@ export interface TaskGateway {
   determinantsOf(jobId: string, workerId: string, taskId: string): Promise<readonly Determinant[]>;
   /** Every task of the job on the worker re-opens its channels to and from the restarted tasks. */
   rewire(jobId: string, workerId: string, restarted: RestartedTasks): void;
+  /**
+   * Live rescaling: schedules, on the worker's tasks, what they do at the barrier of
+   * `preparation.checkpointId`; resolves once scheduled (before that checkpoint is triggered).
+   * A gateway without it cannot rescale.
+   */
+  prepareRescale?(jobId: string, workerId: string, preparation: RescalePreparation): Promise<void>;
 }
 
 /** A task's state change, as a worker reports it (the `task-state` control message). */

@@ -43,7 +43,12 @@ export class JobCheckpointing {
   /** The last stop() (a checkpoint completing during it starts one more compaction). */
   private stopping: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: JobCheckpointingOptions) {}
+  /** The plan whose tasks the next coordinator waits for (a live rescale replaces it). */
+  plan: ExecutionPlan;
+
+  constructor(private readonly options: JobCheckpointingOptions) {
+    this.plan = options.plan;
+  }
 
   get store(): CheckpointStore {
     return this.options.store;
@@ -60,7 +65,8 @@ export class JobCheckpointing {
 
   /** A fresh coordinator for a new deployment (ids continue); not started. */
   renew(): CheckpointCoordinator {
-    const { plan, hooks } = this.options;
+    const { hooks } = this.options;
+    const plan = this.plan;
     this.coordinator = new CheckpointCoordinator({
       jobId: this.options.jobId,
       tasks: plan.tasks.map((t) => t.id),

@@ -9,6 +9,7 @@ import {
   type LogicalGraph,
   type Logger,
   type RestartedTasks,
+  type RescalePreparation,
   type StateBackend,
   type TaskDeploymentRequest,
   type TaskGateway,
@@ -16,6 +17,7 @@ import {
   type TaskMetrics,
   type Transport,
 } from '@mobius/interface';
+import { planWithOverrides } from '@mobius/planner';
 import { JobTaskExecutor } from './task-executor.js';
 import { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js';
 
@@ -75,8 +77,10 @@ export class InProcessGateway implements TaskGateway {
     const store = this.options.store;
     const restore = request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles);
     await this.executor.retire(request.tasks.map((t) => t.taskId));
+    const { graph, plan } = this.options;
+    const rescaledPlan = request.rescale === undefined ? undefined : planWithOverrides(graph, plan.jobName, request.rescale.overrides);
     try {
-      this.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough });
+      this.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough, rescaledPlan });
     } catch (e) {
       throw new MobiusError('DEPLOY_REFUSED', e instanceof Error ? e.message : String(e), { cause: e });
     }
@@ -108,6 +112,10 @@ export class InProcessGateway implements TaskGateway {
 
   rewire(_jobId: string, _workerId: string, restarted: RestartedTasks): void {
     this.executor.rewire(restarted);
+  }
+
+  async prepareRescale(_jobId: string, _workerId: string, preparation: RescalePreparation): Promise<void> {
+    this.executor.prepareRescale(preparation);
   }
 
   /** Live counters of the newest attempt of every task. */

@@ -11,6 +11,7 @@ import {
   type JobState,
   type JobStore,
   type Logger,
+  type LogicalGraph,
   type RestoreHandles,
   type Scheduler,
   type TaskGateway,
@@ -23,6 +24,7 @@ import { RecoveryEventLog } from '@mobius/failover';
 import { JobCheckpointing, type StateCompactor } from './checkpointing.js';
 import { deployAll } from './deployment.js';
 import { Recoveries } from './recovery.js';
+import { Rescaling } from './rescaling.js';
 import type { RestartDecision } from './restart-backoff.js';
 import { RestartStrategy } from './restart-strategy.js';
 import { taskSlots } from './threads/thread-placement.js';
@@ -52,6 +54,8 @@ export interface JobMasterOptions {
   readonly jobId: string;
   readonly name: string;
   readonly plan: ExecutionPlan;
+  /** The job's logical graph: with it (and a gateway that can), the job can be rescaled live. */
+  readonly graph?: LogicalGraph;
   readonly gateway: TaskGateway;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -84,7 +88,9 @@ export interface JobEnd {
 export class JobMaster implements TaskGatewayListener {
   readonly id: string;
   readonly name: string;
-  readonly plan: ExecutionPlan;
+  /** The job's plan; a live rescale replaces it. */
+  plan: ExecutionPlan;
+  readonly graph: LogicalGraph | undefined;
   readonly gateway: TaskGateway;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -111,6 +117,7 @@ export class JobMaster implements TaskGatewayListener {
   /** The job is being cancelled: a task failing now is part of the cancel. */
   cancelling = false;
   readonly recoveries: Recoveries;
+  readonly rescaling: Rescaling;
   private failureCause: unknown = undefined;
   private readonly endListeners: ((end: JobEnd) => void)[] = [];
   private end: JobEnd | undefined;
@@ -120,6 +127,7 @@ export class JobMaster implements TaskGatewayListener {
     this.id = options.jobId;
     this.name = options.name;
     this.plan = options.plan;
+    this.graph = options.graph;
     this.gateway = options.gateway;
     this.scheduler = options.scheduler;
     this.logger = options.logger;
@@ -156,6 +164,7 @@ export class JobMaster implements TaskGatewayListener {
           });
     this.checkpointing?.renew();
     this.recoveries = new Recoveries(this);
+    this.rescaling = new Rescaling(this);
   }
 
   get terminal(): boolean {
@@ -216,7 +225,10 @@ export class JobMaster implements TaskGatewayListener {
     if (update.metrics !== undefined) task.metrics = update.metrics;
     if (update.error !== undefined) task.error = update.error;
     this.logger.info({ jobId: this.id, taskId: task.taskId, workerId: update.workerId ?? task.workerId, state: update.state, attempt: update.attempt }, 'task state');
-    if (update.state !== 'DEPLOYING') this.recoveries.recovered(task.taskId, update.attempt);
+    if (update.state !== 'DEPLOYING') {
+      this.recoveries.recovered(task.taskId, update.attempt);
+      this.rescaling.taskRunning(task.taskId, update.attempt);
+    }
     // While the job is being cancelled, a task that fails is part of the cancel.
     if (update.state === 'FAILED' && !this.cancelling) {
       if (update.cause !== undefined) this.failureCause = update.cause;
@@ -403,6 +415,7 @@ export class JobMaster implements TaskGatewayListener {
   }
 
   endJob(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {
+    this.rescaling.abandon(`the job ended ${state}`);
     if (this.terminal) return;
     this.state = state;
     this.error = error;

@@ -24,7 +24,15 @@ export class Recoveries {
   /** Recoveries waiting for free slots, woken when a worker registers. */
   private readonly slotWaiters: (() => void)[] = [];
 
+  /** Recoveries queued or running. */
+  private queued = 0;
+
   constructor(private readonly job: JobMaster) {}
+
+  /** A recovery is queued or running (a rescale must wait). */
+  get busy(): boolean {
+    return this.queued > 0 || this.pending !== undefined;
+  }
 
   /** A checkpoint completed: the settling window after a recovery closes. */
   settled(): void {
@@ -54,8 +62,10 @@ export class Recoveries {
       return;
     }
     const detected = Date.now();
+    this.queued++;
     this.chain = this.chain
       .then(() => this.recover(taskIds, reason, detected))
+      .finally(() => this.queued--)
       .catch((e: unknown) => {
         job.logger.error({ jobId: job.id, err: e }, 'recovery failed');
         job.pushCancel();
@@ -83,9 +93,12 @@ export class Recoveries {
     const checkpointing = job.checkpointing!;
     await checkpointing.stop(reason);
     let decision: RecoveryDecision;
-    if (configured === 'global' || again || unsettled) {
+    // During a live rescale some tasks may have switched channels at its barrier: only a global restore is consistent.
+    const rescaling = job.rescaling.active;
+    if (configured === 'global' || again || unsettled || rescaling) {
       decision = planRecovery({ plan: job.plan, failed, configured: 'global', unreplayable: new Set() });
       if (again) decision = { ...decision, reason: `a task failed again while it was being recovered (${failed.join(', ')})` };
+      else if (rescaling) decision = { ...decision, reason: `${failed.join(', ')} failed during a live rescale: the job restores globally at the parallelism it had` };
       else if (unsettled && configured !== 'global') {
         decision = { ...decision, reason: `${failed.join(', ')} failed ${Date.now() - this.settlingSince!} ms after an earlier recovery, before a checkpoint completed after it` };
       }
@@ -169,6 +182,7 @@ export class Recoveries {
   async restartJob(reason: string, delayMs: number, count = true, handle?: RecoveryEventHandle, chosen?: CheckpointMetadata | null): Promise<void> {
     const job = this.job;
     job.restarting = true;
+    job.rescaling.abandon(`the job restarts globally: ${reason}`);
     if (count) job.restarts++;
     job.logger.warn({ jobId: job.id, job: job.name, reason, restart: job.restarts }, 'global restore: every task restarts from the latest checkpoint');
     const checkpointing = job.checkpointing!;

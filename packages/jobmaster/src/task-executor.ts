@@ -1,4 +1,4 @@
-import { longestDeterminants, type CancelTasks, type Determinant, type ExecutionPlan, type LogicalGraph, type RestartedTasks, type TaskMetrics, type TaskStateUpdate, type TaskToDeploy } from '@mobius/interface';
+import { longestDeterminants, type RescalePreparation, type CancelTasks, type Determinant, type ExecutionPlan, type LogicalGraph, type RestartedTasks, type TaskMetrics, type TaskStateUpdate, type TaskToDeploy } from '@mobius/interface';
 import { Task, type TaskServices } from '@mobius/runtime';
 import { AttemptFences } from './attempt-fences.js';
 import type { ExecutorDeployment, HostedTasks, TaskHost } from './task-host.js';
@@ -55,7 +55,11 @@ export class JobTaskExecutor implements TaskHost {
   /** The services, when they know every endpoint (one transport for every task). */
   private readonly fixedServices: TaskServices | undefined;
 
+  /** The job's plan as this executor last deployed it (a live rescale replaces it). */
+  private plan: ExecutionPlan;
+
   constructor(private readonly options: TaskExecutorOptions) {
+    this.plan = options.plan;
     this.sourceVertices = new Set(options.plan.operators.filter((o) => o.kind === 'source').map((o) => o.vertexId));
     this.fences = options.fences ?? new AttemptFences();
     const { endpointOf, ...services } = options.services;
@@ -64,12 +68,15 @@ export class JobTaskExecutor implements TaskHost {
 
   /** Creates and runs the tasks; throws (before running any) when one cannot be built or its attempt was cancelled. */
   deploy(tasks: readonly TaskToDeploy[], d: ExecutorDeployment): void {
-    const { jobId, plan, graph } = this.options;
+    const { jobId, graph } = this.options;
+    const plan = d.rescaledPlan ?? this.plan;
+    const rescaled = d.rescaledPlan !== undefined;
+    this.plan = plan;
     this.fences.check(jobId, tasks);
     const services = this.servicesFor(d.endpoints);
     const created = tasks.map(
       ({ taskId, attempt, determinants }) =>
-        new Task({ jobId, plan, graph, taskId, attempt, restore: d.restore, attempts: d.attempts, determinants, staleCheckpointsThrough: d.staleCheckpointsThrough }, services),
+        new Task({ jobId, plan, graph, taskId, attempt, restore: d.restore, attempts: d.attempts, determinants, staleCheckpointsThrough: d.staleCheckpointsThrough, rescaled }, services),
     );
     for (const [taskId, endpoint] of Object.entries(d.endpoints ?? {})) this.endpoints.set(taskId, endpoint);
     for (const task of created) {
@@ -160,6 +167,16 @@ export class JobTaskExecutor implements TaskHost {
     return stopping;
   }
 
+  /**
+   * Live rescaling: what this worker's tasks do at the barrier of the rescale checkpoint: the
+   * rescaled vertex's old tasks stop there, their neighbours change channels there.
+   */
+  prepareRescale(p: RescalePreparation): void {
+    for (const [taskId, endpoint] of Object.entries(p.endpoints)) this.endpoints.set(taskId, endpoint);
+    for (const id of p.stop) this.tasks.get(id)?.stopAt(p.checkpointId);
+    for (const [id, changes] of Object.entries(p.reconfigure)) this.tasks.get(id)?.reconfigure(p.checkpointId, { ...changes, attempts: p.attempts });
+  }
+
   triggerCheckpoint(checkpointId: number, timestamp: number, savepoint: boolean): void {
     for (const t of this.tasks.values()) if (this.sourceVertices.has(t.vertex.id)) t.triggerCheckpoint(checkpointId, timestamp, savepoint ? 'savepoint' : 'checkpoint');
   }
@@ -202,7 +219,7 @@ export class JobTaskExecutor implements TaskHost {
   /** Counters of the newest attempt of each task deployed here, in plan order. */
   metrics(): TaskMetrics[] {
     const out: TaskMetrics[] = [];
-    for (const p of this.options.plan.tasks) {
+    for (const p of this.plan.tasks) {
       const t = this.latest.get(p.id);
       if (t !== undefined) out.push(t.metrics());
     }

@@ -1,4 +1,4 @@
-import type { CancelTasks, Determinant, RestartedTasks, TaskMetrics, TaskSnapshot, TaskToDeploy } from '@mobius/interface';
+import type { CancelTasks, Determinant, ExecutionPlan, RestartedTasks, TaskMetrics, TaskSnapshot, TaskToDeploy } from '@mobius/interface';
 
 /** What deploying tasks needs beyond the tasks themselves (the rest of a TaskDeploymentRequest, snapshots read). */
 export interface ExecutorDeployment {
@@ -12,6 +12,8 @@ export interface ExecutorDeployment {
    * endpoints, which a rewire uses, take them in.
    */
   readonly endpoints?: Readonly<Record<string, string>>;
+  /** New tasks of a rescaled vertex: the job's plan with its rescales (their channels are new; see `TaskDeployment.rescaled`). */
+  readonly rescaledPlan?: ExecutionPlan;
 }
 
 /** The tasks of one job the host holds: running ones (told to cancel or not) and finished ones kept for replay. */

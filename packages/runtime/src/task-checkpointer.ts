@@ -76,7 +76,7 @@ export class TaskCheckpointer {
   }
 
   /** Restores state, timers, channel sequence numbers and the watermark; keeps the source offset and function states for later. */
-  async restore(snapshots: readonly TaskSnapshot[] | undefined, staleThrough: number | undefined, determinants: readonly Determinant[] | undefined): Promise<void> {
+  async restore(snapshots: readonly TaskSnapshot[] | undefined, staleThrough: number | undefined, determinants: readonly Determinant[] | undefined, rescaled = false): Promise<void> {
     const { gate, chain, log, outputs, writers } = this.init;
     if (staleThrough !== undefined) gate.skipCheckpointsThrough(staleThrough);
     if (snapshots === undefined || snapshots.length === 0) {
@@ -94,10 +94,13 @@ export class TaskCheckpointer {
     chain.restoreTimers([...latest.values()]);
     const own = latest.get(this.init.taskId);
     this.restoredFunctions = withTaskZeroBroadcastState(own?.functions, [...latest.values()]);
-    log?.restore(own?.determinants ?? -1, determinants);
+    // A new task of a rescaled vertex: its channels are new (sequence numbers from 0) and it
+    // replays nothing; a snapshot of the same task id is of an old task, whose channels are gone.
+    log?.restore(rescaled ? -1 : (own?.determinants ?? -1), rescaled ? undefined : determinants);
     if (own === undefined) return;
     gate.skipCheckpointsThrough(own.checkpointId);
     if (own.watermark !== undefined) gate.restoreWatermark(own.watermark);
+    if (rescaled) return;
     for (const [edgeId, next] of Object.entries(own.writers ?? {})) {
       const w = writers.roundRobin.get(edgeId);
       if (w !== undefined) w.next = next;

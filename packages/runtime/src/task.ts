@@ -58,6 +58,11 @@ export interface TaskDeployment {
   readonly determinants?: readonly Determinant[];
   /** Barriers of checkpoints up to this id are stale (aborted before this deployment). */
   readonly staleCheckpointsThrough?: number;
+  /**
+   * A new task of a rescaled vertex: `restore` holds the old tasks' snapshots at the rescale
+   * checkpoint; it takes their state, timers and function state, but no channel positions.
+   */
+  readonly rescaled?: boolean;
 }
 
 /** What a task runs on. */
@@ -257,7 +262,7 @@ export class Task implements SourceHost {
     let closed = false;
     const chain = this.chain;
     try {
-      await this.checkpointer.restore(this.deployment.restore, this.deployment.staleCheckpointsThrough, this.deployment.determinants);
+      await this.checkpointer.restore(this.deployment.restore, this.deployment.staleCheckpointsThrough, this.deployment.determinants, this.deployment.rescaled === true);
       await chain.open();
       const functions = this.checkpointer.restoredFunctions;
       if (functions !== undefined) await chain.restoreFunctions(functions);
