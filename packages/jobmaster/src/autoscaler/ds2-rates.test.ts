@@ -77,8 +77,8 @@ describe('ds2Rates', () => {
   });
 
   it('does not round an exact number of tasks up', () => {
-    // 840/s at 300/s per task and target 0.7: exactly 4 tasks, though 840 / (300 × 0.7) is 4.000000000000001 in floating point.
-    const r = ds2Rates(orderVertices([vertex('s', [], [task(840, 840)]), vertex('m', ['s'], [task(840, 0, 300)])]), 0.7);
+    // 8.4/s at 3/s per task and target 0.7: exactly 4 tasks, though 8.4 / (3 × 0.7) is 4.000000000000001 in floating point.
+    const r = ds2Rates(orderVertices([vertex('s', [], [task(8.4, 8.4)]), vertex('m', ['s'], [task(8.4, 0, 3)])]), 0.7);
     expect(r.get('m')!.optimal).toBe(4);
   });
 });
