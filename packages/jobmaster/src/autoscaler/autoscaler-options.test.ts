@@ -3,14 +3,11 @@ import { ConfigError, CoreOptions } from '@mobius/interface';
 import { autoscalerOptions, validateAutoscalerOptions } from './autoscaler-options.js';
 import { AutoscalerPolicy } from './autoscaler-policy.js';
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
+/** Asserts that `fn` throws a ConfigError with these fields. */
+function expectConfigError(fn: () => unknown, fields: { key: string; message: RegExp | string }): void {
+  expect(fn).toThrow(ConfigError);
+  expect(fn).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID_VALUE', key: fields.key }));
+  expect(fn).toThrow(fields.message);
 }
 
 describe('autoscalerOptions', () => {
@@ -42,24 +39,22 @@ describe('autoscalerOptions', () => {
     ['autoscaler.max-parallelism', 0, 'must be at least 1'],
     ['autoscaler.enabled', 'yes', 'expected a boolean'],
   ] as const)('rejects %s = %s, naming the key', (key, value, why) => {
-    const e = configError(() => autoscalerOptions({ [key]: value }));
-    expect(e.code).toBe('CONFIG_INVALID_VALUE');
-    expect(e.key).toBe(key);
-    expect(e.message).toContain(`'${key}'`);
-    expect(e.message).toContain(why);
+    expectConfigError(() => autoscalerOptions({ [key]: value }), { key, message: `config key '${key}' in the autoscaler options: ${why}` });
   });
 
   it('rejects a boundary that reaches down to zero utilization', () => {
-    const e = configError(() => autoscalerOptions({ 'autoscaler.target-utilization': 0.5, 'autoscaler.target-utilization.boundary': 0.5 }));
-    expect(e.code).toBe('CONFIG_INVALID_VALUE');
-    expect(e.key).toBe('autoscaler.target-utilization.boundary');
-    expect(e.message).toMatch(/\(0\.5\) must be below 'autoscaler\.target-utilization' \(0\.5\)/);
+    expectConfigError(() => autoscalerOptions({ 'autoscaler.target-utilization': 0.5, 'autoscaler.target-utilization.boundary': 0.5 }), {
+      key: 'autoscaler.target-utilization.boundary',
+      message: /\(0\.5\) must be below 'autoscaler\.target-utilization' \(0\.5\)/,
+    });
   });
 
   it('checks options built by hand, in the policy too', () => {
     const good = autoscalerOptions();
     expect(validateAutoscalerOptions(good)).toBe(good);
-    const e = configError(() => new AutoscalerPolicy({ ...good, scaleDownDelayMs: Number.POSITIVE_INFINITY }));
-    expect(e.key).toBe('autoscaler.scale-down.delay.ms');
+    expectConfigError(() => new AutoscalerPolicy({ ...good, scaleDownDelayMs: Number.POSITIVE_INFINITY }), {
+      key: 'autoscaler.scale-down.delay.ms',
+      message: 'expected an integer',
+    });
   });
 });

@@ -98,7 +98,7 @@ export class AutoscalerPolicy {
       return undefined;
     }
     const { to, limitedBy } = capParallelism(r.optimal, v, maxParallelism);
-    if (to !== r.optimal && to <= v.parallelism && r.optimal > v.parallelism) {
+    if (to === v.parallelism && r.optimal > v.parallelism) {
       notes.push(`"${v.vertexId}" wants ${r.optimal} (utilization ${fmt(r.utilization)}), held at ${v.parallelism} by ${describeLimit(limitedBy!, v, maxParallelism)}`);
     }
     if (v.rescalable === false) {
