@@ -119,7 +119,7 @@ export class AutoscalerPolicy {
     const waited = now - p.since;
     if (waited >= scaleDownDelayMs) return { vertex: v.vertexId, from: v.parallelism, to: p.highest, wanted: r.optimal, ...(limitedBy !== undefined ? { limitedBy } : {}) };
     notes.push(
-      `"${v.vertexId}" wants ${v.parallelism} → ${p.highest} (utilization ${fmt(r.utilization)} < ${fmt(target - boundary)}) for ${waited} ms of autoscaler.scale-down.delay.ms ${scaleDownDelayMs}`,
+      `"${v.vertexId}" wants ${v.parallelism} → ${p.highest} (utilization ${fmt(r.utilization)}, band ${fmt(target - boundary)}..${fmt(target + boundary)}) for ${waited} ms of autoscaler.scale-down.delay.ms ${scaleDownDelayMs}`,
     );
     return undefined;
   }
