@@ -27,3 +27,14 @@ export type { CheckpointAcks } from './task-snapshots.js';
 export { encodeCollectBatch, decodeCollectBatch } from './threads/collect-batches.js';
 export type { CollectBatch } from './threads/collect-batches.js';
 export { threadEntry } from './threads/thread-entry.js';
+// The autoscaler's decision side (issue 12): DS2 parallelisms from the vertices' load figures,
+// with a band, a stabilization time and a scale-down delay; the job master applies its decisions.
+export { AutoscalerPolicy } from './autoscaler/autoscaler-policy.js';
+export { autoscalerOptions, validateAutoscalerOptions } from './autoscaler/autoscaler-options.js';
+export type { AutoscalerOptions } from './autoscaler/autoscaler-options.js';
+export { ds2Rates } from './autoscaler/ds2-rates.js';
+export type { VertexRates } from './autoscaler/ds2-rates.js';
+export { orderVertices } from './autoscaler/vertex-load.js';
+export type { TaskLoad, VertexLoad, AutoscalerInput } from './autoscaler/vertex-load.js';
+export type { AutoscalerDecision, AutoscalerLimit } from './autoscaler/autoscaler-limits.js';
+export type { AutoscalerEvent } from './autoscaler/autoscaler-event.js';
