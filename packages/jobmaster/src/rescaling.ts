@@ -42,7 +42,9 @@ export class Rescaling {
     }
     const graph = job.graph;
     const prepare = job.gateway.prepareRescale?.bind(job.gateway);
-    if (graph === undefined || prepare === undefined) throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id}: this runner cannot rescale a running job`);
+    if (graph === undefined || prepare === undefined) {
+      throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id}: its tasks run where live rescaling is not supported yet (task threads or a cluster; in embedded mode set execution.threads 0)`);
+    }
     const checkpointing = job.checkpointing;
     if (checkpointing === undefined) {
       throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id} has no checkpoint store: a rescale moves state through a checkpoint (set checkpoint.dir or checkpoint.interval.ms)`);
