@@ -3,6 +3,7 @@ import { operatorFailure } from './operators/operator.js';
 import type { SourceHead } from './operators/operator-registry.js';
 import { yieldToEventLoop } from './signal.js';
 import type { TaskLoopContext } from './task-loop-context.js';
+import { LoadState } from './task-load.js';
 import { progressOf } from './task-progress.js';
 import { TaskCancelledSignal, type TaskSourceContext } from './task-source-context.js';
 
@@ -10,7 +11,10 @@ import { TaskCancelledSignal, type TaskSourceContext } from './task-source-conte
  * The loop of a source task: calls the source's `fetch` again and again (or its `run` once),
  * takes checkpoints at batch boundaries, and waits between batches for credit, for an async
  * sink's writes and for the event loop. A `run()` source is paced through {@link afterRunCollect}
- * (the task, its source context's host, hands it on).
+ * (the task, its source context's host, hands it on). Load: a fetch is busy time, the turn after
+ * a synchronous fetch that found nothing idle time, an awaited async fetch busy if it brought
+ * records and idle if not, a wait for credit backpressured; a `run()` source is busy except
+ * while it waits for credit (the task cannot see its own timers or I/O).
  */
 export class SourceLoop {
   /** Records a run() source collected since it last yielded to the event loop. */
@@ -26,7 +30,7 @@ export class SourceLoop {
 
   async run(sourceContext: TaskSourceContext): Promise<void> {
     const ctx = this.ctx;
-    const { outputs, pending, task } = ctx.init;
+    const { outputs, pending, task, load } = ctx.init;
     const source = this.head.source;
     try {
       await source.init?.(this.parallelism, this.index);
@@ -49,9 +53,11 @@ export class SourceLoop {
       while (!sourceContext.ended && !task.cancelled) {
         const before = task.recordsIn;
         progress.working(before);
+        load.enter(LoadState.Busy, before, outputs.recordsOut);
         const r = source.fetch!(sourceContext);
         progress.waiting(task.recordsIn);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+          load.enter(LoadState.Fetching, task.recordsIn, outputs.recordsOut);
           ctx.armLinger();
           ctx.firesInline = true;
           try {
@@ -62,14 +68,17 @@ export class SourceLoop {
         } else {
           // A synchronous fetch that found nothing: the source is idle, so send partial batches
           // now rather than hold them until the batch fills.
-          if (task.recordsIn === before) outputs.flushAll();
+          if (task.recordsIn === before) {
+            outputs.flushAll();
+            load.enter(LoadState.Idle, before, outputs.recordsOut);
+          }
           // Let timers and I/O (and a cancel) in between batches of a synchronous source.
           await yieldToEventLoop();
         }
         if (ctx.timersDue) ctx.fireDueTimers();
         if (pending.promises.length > 0) await ctx.settleWrites();
         if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
-        if (outputs.blocked > 0) await outputs.whenRelieved();
+        if (outputs.blocked > 0) await ctx.waitForCredit();
       }
     } catch (error) {
       // A cancelled source unwinds through collect(): that is the cancel, not a failure.
@@ -101,10 +110,11 @@ export class SourceLoop {
   private async relieve(): Promise<void> {
     const ctx = this.ctx;
     this.runCollects = 0;
+    ctx.init.load.counts(ctx.init.task.recordsIn, ctx.init.outputs.recordsOut);
     await ctx.settleWrites();
     if (ctx.timersDue) ctx.fireDueTimers();
     if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
-    await ctx.init.outputs.whenRelieved();
+    if (ctx.init.outputs.blocked > 0) await ctx.waitForCredit();
     await yieldToEventLoop();
     if (ctx.init.task.cancelled) throw new TaskCancelledSignal();
   }

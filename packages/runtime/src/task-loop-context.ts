@@ -5,6 +5,7 @@ import type { OperatorChain } from './operator-chain.js';
 import type { PendingWrites } from './operators/sink-operator.js';
 import type { TaskOutputs } from './output/task-outputs.js';
 import type { TaskCheckpointer } from './task-checkpointer.js';
+import { LoadState, type TaskLoad } from './task-load.js';
 
 /** The counters and flags of a task its loops update. */
 export interface TaskCounters {
@@ -22,6 +23,8 @@ export interface TaskLoopInit {
   readonly outputs: TaskOutputs;
   readonly pending: PendingWrites;
   readonly checkpointer: TaskCheckpointer;
+  /** Where the loops say what the task does (busy, backpressured, idle), at turns and waits. */
+  readonly load: TaskLoad;
   readonly logger: Logger;
   /** The determinant log of a task that logs the order of its inputs (more than one input channel). */
   readonly orderLog: DeterminantLog | undefined;
@@ -55,6 +58,25 @@ export class TaskLoopContext {
   private checkpointing = false;
 
   constructor(readonly init: TaskLoopInit) {}
+
+  /** Waits for input: idle time. */
+  async waitForInput(): Promise<void> {
+    const { load, task, outputs } = this.init;
+    load.enter(LoadState.Idle, task.recordsIn, outputs.recordsOut);
+    await this.init.gate.whenReadable();
+    load.enter(LoadState.Busy, task.recordsIn, outputs.recordsOut);
+  }
+
+  /** Waits until no output channel is over its limit: backpressured time. */
+  async waitForCredit(): Promise<void> {
+    const { load, task, outputs } = this.init;
+    load.enter(LoadState.BackPressured, task.recordsIn, outputs.recordsOut);
+    try {
+      await outputs.whenRelieved();
+    } finally {
+      load.enter(LoadState.Busy, task.recordsIn, outputs.recordsOut);
+    }
+  }
 
   async settleWrites(): Promise<void> {
     const pending = this.init.pending;
