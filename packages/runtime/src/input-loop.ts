@@ -2,6 +2,7 @@ import type { DeterminantLog } from './failover/determinant-log.js';
 import type { StreamOperator } from './operators/stream-operator.js';
 import { yieldToEventLoop } from './signal.js';
 import type { TaskLoopContext } from './task-loop-context.js';
+import { LoadState } from './task-load.js';
 import { progressOf, type TaskProgress } from './task-progress.js';
 import { WorkSlice } from './work-slice.js';
 
@@ -13,8 +14,8 @@ import { WorkSlice } from './work-slice.js';
  * the loop yields to the event loop, also inside a frame, so a slow function cannot keep timers,
  * control messages and the worker's other tasks waiting; the task's progress cells say whether
  * it holds the thread and how far it got (a worker's heartbeat thread reads them). The load meter
- * hears of each wait: for input (idle) and for output credit (backpressured); everything else,
- * yields to the event loop, barriers and the task's own async writes included, is busy time.
+ * hears of each wait: for input (idle), for output credit (backpressured) and for the thread
+ * (a yield); everything else, barriers and the task's own async writes included, is busy time.
  */
 export async function runInputs(ctx: TaskLoopContext): Promise<void> {
   const { gate, outputs, pending, task, orderLog: log } = ctx.init;
@@ -122,9 +123,12 @@ function collectSlice(head: StreamOperator, records: readonly unknown[], stamps:
 /** Lets the event loop run; `processed`: the records the task got through so far. */
 async function yieldSlice(ctx: TaskLoopContext, progress: TaskProgress, slice: WorkSlice, processed: number): Promise<void> {
   progress.waiting(processed);
-  // A long busy stretch reports its counts as it goes, so records land in the second they were processed.
-  ctx.init.load.counts(processed, ctx.init.outputs.recordsOut);
+  // Waiting for the thread is not busy time; and a long busy stretch reports its counts as it
+  // goes, so records land in the second they were processed.
+  const { load, outputs } = ctx.init;
+  load.enter(LoadState.Ready, processed, outputs.recordsEmitted);
   await yieldToEventLoop();
+  load.enter(LoadState.Busy, processed, outputs.recordsEmitted);
   slice.restart();
   if (!ctx.init.task.cancelled) progress.working(processed);
 }

@@ -13,8 +13,9 @@ import { TaskCancelledSignal, type TaskSourceContext } from './task-source-conte
  * sink's writes and for the event loop. A `run()` source is paced through {@link afterRunCollect}
  * (the task, its source context's host, hands it on). Load: a fetch is busy time, the turn after
  * a synchronous fetch that found nothing idle time, an awaited async fetch busy if it brought
- * records and idle if not, a wait for credit backpressured; a `run()` source is busy except
- * while it waits for credit (the task cannot see its own timers or I/O).
+ * records and idle if not, a wait for credit backpressured, a yield to the event
+ * loop after records waiting for the thread; a `run()` source is busy except while it waits for
+ * credit or yields (the task cannot see its own timers or I/O).
  */
 export class SourceLoop {
   /** Records a run() source collected since it last yielded to the event loop. */
@@ -53,11 +54,11 @@ export class SourceLoop {
       while (!sourceContext.ended && !task.cancelled) {
         const before = task.recordsIn;
         progress.working(before);
-        load.enter(LoadState.Busy, before, outputs.recordsOut);
+        load.enter(LoadState.Busy, before, outputs.recordsEmitted);
         const r = source.fetch!(sourceContext);
         progress.waiting(task.recordsIn);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-          load.enter(LoadState.Fetching, task.recordsIn, outputs.recordsOut);
+          load.enter(LoadState.Fetching, task.recordsIn, outputs.recordsEmitted);
           ctx.armLinger();
           ctx.firesInline = true;
           try {
@@ -70,7 +71,9 @@ export class SourceLoop {
           // now rather than hold them until the batch fills.
           if (task.recordsIn === before) {
             outputs.flushAll();
-            load.enter(LoadState.Idle, before, outputs.recordsOut);
+            load.enter(LoadState.Idle, before, outputs.recordsEmitted);
+          } else {
+            load.enter(LoadState.Ready, task.recordsIn, outputs.recordsEmitted);
           }
           // Let timers and I/O (and a cancel) in between batches of a synchronous source.
           await yieldToEventLoop();
@@ -110,12 +113,14 @@ export class SourceLoop {
   private async relieve(): Promise<void> {
     const ctx = this.ctx;
     this.runCollects = 0;
-    ctx.init.load.counts(ctx.init.task.recordsIn, ctx.init.outputs.recordsOut);
     await ctx.settleWrites();
     if (ctx.timersDue) ctx.fireDueTimers();
     if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
     if (ctx.init.outputs.blocked > 0) await ctx.waitForCredit();
+    const { load, task, outputs } = ctx.init;
+    load.enter(LoadState.Ready, task.recordsIn, outputs.recordsEmitted);
     await yieldToEventLoop();
+    load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
     if (ctx.init.task.cancelled) throw new TaskCancelledSignal();
   }
 }

@@ -29,7 +29,7 @@ describe('TaskLoad', () => {
       load.enter(LoadState.Idle, recordsIn, recordsOut);
       clock.advance(100);
     }
-    const f = load.read(recordsIn, recordsOut);
+    const f = load.read();
     expect(f.busyTimeMsPerSecond).toBeCloseTo(600, 6);
     expect(f.backPressuredTimeMsPerSecond).toBeCloseTo(300, 6);
     expect(f.idleTimeMsPerSecond).toBeCloseTo(100, 6);
@@ -48,7 +48,7 @@ describe('TaskLoad', () => {
     load.enter(LoadState.Idle, 50_000, 0);
     // Idle for 4 s with no further call: the reading charges those seconds to idle.
     clock.advance(4000);
-    const f = load.read(50_000, 0);
+    const f = load.read();
     expect(f.busyTimeMsPerSecond).toBe(0);
     expect(f.idleTimeMsPerSecond).toBeCloseTo(1000, 6);
     expect(f.recordsInPerSecond).toBe(0);
@@ -62,9 +62,9 @@ describe('TaskLoad', () => {
     clock.advance(2000);
     load.enter(LoadState.Busy, 0, 0);
     clock.advance(500);
-    expect(load.read(0, 0).idleTimeMsPerSecond).toBeCloseTo(1000, 6);
+    expect(load.read().idleTimeMsPerSecond).toBeCloseTo(1000, 6);
     clock.advance(500);
-    const f = load.read(0, 0);
+    const f = load.read();
     expect(f.idleTimeMsPerSecond).toBeCloseTo(500, 6);
     expect(f.busyTimeMsPerSecond).toBeCloseTo(500, 6);
   });
@@ -75,7 +75,7 @@ describe('TaskLoad', () => {
     clock.advance(100);
     load.enter(LoadState.BackPressured, 40, 40);
     clock.advance(300);
-    const f = load.read(40, 40);
+    const f = load.read();
     expect(f.busyTimeMsPerSecond).toBeCloseTo(250, 6);
     expect(f.backPressuredTimeMsPerSecond).toBeCloseTo(750, 6);
     expect(f.recordsInPerSecond).toBeCloseTo(100, 6);
@@ -90,20 +90,45 @@ describe('TaskLoad', () => {
     load.enter(LoadState.Fetching, 0, 0);
     clock.advance(600);
     load.enter(LoadState.Busy, 10, 10);
-    const f = load.read(10, 10);
+    const f = load.read();
     expect(f.idleTimeMsPerSecond).toBeCloseTo(400, 6);
     expect(f.busyTimeMsPerSecond).toBeCloseTo(600, 6);
+  });
+
+  it('leaves time spent waiting for the thread out of the shares, not out of the rates', () => {
+    const clock = manualClock();
+    const load = new TaskLoad(2000, clock.now);
+    let recordsIn = 0;
+    // Two seconds of: 250 ms busy (50 records), 500 ms waiting for the thread, 250 ms backpressured.
+    for (let s = 0; s < 4; s++) {
+      load.enter(LoadState.Busy, recordsIn, recordsIn);
+      clock.advance(250);
+      recordsIn += 50;
+      load.enter(LoadState.Ready, recordsIn, recordsIn);
+      clock.advance(250);
+      load.enter(LoadState.BackPressured, recordsIn, recordsIn);
+      clock.advance(250);
+      load.enter(LoadState.Ready, recordsIn, recordsIn);
+      clock.advance(250);
+    }
+    const f = load.read();
+    expect(f.busyTimeMsPerSecond).toBeCloseTo(500, 6);
+    expect(f.backPressuredTimeMsPerSecond).toBeCloseTo(500, 6);
+    expect(f.idleTimeMsPerSecond).toBe(0);
+    expect(f.recordsInPerSecond).toBeCloseTo(50, 6);
+    // 50 records per 250 ms of real busy time.
+    expect(f.trueProcessingRate).toBeCloseTo(200, 6);
   });
 
   it('spreads nothing into seconds it skipped and refuses a window under a second', () => {
     const clock = manualClock();
     const load = new TaskLoad(2000, clock.now);
-    load.counts(1000, 0);
+    load.enter(LoadState.Busy, 1000, 0);
     clock.advance(1000);
-    load.counts(1000, 0);
+    load.enter(LoadState.Busy, 1000, 0);
     clock.advance(2500);
     // The 1000 records fell in the first second, which left the 2 s window.
-    expect(load.read(1000, 0).recordsInPerSecond).toBe(0);
+    expect(load.read().recordsInPerSecond).toBe(0);
     expect(() => new TaskLoad(500)).toThrow(/shorter than one second/);
   });
 });

@@ -8,6 +8,11 @@ export const LoadState = {
   Idle: 2,
   /** Awaiting a source's async fetch: busy if it brought records, idle if it brought none. */
   Fetching: 3,
+  /**
+   * Work in hand, but the task let the event loop run (other tasks of its thread, timers, I/O).
+   * Not the task's own time: the three reported times are shares of the rest.
+   */
+  Ready: 4,
 } as const;
 export type LoadState = (typeof LoadState)[keyof typeof LoadState];
 
@@ -27,9 +32,10 @@ export interface LoadFigures {
 const BUSY = 0;
 const BACKPRESSURED = 1;
 const IDLE = 2;
-const IN = 3;
-const OUT = 4;
-const FIGURES = 5;
+const READY = 3;
+const IN = 4;
+const OUT = 5;
+const FIGURES = 6;
 
 /** Below this much busy time in a window, a true rate would be noise (or infinite): it is left out. */
 const MIN_BUSY_MS = 1;
@@ -42,7 +48,11 @@ const round2 = (v: number): number => Math.round(v * 100) / 100;
  * where its record counts stand; the meter charges the time since the last change to the state
  * the task was in, split at whole seconds into a ring of one-second buckets. A reading averages
  * the last complete seconds of the window (so figures move once a second, as Flink's do), or,
- * in a task's first second, the time since it started. Time is the monotonic clock
+ * in a task's first second, the time since it started. Tasks share a thread (every task of an
+ * embedded job, the tasks of a worker's slot): the time a task with work in hand waits for the
+ * thread ({@link LoadState.Ready}) is nobody's busy time, so the three times are shares of the
+ * task's own time (they add up to 1000 ms per second) while the record rates and the true rates
+ * are per wall-clock second and per second of real busy time. Time is the monotonic clock
  * (`performance.now()`), never the wall clock, so a clock step cannot make a negative duration.
  */
 export class TaskLoad {
@@ -77,16 +87,15 @@ export class TaskLoad {
     this.inAtSince = recordsIn;
   }
 
-  /** The task keeps doing what it does; only its counts moved (a long busy stretch reports them as it goes). */
-  counts(recordsIn: number, recordsOut: number): void {
-    this.account(this.clock(), recordsIn, recordsOut);
-  }
-
-  /** The figures over the window, with the time since the last change charged to the current state. */
-  read(recordsIn: number, recordsOut: number): LoadFigures {
+  /**
+   * The figures over the window, with the time since the last change charged to the current
+   * state. The counts are those the loop last reported (at most one work slice old): a task's
+   * records-in counter runs ahead of its work by the rest of the frame in hand.
+   */
+  read(): LoadFigures {
     const now = this.clock();
-    this.account(now, recordsIn, recordsOut);
-    const sums = [0, 0, 0, 0, 0];
+    this.account(now, this.recordsIn, this.recordsOut);
+    const sums = [0, 0, 0, 0, 0, 0];
     let from: number;
     let to: number;
     const startSecond = Math.floor(this.started / 1000);
@@ -104,12 +113,14 @@ export class TaskLoad {
     const span = Math.max(to - from, 1e-3);
     const perSecond = 1000 / span;
     const busy = sums[BUSY];
+    const own = busy + sums[BACKPRESSURED] + sums[IDLE];
+    const share = own > 0 ? 1000 / own : perSecond;
     const busySeconds = busy / 1000;
     const rates = busy >= MIN_BUSY_MS ? { trueProcessingRate: round2(sums[IN] / busySeconds), trueOutputRate: round2(sums[OUT] / busySeconds) } : {};
     return {
-      busyTimeMsPerSecond: round2(busy * perSecond),
-      backPressuredTimeMsPerSecond: round2(sums[BACKPRESSURED] * perSecond),
-      idleTimeMsPerSecond: round2(sums[IDLE] * perSecond),
+      busyTimeMsPerSecond: round2(busy * share),
+      backPressuredTimeMsPerSecond: round2(sums[BACKPRESSURED] * share),
+      idleTimeMsPerSecond: round2(sums[IDLE] * share),
       recordsInPerSecond: round2(sums[IN] * perSecond),
       recordsOutPerSecond: round2(sums[OUT] * perSecond),
       ...rates,
@@ -127,6 +138,7 @@ export class TaskLoad {
     if (now > from) {
       let figure: number = this.state;
       if (this.state === LoadState.Fetching) figure = recordsIn > this.inAtSince ? BUSY : IDLE;
+      else if (this.state === LoadState.Ready) figure = READY;
       // Beyond the ring, older time would be overwritten anyway.
       const oldest = (Math.floor(now / 1000) - this.seconds) * 1000;
       if (from < oldest) from = oldest;

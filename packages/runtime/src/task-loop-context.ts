@@ -62,19 +62,19 @@ export class TaskLoopContext {
   /** Waits for input: idle time. */
   async waitForInput(): Promise<void> {
     const { load, task, outputs } = this.init;
-    load.enter(LoadState.Idle, task.recordsIn, outputs.recordsOut);
+    load.enter(LoadState.Idle, task.recordsIn, outputs.recordsEmitted);
     await this.init.gate.whenReadable();
-    load.enter(LoadState.Busy, task.recordsIn, outputs.recordsOut);
+    load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
   }
 
   /** Waits until no output channel is over its limit: backpressured time. */
   async waitForCredit(): Promise<void> {
     const { load, task, outputs } = this.init;
-    load.enter(LoadState.BackPressured, task.recordsIn, outputs.recordsOut);
+    load.enter(LoadState.BackPressured, task.recordsIn, outputs.recordsEmitted);
     try {
       await outputs.whenRelieved();
     } finally {
-      load.enter(LoadState.Busy, task.recordsIn, outputs.recordsOut);
+      load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
     }
   }
 

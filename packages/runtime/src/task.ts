@@ -400,7 +400,7 @@ export class Task implements SourceHost {
       attempt: this.deployment.attempt,
       ...this.chain.eventTimeMetrics(),
       // Only a running task has a load; an ended one would read as idle.
-      ...(this.state === 'RUNNING' ? this.load.read(this.recordsIn, this.outputs.recordsOut) : {}),
+      ...(this.state === 'RUNNING' ? this.load.read() : {}),
     };
   }
 }
