@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobState } from '@mobius/interface';
 import type { ClusterJob, ClusterTask } from './cluster-job.js';
 import type { Coordinator } from './coordinator.js';
+import { registerLoadGauges } from './load-gauges.js';
 
 const finiteOrNaN = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : NaN);
 
@@ -64,6 +65,8 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     'A task that holds its worker\'s thread with input in hand and processed no record for the heartbeat timeout (1) or not (0)',
     (job, t) => (coordinator.stalls.isStalled(job.id, t.taskId, t.attempt) ? 1 : 0),
   );
+
+  registerLoadGauges(registry, liveJobs, vertexNames);
 
   new Gauge({
     name: 'mobius_task_attempt',

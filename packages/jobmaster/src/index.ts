@@ -27,3 +27,5 @@ export type { CheckpointAcks } from './task-snapshots.js';
 export { encodeCollectBatch, decodeCollectBatch } from './threads/collect-batches.js';
 export type { CollectBatch } from './threads/collect-batches.js';
 export { threadEntry } from './threads/thread-entry.js';
+export { operatorLoads } from './operator-load.js';
+export type { OperatorLoad } from './operator-load.js';
