@@ -31,23 +31,15 @@ const orNaN = (v: unknown): number => (typeof v === 'number' && Number.isFinite(
  * task gauges) and `mobius_operator_<figure>` per operator of a live job. A task that is not
  * running has no series.
  */
-export function registerLoadGauges(registry: Registry, liveJobs: () => ClusterJob[], vertexNames: (job: ClusterJob) => (task: ClusterTask) => string): void {
+export function registerLoadGauges(
+  registry: Registry,
+  liveJobs: () => ClusterJob[],
+  perTaskGauge: (name: string, help: string, value: (job: ClusterJob, task: ClusterTask) => number | undefined) => void,
+): void {
   for (const [suffix, field, help] of TASK_GAUGES) {
-    new Gauge({
-      name: `mobius_task_${suffix}`,
-      help,
-      labelNames: ['job', 'job_name', 'task', 'vertex'] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const job of liveJobs()) {
-          const vertex = vertexNames(job);
-          for (const t of job.tasks.values()) {
-            const m = currentLoad(t);
-            if (m !== undefined) this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, orNaN(m[field]));
-          }
-        }
-      },
+    perTaskGauge(`mobius_task_${suffix}`, help, (_job, t) => {
+      const m = currentLoad(t);
+      return m === undefined ? undefined : orNaN(m[field]);
     });
   }
   for (const [suffix, field, help] of OPERATOR_GAUGES) {
