@@ -21,7 +21,12 @@ const spin = (ms: number): void => {
   const until = performance.now() + ms;
   while (performance.now() < until) {}
 };
-const ctx = StreamingContext.builder().option('metrics.load.window.ms', ${WINDOW_MS}).build();
+// Small frames and few credits: the channel into the slow map fills at once, so backpressure starts early.
+const ctx = StreamingContext.builder()
+  .option('metrics.load.window.ms', ${WINDOW_MS})
+  .option('runtime.batch.size', 128)
+  .option('runtime.channel.credits', 2)
+  .build();
 ctx
   .source<number>({ fetch(c: SourceContext<number>) { for (let i = 0; i < 64; i++) c.collect(next++); } })
   .name('feed')

@@ -14,8 +14,14 @@ function spin(ms: number): void {
   }
 }
 
+/** Small frames and few credits: the channel into the slow map fills in well under a second, so backpressure starts early. */
 function context(): StreamingContext {
-  return StreamingContext.builder().runner(new EmbeddedRunner()).option('metrics.load.window.ms', WINDOW_MS).build();
+  return StreamingContext.builder()
+    .runner(new EmbeddedRunner())
+    .option('metrics.load.window.ms', WINDOW_MS)
+    .option('runtime.batch.size', 128)
+    .option('runtime.channel.credits', 2)
+    .build();
 }
 
 function taskOf(job: JobHandle, vertex: string): TaskMetrics | undefined {
