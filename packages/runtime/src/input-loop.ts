@@ -125,7 +125,8 @@ async function yieldSlice(ctx: TaskLoopContext, progress: TaskProgress, slice: W
   progress.waiting(processed);
   // Waiting for the thread is not busy time; and a long busy stretch reports its counts as it
   // goes, so records land in the second they were processed.
-  const { load, outputs } = ctx.init;
+  const { outputs } = ctx.init;
+  const load = ctx.load;
   load.enter(LoadState.Ready, processed, outputs.recordsEmitted);
   await yieldToEventLoop();
   load.enter(LoadState.Busy, processed, outputs.recordsEmitted);

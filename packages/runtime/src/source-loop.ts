@@ -31,7 +31,8 @@ export class SourceLoop {
 
   async run(sourceContext: TaskSourceContext): Promise<void> {
     const ctx = this.ctx;
-    const { outputs, pending, task, load } = ctx.init;
+    const { outputs, pending, task } = ctx.init;
+    const load = ctx.load;
     const source = this.head.source;
     try {
       await source.init?.(this.parallelism, this.index);
@@ -117,10 +118,10 @@ export class SourceLoop {
     if (ctx.timersDue) ctx.fireDueTimers();
     if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
     if (ctx.init.outputs.blocked > 0) await ctx.waitForCredit();
-    const { load, task, outputs } = ctx.init;
-    load.enter(LoadState.Ready, task.recordsIn, outputs.recordsEmitted);
+    const { task, outputs } = ctx.init;
+    ctx.load.enter(LoadState.Ready, task.recordsIn, outputs.recordsEmitted);
     await yieldToEventLoop();
-    load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
+    ctx.load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
     if (ctx.init.task.cancelled) throw new TaskCancelledSignal();
   }
 }

@@ -30,7 +30,6 @@ import { OutputWriters } from './output/output-writers.js';
 import { TaskOutputs } from './output/task-outputs.js';
 import { SourceLoop } from './source-loop.js';
 import { TaskCheckpointer } from './task-checkpointer.js';
-import { TaskLoad } from './task-load.js';
 import { TaskLoopContext } from './task-loop-context.js';
 import { TaskRewiring } from './task-rewiring.js';
 import { TaskSourceContext, type SourceHost } from './task-source-context.js';
@@ -115,8 +114,6 @@ export class Task implements SourceHost {
   private readonly sourceLoop: SourceLoop | undefined;
   private readonly logger: Logger;
   private readonly pending = new PendingWrites();
-  /** Busy, backpressured and idle time and record rates over `metrics.load.window.ms`. */
-  private readonly load: TaskLoad;
   /** An async call failed outside the task's loop: the task stopped, and run() rejects with this. */
   private asyncFailure: TaskFailedError | undefined = undefined;
 
@@ -140,7 +137,6 @@ export class Task implements SourceHost {
     ids.attempts[taskId] = deployment.attempt;
     const replay = services.replay === true && getConfig(plan.config, CoreOptions.CHECKPOINT_INTERVAL_MS) > 0;
     this.replayBytes = replay ? getConfig(plan.config, CoreOptions.FAILOVER_REPLAY_MAX_BYTES) : -1;
-    this.load = new TaskLoad(getConfig(plan.config, CoreOptions.METRICS_LOAD_WINDOW_MS));
 
     // Inputs: one receiver per channel into this task, in a stable order.
     const inputChannels = plan.channels.filter((c) => c.targetTask === taskId).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -217,7 +213,7 @@ export class Task implements SourceHost {
       outputs: this.outputs,
       pending,
       checkpointer: this.checkpointer,
-      load: this.load,
+      loadWindowMs: getConfig(plan.config, CoreOptions.METRICS_LOAD_WINDOW_MS),
       logger: this.logger,
       // Input order, watermark rises and timer firings are logged where they could differ on a
       // replay: several inputs, or timers (windows, process functions) on one.
@@ -399,8 +395,7 @@ export class Task implements SourceHost {
       recordsOut: this.outputs.recordsOut,
       attempt: this.deployment.attempt,
       ...this.chain.eventTimeMetrics(),
-      // Only a running task has a load; an ended one would read as idle.
-      ...(this.state === 'RUNNING' ? this.load.read() : {}),
+      ...(this.state === 'RUNNING' ? this.loop.load.read() : {}), // an ended task would read as idle
     };
   }
 }
