@@ -12,14 +12,19 @@ import { TaskCancelledSignal, type TaskSourceContext } from './task-source-conte
  * takes checkpoints at batch boundaries, and waits between batches for credit, for an async
  * sink's writes and for the event loop. A `run()` source is paced through {@link afterRunCollect}
  * (the task, its source context's host, hands it on). Load: a fetch is busy time, the turn after
- * a synchronous fetch that found nothing idle time, an awaited async fetch busy if it brought
- * records and idle if not, a wait for credit backpressured, a yield to the event
+ * a synchronous fetch that found nothing idle time, an awaited async fetch idle until it collects
+ * a record and busy from then on, a wait for credit backpressured, a yield to the event
  * loop after records waiting for the thread; a `run()` source is busy except while it waits for
  * credit or yields (the task cannot see its own timers or I/O).
  */
 export class SourceLoop {
   /** Records a run() source collected since it last yielded to the event loop. */
   private runCollects = 0;
+  /** The first record an awaited fetch collects ends its idle time. */
+  private readonly fetchCollects = (): void => {
+    const { task, outputs } = this.ctx.init;
+    this.ctx.load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
+  };
 
   constructor(
     private readonly ctx: TaskLoopContext,
@@ -59,13 +64,17 @@ export class SourceLoop {
         const r = source.fetch!(sourceContext);
         progress.waiting(task.recordsIn);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-          load.enter(LoadState.Fetching, task.recordsIn, outputs.recordsEmitted);
+          // Awaiting the fetch is idle time (a paced source sleeping, a client waiting for I/O)
+          // until it collects a record: from then on it works (the chained functions run in it).
+          load.enter(LoadState.Idle, task.recordsIn, outputs.recordsEmitted);
+          sourceContext.awaitingFetch = this.fetchCollects;
           ctx.armLinger();
           ctx.firesInline = true;
           try {
             await r;
           } finally {
             ctx.firesInline = false;
+            sourceContext.awaitingFetch = null;
           }
         } else {
           // A synchronous fetch that found nothing: the source is idle, so send partial batches

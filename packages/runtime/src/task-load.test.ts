@@ -82,19 +82,6 @@ describe('TaskLoad', () => {
     expect(f.trueProcessingRate).toBeCloseTo(400, 6);
   });
 
-  it('counts an awaited fetch busy when it brought records and idle when it brought none', () => {
-    const clock = manualClock();
-    const load = new TaskLoad(1000, clock.now);
-    load.enter(LoadState.Fetching, 0, 0);
-    clock.advance(400);
-    load.enter(LoadState.Fetching, 0, 0);
-    clock.advance(600);
-    load.enter(LoadState.Busy, 10, 10);
-    const f = load.read();
-    expect(f.idleTimeMsPerSecond).toBeCloseTo(400, 6);
-    expect(f.busyTimeMsPerSecond).toBeCloseTo(600, 6);
-  });
-
   it('leaves time spent waiting for the thread out of the shares, not out of the rates', () => {
     const clock = manualClock();
     const load = new TaskLoad(2000, clock.now);

@@ -6,13 +6,11 @@ export const LoadState = {
   BackPressured: 1,
   /** Waiting for input. */
   Idle: 2,
-  /** Awaiting a source's async fetch: busy if it brought records, idle if it brought none. */
-  Fetching: 3,
   /**
    * Work in hand, but the task let the event loop run (other tasks of its thread, timers, I/O).
    * Not the task's own time: the three reported times are shares of the rest.
    */
-  Ready: 4,
+  Ready: 3,
 } as const;
 export type LoadState = (typeof LoadState)[keyof typeof LoadState];
 
@@ -28,11 +26,10 @@ export interface LoadFigures {
   readonly trueOutputRate?: number;
 }
 
-/** Figures per one-second bucket. */
-const BUSY = 0;
-const BACKPRESSURED = 1;
-const IDLE = 2;
-const READY = 3;
+/** Figures per one-second bucket: the time of each LoadState (its value is its index), then the counts. */
+const BUSY = LoadState.Busy;
+const BACKPRESSURED = LoadState.BackPressured;
+const IDLE = LoadState.Idle;
 const IN = 4;
 const OUT = 5;
 const FIGURES = 6;
@@ -66,8 +63,6 @@ export class TaskLoad {
   private since: number;
   private recordsIn = 0;
   private recordsOut = 0;
-  /** Records in when the current state began (a fetch that brought none was idle). */
-  private inAtSince = 0;
 
   constructor(
     windowMs: number,
@@ -84,7 +79,6 @@ export class TaskLoad {
   enter(state: LoadState, recordsIn: number, recordsOut: number): void {
     this.account(this.clock(), recordsIn, recordsOut);
     this.state = state;
-    this.inAtSince = recordsIn;
   }
 
   /**
@@ -136,9 +130,7 @@ export class TaskLoad {
   private account(now: number, recordsIn: number, recordsOut: number): void {
     let from = this.since;
     if (now > from) {
-      let figure: number = this.state;
-      if (this.state === LoadState.Fetching) figure = recordsIn > this.inAtSince ? BUSY : IDLE;
-      else if (this.state === LoadState.Ready) figure = READY;
+      const figure = this.state;
       // Beyond the ring, older time would be overwritten anyway.
       const oldest = (Math.floor(now / 1000) - this.seconds) * 1000;
       if (from < oldest) from = oldest;
