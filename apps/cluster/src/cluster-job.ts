@@ -1,6 +1,7 @@
 import type { CheckpointStore, ExecutionPlan, JobState } from '@mobius/interface';
 import { RecoveryEventLog } from '@mobius/failover';
-import type { JobMaster, JobTask } from '@mobius/jobmaster';
+import { operatorLoads, type JobMaster, type JobTask, type OperatorLoad } from '@mobius/jobmaster';
+import { currentLoad, loadFieldsOf } from './task-load-fields.js';
 
 /** One task of a cluster job, as the coordinator sees it. */
 export type ClusterTask = JobTask;
@@ -162,9 +163,21 @@ export class ClusterJob {
         recordsOut: t.metrics?.recordsOut ?? 0,
         recordsProcessed: this.recordsProcessed(t),
         ...eventTimeOf(t),
+        ...loadFieldsOf(t),
         error: t.error ?? null,
       })),
+      operators: this.operatorLoads(),
     };
+  }
+
+  /** Each operator's load, summed over its running tasks (see OperatorLoad). */
+  operatorLoads(): OperatorLoad[] {
+    const running = [];
+    for (const t of this.tasks.values()) {
+      const m = currentLoad(t);
+      if (m !== undefined) running.push(m);
+    }
+    return operatorLoads(this.plan, running);
   }
 }
 

@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobState } from '@mobius/interface';
 import type { ClusterJob, ClusterTask } from './cluster-job.js';
 import type { Coordinator } from './coordinator.js';
+import { registerLoadGauges } from './load-gauges.js';
 
 const finiteOrNaN = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : NaN);
 
@@ -33,8 +34,8 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     };
   };
 
-  /** A gauge with one series per task of every live job, labelled with its vertex. */
-  const perTaskGauge = (name: string, help: string, value: (job: ClusterJob, task: ClusterTask) => number): void => {
+  /** A gauge with one series per task of every live job, labelled with its vertex (none for a task whose value is undefined). */
+  const perTaskGauge = (name: string, help: string, value: (job: ClusterJob, task: ClusterTask) => number | undefined): void => {
     new Gauge({
       name,
       help,
@@ -44,7 +45,10 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
         this.reset();
         for (const job of liveJobs()) {
           const vertex = vertexNames(job);
-          for (const t of job.tasks.values()) this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, value(job, t));
+          for (const t of job.tasks.values()) {
+            const v = value(job, t);
+            if (v !== undefined) this.set({ job: job.id, job_name: job.name, task: t.taskId, vertex: vertex(t) }, v);
+          }
         }
       },
     });
@@ -64,6 +68,8 @@ export function createMetrics(coordinator: Coordinator): CoordinatorMetrics {
     'A task that holds its worker\'s thread with input in hand and processed no record for the heartbeat timeout (1) or not (0)',
     (job, t) => (coordinator.stalls.isStalled(job.id, t.taskId, t.attempt) ? 1 : 0),
   );
+
+  registerLoadGauges(registry, liveJobs, perTaskGauge);
 
   new Gauge({
     name: 'mobius_task_attempt',

@@ -305,4 +305,13 @@ export const CoreOptions = {
     scope: 'job',
     doc: "Embedded mode: worker threads the job's tasks run on, one slot each (subtask i of every vertex shares slot i, as in Flink). `auto` = the machine's cores when the job comes from a module the threads can import (`mobius run job.ts`), else 0; `0` = every task on the calling thread, as before; a number N = at most N threads (the job's module is then the entry script). On threads, functions run in the threads' copies of the job module: a sink that writes into a variable of the caller sees nothing; use `executeAndCollect()`.",
   }),
+  METRICS_LOAD_WINDOW_MS: configOption<number>({
+    key: 'metrics.load.window.ms',
+    type: 'integer',
+    default: 5000,
+    min: 1000,
+    max: 600_000,
+    scope: 'job',
+    doc: "Window of a task's load metrics (busy, backpressured and idle time per second, records in and out per second, true processing and output rates): each figure is the average over the last this-many ms, in whole seconds, updated every second.",
+  }),
 } as const;

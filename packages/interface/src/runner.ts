@@ -38,6 +38,26 @@ export interface TaskMetrics {
   readonly lateRecordsDropped?: number;
   /** Event-time and processing-time timers registered and not yet fired (windows, process functions). */
   readonly timersPending?: number;
+  /**
+   * Load over the last `metrics.load.window.ms` (Flink's names). The three times add up to about
+   * 1000: ms per second the task worked (records in hand, its own async calls or snapshots
+   * included), waited for output credit (backpressure), or waited for input. Absent on a task
+   * that is not running.
+   */
+  readonly busyTimeMsPerSecond?: number;
+  readonly backPressuredTimeMsPerSecond?: number;
+  readonly idleTimeMsPerSecond?: number;
+  /** Records taken in (a source task: records its source emitted) per second, over the same window. */
+  readonly recordsInPerSecond?: number;
+  /** Records sent on the task's output channels per second, over the same window. */
+  readonly recordsOutPerSecond?: number;
+  /**
+   * Records in per second of busy time: what the task could take with no idle or backpressured
+   * time (DS2's true processing rate). Absent while the task was never busy in the window.
+   */
+  readonly trueProcessingRate?: number;
+  /** Records out per second of busy time (DS2's true output rate). Absent as `trueProcessingRate`. */
+  readonly trueOutputRate?: number;
 }
 
 /** What `job.result()` resolves to. */

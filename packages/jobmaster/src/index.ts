@@ -38,3 +38,5 @@ export { orderVertices } from './autoscaler/vertex-load.js';
 export type { TaskLoad, VertexLoad, AutoscalerInput } from './autoscaler/vertex-load.js';
 export type { AutoscalerDecision, AutoscalerLimit } from './autoscaler/autoscaler-limits.js';
 export type { AutoscalerEvent } from './autoscaler/autoscaler-event.js';
+export { operatorLoads } from './operator-load.js';
+export type { OperatorLoad } from './operator-load.js';

@@ -2,6 +2,7 @@ import type { DeterminantLog } from './failover/determinant-log.js';
 import type { StreamOperator } from './operators/stream-operator.js';
 import { yieldToEventLoop } from './signal.js';
 import type { TaskLoopContext } from './task-loop-context.js';
+import { LoadState } from './task-load.js';
 import { progressOf, type TaskProgress } from './task-progress.js';
 import { WorkSlice } from './work-slice.js';
 
@@ -12,7 +13,9 @@ import { WorkSlice } from './work-slice.js';
  * task; a rise of the input watermark goes through the chain. After a few milliseconds of work
  * the loop yields to the event loop, also inside a frame, so a slow function cannot keep timers,
  * control messages and the worker's other tasks waiting; the task's progress cells say whether
- * it holds the thread and how far it got (a worker's heartbeat thread reads them).
+ * it holds the thread and how far it got (a worker's heartbeat thread reads them). The load meter
+ * hears of each wait: for input (idle), for output credit (backpressured) and for the thread
+ * (a yield); everything else, barriers and the task's own async writes included, is busy time.
  */
 export async function runInputs(ctx: TaskLoopContext): Promise<void> {
   const { gate, outputs, pending, task, orderLog: log } = ctx.init;
@@ -30,7 +33,7 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
       if (gate.finished) return;
       // Nothing to read: send partial batches now rather than hold them.
       outputs.flushAll();
-      await gate.whenReadable();
+      await ctx.waitForInput();
       slice.restart();
       continue;
     }
@@ -60,7 +63,7 @@ export async function runInputs(ctx: TaskLoopContext): Promise<void> {
     }
     if (outputs.blocked > 0) {
       progress.waiting(task.recordsIn);
-      await outputs.whenRelieved();
+      await ctx.waitForCredit();
     }
   }
 }
@@ -120,7 +123,13 @@ function collectSlice(head: StreamOperator, records: readonly unknown[], stamps:
 /** Lets the event loop run; `processed`: the records the task got through so far. */
 async function yieldSlice(ctx: TaskLoopContext, progress: TaskProgress, slice: WorkSlice, processed: number): Promise<void> {
   progress.waiting(processed);
+  // Waiting for the thread is not busy time; and a long busy stretch reports its counts as it
+  // goes, so records land in the second they were processed.
+  const { outputs } = ctx.init;
+  const load = ctx.load;
+  load.enter(LoadState.Ready, processed, outputs.recordsEmitted);
   await yieldToEventLoop();
+  load.enter(LoadState.Busy, processed, outputs.recordsEmitted);
   slice.restart();
   if (!ctx.init.task.cancelled) progress.working(processed);
 }
@@ -155,7 +164,7 @@ async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog, prog
     if (frame === undefined) {
       progress.waiting(task.recordsIn);
       outputs.flushAll();
-      await gate.whenReadable();
+      await ctx.waitForInput();
       slice.restart();
       continue;
     }
@@ -174,7 +183,7 @@ async function replayLoggedOrder(ctx: TaskLoopContext, log: DeterminantLog, prog
     progress.advanced(task.recordsIn);
     if (pending.promises.length > 0 || outputs.blocked > 0) progress.waiting(task.recordsIn);
     if (pending.promises.length > 0) await ctx.settleWrites();
-    if (outputs.blocked > 0) await outputs.whenRelieved();
+    if (outputs.blocked > 0) await ctx.waitForCredit();
   }
   logger.info({ records: replayed, ms: Date.now() - started }, 'replayed inputs in the logged order');
   return true;

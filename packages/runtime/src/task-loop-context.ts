@@ -5,6 +5,7 @@ import type { OperatorChain } from './operator-chain.js';
 import type { PendingWrites } from './operators/sink-operator.js';
 import type { TaskOutputs } from './output/task-outputs.js';
 import type { TaskCheckpointer } from './task-checkpointer.js';
+import { LoadState, TaskLoad } from './task-load.js';
 
 /** The counters and flags of a task its loops update. */
 export interface TaskCounters {
@@ -24,6 +25,8 @@ export interface TaskLoopInit {
   readonly outputs: TaskOutputs;
   readonly pending: PendingWrites;
   readonly checkpointer: TaskCheckpointer;
+  /** `metrics.load.window.ms`. */
+  readonly loadWindowMs: number;
   readonly logger: Logger;
   /** The determinant log of a task that logs the order of its inputs (more than one input channel). */
   readonly orderLog: DeterminantLog | undefined;
@@ -56,7 +59,33 @@ export class TaskLoopContext {
   firesInline = false;
   private checkpointing = false;
 
-  constructor(readonly init: TaskLoopInit) {}
+  /** Where the loops say what the task does (busy, backpressured, idle), at turns and waits. */
+  readonly load: TaskLoad;
+
+  constructor(readonly init: TaskLoopInit) {
+    this.load = new TaskLoad(init.loadWindowMs);
+  }
+
+  /** Waits for input: idle time. */
+  async waitForInput(): Promise<void> {
+    const { task, outputs } = this.init;
+    const load = this.load;
+    load.enter(LoadState.Idle, task.recordsIn, outputs.recordsEmitted);
+    await this.init.gate.whenReadable();
+    load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
+  }
+
+  /** Waits until no output channel is over its limit: backpressured time. */
+  async waitForCredit(): Promise<void> {
+    const { task, outputs } = this.init;
+    const load = this.load;
+    load.enter(LoadState.BackPressured, task.recordsIn, outputs.recordsEmitted);
+    try {
+      await outputs.whenRelieved();
+    } finally {
+      load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
+    }
+  }
 
   async settleWrites(): Promise<void> {
     const pending = this.init.pending;

@@ -20,6 +20,8 @@ export class TaskSourceContext implements SourceContext<unknown> {
   ended = false;
   /** True while the source's run() is executing (fetch sources are paced by the task). */
   runMode = false;
+  /** Set while the task awaits an async fetch: called at the first record collected meanwhile (load metrics). */
+  awaitingFetch: (() => void) | null = null;
 
   constructor(
     private readonly host: SourceHost,
@@ -50,6 +52,10 @@ export class TaskSourceContext implements SourceContext<unknown> {
   private emit(record: unknown, timestamp: number): void | Promise<void> {
     const host = this.host;
     if (host.cancelled) throw new TaskCancelledSignal();
+    if (this.awaitingFetch !== null) {
+      this.awaitingFetch();
+      this.awaitingFetch = null;
+    }
     host.recordsIn++;
     this.op.time.timestamp = timestamp;
     this.op.out.collect(record);

@@ -222,6 +222,7 @@ export class Task implements SourceHost {
       outputs: this.outputs,
       pending,
       checkpointer: this.checkpointer,
+      loadWindowMs: getConfig(plan.config, CoreOptions.METRICS_LOAD_WINDOW_MS),
       logger: this.logger,
       // Input order, watermark rises and timer firings are logged where they could differ on a
       // replay: several inputs, or timers (windows, process functions) on one.
@@ -436,6 +437,7 @@ export class Task implements SourceHost {
       recordsOut: this.outputs.recordsOut,
       attempt: this.deployment.attempt,
       ...this.chain.eventTimeMetrics(),
+      ...(this.state === 'RUNNING' ? this.loop.load.read() : {}), // an ended task would read as idle
     };
   }
 }

@@ -83,6 +83,7 @@ export class ChannelOutput {
   push(record: unknown): void {
     const n = this.batchLength;
     this.batch[n] = record;
+    this.owner.recordsEmitted++;
     const ts = this.time.timestamp;
     // A stream without event time pays one comparison per record (NaN !== NaN).
     if (ts === ts) (this.stamps ?? this.startStamps(n))[n] = ts;

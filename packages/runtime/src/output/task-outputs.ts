@@ -14,7 +14,14 @@ export class TaskOutputs {
   private readonly relieved = new Signal();
   /** Frames waiting for credit across all channels. */
   queuedFrames = 0;
+  /** Records sent, counted per frame as it leaves. */
   recordsOut = 0;
+  /**
+   * Records handed to the output channels, counted one by one as they enter a batch: the load
+   * meter's records out, which must not jump by a whole frame (a frame of a slow operator can
+   * hold seconds of work).
+   */
+  recordsEmitted = 0;
   stopped = false;
   private failure: unknown = undefined;
   private readonly drained = new Signal();
