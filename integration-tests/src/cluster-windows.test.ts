@@ -1,16 +1,9 @@
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { committedRows, windowCountViolations } from "./checkpoint-helpers.js";
-import { run, tempDir } from "./helpers.js";
-import { clusterCli, startCluster, writeJob } from "./cluster-helpers.js";
-import {
-  events,
-  finishedRecovery,
-  firstCommit,
-  job,
-  releasePace,
-  until,
-} from "./failover-helpers.js";
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { committedRows, windowCountViolations } from './checkpoint-helpers.js';
+import { run, tempDir } from './helpers.js';
+import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
+import { events, finishedRecovery, firstCommit, job, releasePace, until } from './failover-helpers.js';
 
 /*
  * Issue 11 on the cluster: an event-time windowed count (tumbling 1 s windows per user, out of
@@ -24,10 +17,7 @@ const USERS = 37;
 
 /** Event i of the stream (the job's source has the same formula). */
 function event(i: number): { user: string; time: number } {
-  return {
-    user: `u${(i * 7919) % USERS}`,
-    time: 1_700_000_000_000 + i * 5 + ((i * 104_729) % 400),
-  };
+  return { user: `u${(i * 7919) % USERS}`, time: 1_700_000_000_000 + i * 5 + ((i * 104_729) % 400) };
 }
 
 function reference(): Map<string, number> {
@@ -41,12 +31,7 @@ function reference(): Map<string, number> {
   return counts;
 }
 
-function windowJob(
-  out: string,
-  options: Record<string, string | number>,
-  releaseFile: string,
-  windowParallelism = 2
-): string {
+function windowJob(out: string, options: Record<string, string | number>, releaseFile: string, windowParallelism = 2): string {
   return `
 import { existsSync } from 'node:fs';
 import { FileSink, StreamingContext, TumblingEventTimeWindows, WatermarkStrategy, type SourceContext, type SourceFunction } from 'mobius';
@@ -82,9 +67,7 @@ class Clicks implements SourceFunction<Click> {
 }
 
 const builder = StreamingContext.builder();
-for (const [k, v] of Object.entries(${JSON.stringify(
-    options
-  )})) builder.option(k, v);
+for (const [k, v] of Object.entries(${JSON.stringify(options)})) builder.option(k, v);
 const ctx = builder.build();
 ctx
   .source(new Clicks())
@@ -109,41 +92,23 @@ function expectExactWindows(dir: string, expected: Map<string, number>): void {
   const rows = committedRows<[string, number, number]>(dir);
   const wrong = windowCountViolations(rows, expected);
   expect(wrong.slice(0, 10), `${wrong.length} windows wrong`).toEqual([]);
-  expect(new Set(rows.map(([user, start]) => `${user}@${start}`)).size).toBe(
-    expected.size
-  );
+  expect(new Set(rows.map(([user, start]) => `${user}@${start}`)).size).toBe(expected.size);
 }
 
-describe("event-time windows on the cluster", () => {
-  const tmp = tempDir("mobius-cluster-windows-");
+describe('event-time windows on the cluster', () => {
+  const tmp = tempDir('mobius-cluster-windows-');
   const expected = reference();
   afterAll(() => tmp.remove());
 
-  for (const backend of ["memory", "level"] as const) {
+  for (const backend of ['memory', 'level'] as const) {
     it(`a windowed count survives two workers SIGKILLed one after the other, each recovered single-task, exactly once (${backend} state)`, async () => {
       const cluster = await startCluster(2);
       try {
         const out = join(tmp.dir, `out-${backend}`);
         const release = join(tmp.dir, `release-${backend}`);
-        const options = {
-          "checkpoint.interval.ms": 200,
-          "checkpoint.dir": join(tmp.dir, `ckpt-${backend}`),
-          "failover.strategy": "single-task",
-          "state.backend": backend,
-        };
-        const file = writeJob(
-          `windows-${backend}.ts`,
-          windowJob(out, options, release)
-        );
-        const submit = await run(process.execPath, [
-          clusterCli,
-          "submit",
-          file,
-          "--url",
-          cluster.url,
-          "--token",
-          cluster.token,
-        ]);
+        const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, `ckpt-${backend}`), 'failover.strategy': 'single-task', 'state.backend': backend };
+        const file = writeJob(`windows-${backend}.ts`, windowJob(out, options, release));
+        const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
         expect(submit.code, submit.stderr).toBe(0);
         const id = submit.stdout.trim();
         await firstCommit(out);
@@ -152,73 +117,37 @@ describe("event-time windows on the cluster", () => {
         // and a checkpoint completes after it (a failure before one would be recovered globally).
         for (const round of [0, 1]) {
           const before = await job(cluster.api, id);
-          if (before.state !== "RUNNING") break;
+          if (before.state !== 'RUNNING') break;
+          const alive = (await cluster.api.workers()).length;
           cluster.startWorker();
-          const victim = before.tasks.find(
-            (t) => t.state === "RUNNING"
-          )!.workerId;
+          // The fresh worker must be there before the kill: a recovery that finds no free slot
+          // in time (a slow start on a loaded machine) puts the lost tasks beside the others on
+          // the survivor, and the next kill then takes every task (a global recovery).
+          await until('the fresh worker registered', async () => ((await cluster.api.workers()).length > alive ? true : undefined), 60_000);
+          const victim = before.tasks.find((t) => t.state === 'RUNNING')!.workerId;
           const workers = await cluster.api.workers();
-          process.kill(workers.find((w) => w.id === victim)!.pid, "SIGKILL");
-          await finishedRecovery(
-            cluster.api,
-            id,
-            round,
-            `recovery ${round + 1}`,
-            120_000
-          );
+          process.kill(workers.find((w) => w.id === victim)!.pid, 'SIGKILL');
+          await finishedRecovery(cluster.api, id, round, `recovery ${round + 1}`, 120_000);
           const after = await job(cluster.api, id);
-          await until(
-            `a checkpoint after recovery ${round + 1}`,
-            async () => {
-              const j = await job(cluster.api, id);
-              return j.state !== "RUNNING" ||
-                (j.lastCheckpoint !== null &&
-                  j.lastCheckpoint > (after.lastCheckpoint ?? 0))
-                ? true
-                : undefined;
-            },
-            60_000
-          );
+          await until(`a checkpoint after recovery ${round + 1}`, async () => {
+            const j = await job(cluster.api, id);
+            return j.state !== 'RUNNING' || (j.lastCheckpoint !== null && j.lastCheckpoint > (after.lastCheckpoint ?? 0)) ? true : undefined;
+          }, 60_000);
         }
         // Event-time figures per task while running: the window tasks report their watermark.
-        const running = (
-          await cluster.api.call<{
-            state: string;
-            tasks: {
-              vertex: string;
-              currentWatermark: number | null;
-              timersPending: number;
-            }[];
-          }>("GET", `/jobs/${id}`)
-        ).body;
-        if (running.state === "RUNNING") {
-          const windows = running.tasks.filter((t) =>
-            t.vertex.startsWith("window")
-          );
+        const running = (await cluster.api.call<{ state: string; tasks: { vertex: string; currentWatermark: number | null; timersPending: number }[] }>('GET', `/jobs/${id}`)).body;
+        if (running.state === 'RUNNING') {
+          const windows = running.tasks.filter((t) => t.vertex.startsWith('window'));
           expect(windows.length).toBe(2);
-          expect(
-            windows.some(
-              (t) =>
-                typeof t.currentWatermark === "number" &&
-                t.currentWatermark > 1_700_000_000_000
-            ),
-            JSON.stringify(windows)
-          ).toBe(true);
+          expect(windows.some((t) => typeof t.currentWatermark === 'number' && t.currentWatermark > 1_700_000_000_000), JSON.stringify(windows)).toBe(true);
         }
         releasePace(release);
-        const done = await cluster.api.waitForJob(
-          id,
-          (j) => j.state === "FINISHED" || j.state === "FAILED",
-          180_000
-        );
+        const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
         expect(done.error).toBeNull();
-        expect(done.state).toBe("FINISHED");
+        expect(done.state).toBe('FINISHED');
         const recoveries = await events(cluster.api, id);
         expect(recoveries.length).toBe(2);
-        expect(
-          recoveries.filter((e) => e.strategy !== "single-task"),
-          "recoveries that were not single-task"
-        ).toEqual([]);
+        expect(recoveries.filter((e) => e.strategy !== 'single-task'), 'recoveries that were not single-task').toEqual([]);
         expectExactWindows(out, expected);
       } finally {
         await cluster.stop();
@@ -227,89 +156,35 @@ describe("event-time windows on the cluster", () => {
   }
 
   // With 'level', the timers are in LevelDB (StateTimerService) and move with their key groups' data.
-  for (const backend of ["memory", "level"] as const) {
+  for (const backend of ['memory', 'level'] as const) {
     it(`a savepoint taken at window parallelism 2 restores at parallelism 3: window contents and timers move by key group, every window exactly once (${backend} state)`, async () => {
       // Not a liveness test: a generous heartbeat timeout keeps a loaded machine from failing the job.
       const cluster = await startCluster(3, { heartbeatTimeoutMs: 10_000 });
       try {
         const out = join(tmp.dir, `out-rescale-${backend}`);
         const release = join(tmp.dir, `release-rescale-${backend}`);
-        const options = {
-          "checkpoint.dir": join(tmp.dir, `ckpt-rescale-${backend}`),
-          "state.backend": backend,
-        };
-        const first = writeJob(
-          `windows-p2-${backend}.ts`,
-          windowJob(out, options, release, 2)
-        );
-        const submit = await run(process.execPath, [
-          clusterCli,
-          "submit",
-          first,
-          "--url",
-          cluster.url,
-          "--token",
-          cluster.token,
-        ]);
+        const options = { 'checkpoint.dir': join(tmp.dir, `ckpt-rescale-${backend}`), 'state.backend': backend };
+        const first = writeJob(`windows-p2-${backend}.ts`, windowJob(out, options, release, 2));
+        const submit = await run(process.execPath, [clusterCli, 'submit', first, '--url', cluster.url, '--token', cluster.token]);
         expect(submit.code, submit.stderr).toBe(0);
         const id = submit.stdout.trim();
         // Some windows are open (records in, not yet fired) when the savepoint is taken.
-        await until("records in the window tasks", async () => {
+        await until('records in the window tasks', async () => {
           const j = await job(cluster.api, id);
-          return j.tasks
-            .filter((t) => t.vertex.startsWith("window"))
-            .every((t) => t.recordsProcessed > 500)
-            ? true
-            : undefined;
+          return j.tasks.filter((t) => t.vertex.startsWith('window')).every((t) => t.recordsProcessed > 500) ? true : undefined;
         });
-        const stop = await run(
-          process.execPath,
-          [
-            clusterCli,
-            "stop",
-            id,
-            "--savepoint",
-            "--url",
-            cluster.url,
-            "--token",
-            cluster.token,
-          ],
-          { timeoutMs: 60_000 }
-        );
+        const stop = await run(process.execPath, [clusterCli, 'stop', id, '--savepoint', '--url', cluster.url, '--token', cluster.token], { timeoutMs: 60_000 });
         expect(stop.code, stop.stderr).toBe(0);
         const savepoint = stop.stdout.trim();
         expect(savepoint).toMatch(/chk-\d+$/);
-        await cluster.api.waitForJob(id, (j) => j.state === "CANCELED", 30_000);
+        await cluster.api.waitForJob(id, (j) => j.state === 'CANCELED', 30_000);
         releasePace(release);
-        const second = writeJob(
-          `windows-p3-${backend}.ts`,
-          windowJob(out, options, release, 3)
-        );
-        const resumed = await run(
-          process.execPath,
-          [
-            clusterCli,
-            "submit",
-            second,
-            "--wait",
-            "--from-savepoint",
-            savepoint,
-            "--url",
-            cluster.url,
-            "--token",
-            cluster.token,
-          ],
-          { timeoutMs: 120_000 }
-        );
-        expect(resumed.stderr).toBe("");
+        const second = writeJob(`windows-p3-${backend}.ts`, windowJob(out, options, release, 3));
+        const resumed = await run(process.execPath, [clusterCli, 'submit', second, '--wait', '--from-savepoint', savepoint, '--url', cluster.url, '--token', cluster.token], { timeoutMs: 120_000 });
+        expect(resumed.stderr).toBe('');
         expect(resumed.code).toBe(0);
         const details = await job(cluster.api, resumed.stdout.trim());
-        expect(
-          details.tasks
-            .filter((t) => t.vertex.startsWith("window"))
-            .map((t) => t.index)
-            .sort()
-        ).toEqual([0, 1, 2]);
+        expect(details.tasks.filter((t) => t.vertex.startsWith('window')).map((t) => t.index).sort()).toEqual([0, 1, 2]);
         expectExactWindows(out, expected);
       } finally {
         await cluster.stop();
@@ -317,3 +192,4 @@ describe("event-time windows on the cluster", () => {
     }, 360_000);
   }
 });
+
