@@ -12,23 +12,26 @@ interface ChainedSnapshot {
  * The task snapshots a restore of checkpoint `latest` needs: each task's own and, where its
  * state is incremental (a delta on an earlier checkpoint), the snapshots of that task in the
  * earlier checkpoints back to a full one. Sorted oldest first, so deltas apply in order; the
- * handles come in the same order.
+ * handles come in the same order. `bytes`: the size of all of them, as read.
  */
 export async function snapshotsToRestore<S extends ChainedSnapshot>(
   store: CheckpointStore,
   jobId: string,
   latest: CheckpointMetadata,
   decode: (bytes: Uint8Array) => S,
-): Promise<{ snapshots: S[]; handles: string[] }> {
+): Promise<{ snapshots: S[]; handles: string[]; bytes: number }> {
   const completed = new Map((await store.list(jobId)).map((m) => [m.checkpointId, m]));
   completed.set(latest.checkpointId, latest);
   const found: { snapshot: S; handle: string }[] = [];
   const seen = new Set<string>();
+  let bytes = 0;
   const visit = async (metadata: CheckpointMetadata, taskId: string): Promise<void> => {
     const handle = metadata.tasks[taskId];
     if (handle === undefined || seen.has(handle)) return;
     seen.add(handle);
-    const snapshot = decode(await store.readTaskState(handle));
+    const data = await store.readTaskState(handle);
+    bytes += data.byteLength;
+    const snapshot = decode(data);
     found.push({ snapshot, handle });
     const bases = new Set<number>();
     for (const op of Object.values(snapshot.operators) as { incremental?: boolean; baseCheckpointId?: number }[]) {
@@ -44,7 +47,7 @@ export async function snapshotsToRestore<S extends ChainedSnapshot>(
   };
   for (const taskId of Object.keys(latest.tasks)) await visit(latest, taskId);
   found.sort((a, b) => a.snapshot.checkpointId - b.snapshot.checkpointId);
-  return { snapshots: found.map((f) => f.snapshot), handles: found.map((f) => f.handle) };
+  return { snapshots: found.map((f) => f.snapshot), handles: found.map((f) => f.handle), bytes };
 }
 
 /**

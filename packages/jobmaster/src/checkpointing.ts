@@ -116,8 +116,13 @@ export class JobCheckpointing {
   /** Handles to restore `latest` (every task's, or only `taskId`'s), with the bases of incremental snapshots. */
   async restoreHandles(latest: CheckpointMetadata, taskId?: string): Promise<RestoreHandles> {
     const metadata = taskId === undefined ? latest : { ...latest, tasks: { [taskId]: latest.tasks[taskId] } };
-    const { handles } = await snapshotsToRestore(this.options.store, this.options.jobId, metadata, decodeTaskSnapshot);
-    return { dir: this.options.dir, handles };
+    return (await this.restoreOf(metadata)).restore;
+  }
+
+  /** Handles to restore every task of `metadata` (with the bases of incremental snapshots), and the bytes of those snapshots. */
+  async restoreOf(metadata: CheckpointMetadata): Promise<{ restore: RestoreHandles; bytes: number }> {
+    const { handles, bytes } = await snapshotsToRestore(this.options.store, this.options.jobId, metadata, decodeTaskSnapshot);
+    return { restore: { dir: this.options.dir, handles }, bytes };
   }
 
   /** Waits for the last stop and every compaction it led to. */

@@ -127,9 +127,7 @@ export class Rescaling {
     checkpointing.plan = after;
     for (const id of oldIds) job.tasks.delete(id);
     for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt, state: 'DEPLOYING' });
-    const restore = await checkpointing.restoreHandles({ ...metadata, tasks: Object.fromEntries(Object.entries(metadata.tasks).filter(([id]) => oldIds.has(id))) });
-    let bytesMoved = 0;
-    for (const h of restore.handles) bytesMoved += (await checkpointing.store.readTaskState(h)).byteLength;
+    const { restore, bytes: bytesMoved } = await checkpointing.restoreOf({ ...metadata, tasks: Object.fromEntries(Object.entries(metadata.tasks).filter(([id]) => oldIds.has(id))) });
     const running = new Promise<void>((resolve, reject) => (this.waiting = { attempts: new Map(placements.map((p) => [p.taskId, attempt])), resolve, reject }));
     running.catch(() => undefined); // awaited below; a deploy failing first must not leave it unhandled
     const jobEndpoints = job.endpoints();
