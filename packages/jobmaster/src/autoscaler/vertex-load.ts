@@ -1,21 +1,14 @@
-import { PlanError } from '@mobius/interface';
+import { PlanError, type TaskMetrics } from '@mobius/interface';
 
 /**
- * The load figures of one task over the last measurement window, per second of wall time, as
- * the load metrics of `TaskMetrics` name them. Every figure is optional so that a task's metrics
- * can be passed as they are: a task that has not reported yet simply counts for nothing.
+ * The load figures of one task over the last measurement window, as `TaskMetrics` carries them
+ * (optional there too), so that a task's metrics can be passed as they are: a task that has not
+ * reported yet simply counts for nothing.
  */
-export interface TaskLoad {
-  readonly busyTimeMsPerSecond?: number;
-  readonly backPressuredTimeMsPerSecond?: number;
-  readonly idleTimeMsPerSecond?: number;
-  readonly recordsInPerSecond?: number;
-  readonly recordsOutPerSecond?: number;
-  /** Records per second of busy time: what one task could take if it never waited. */
-  readonly trueProcessingRate?: number;
-  /** Records out per second of busy time. */
-  readonly trueOutputRate?: number;
-}
+export type TaskLoad = Pick<
+  TaskMetrics,
+  'busyTimeMsPerSecond' | 'backPressuredTimeMsPerSecond' | 'idleTimeMsPerSecond' | 'recordsInPerSecond' | 'recordsOutPerSecond' | 'trueProcessingRate' | 'trueOutputRate'
+>;
 
 /** One vertex of the plan (a chain of operators) as the autoscaler sees it. */
 export interface VertexLoad {
