@@ -1,4 +1,4 @@
-import { MobiusError, taskIndexForKeyGroup, type CheckpointMetadata, type RescaleChannelChanges, type RescaleEvent, type RescalePreparation } from '@mobius/interface';
+import { MobiusError, taskIndexForKeyGroup, type CheckpointMetadata, type ExecutionPlan, type RescaleChannelChanges, type RescaleEvent, type RescalePreparation } from '@mobius/interface';
 import { rescaleDiff, rescalePlan, vertexOfOperator, type ParallelismOverrides, type RescaleDiff } from '@mobius/planner';
 import type { JobMaster } from './job-master.js';
 
@@ -85,7 +85,7 @@ export class Rescaling {
     }
   }
 
-  private async run(operator: string, vertexId: string, after: typeof this.job.plan, overrides: ParallelismOverrides, from: number, trigger: RescaleEvent['trigger']): Promise<RescaleEvent> {
+  private async run(operator: string, vertexId: string, after: ExecutionPlan, overrides: ParallelismOverrides, from: number, trigger: RescaleEvent['trigger']): Promise<RescaleEvent> {
     const job = this.job;
     const checkpointing = job.checkpointing!;
     const started = Date.now();
@@ -111,7 +111,8 @@ export class Rescaling {
       metadata = await checkpointing.renew().triggerCheckpoint();
     } catch (e) {
       const reason = `the rescale checkpoint ${checkpointId} did not complete (${e instanceof Error ? e.message : String(e)})`;
-      this.record(operator, vertexId, from, from, trigger, checkpointId, started, started, 0, 0, `${reason}: the job restores globally at parallelism ${from}`);
+      const failed = `${reason}: the job restores globally at parallelism ${from}`;
+      this.keep({ kind: 'rescale', time: started, operator, vertex: vertexId, from, to: from, trigger, checkpointId, durationMs: Date.now() - started, pausedMs: 0, keyGroupsMoved: 0, bytesMoved: 0, failed });
       job.scheduler.adopt(job.id, before, [...job.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: t.workerId })));
       // Some neighbours may have switched channels at the barrier: only a global restore is
       // consistent (a task failure that aborted the checkpoint is already being recovered so).
@@ -153,7 +154,20 @@ export class Rescaling {
     const to = diff.newTasks.length;
     let moved = 0;
     for (let kg = 0; kg < after.maxParallelism; kg++) if (taskIndexForKeyGroup(kg, from, after.maxParallelism) !== taskIndexForKeyGroup(kg, to, after.maxParallelism)) moved++;
-    const event = this.record(operator, vertexId, from, to, trigger, checkpointId, started, pausedFrom, moved, bytesMoved, undefined, ran);
+    const event = this.keep({
+      kind: 'rescale',
+      time: started,
+      operator,
+      vertex: vertexId,
+      from,
+      to,
+      trigger,
+      checkpointId,
+      durationMs: ran - started,
+      pausedMs: Math.max(0, ran - pausedFrom),
+      keyGroupsMoved: moved,
+      bytesMoved,
+    });
     job.logger.info({ jobId: job.id, ...event }, `rescaled "${operator}" from ${from} to ${to}`);
     return event;
   }
@@ -166,35 +180,7 @@ export class Rescaling {
     return { checkpointId, stop: diff.oldTasks.map((t) => t.id).filter(on), reconfigure, attempts, endpoints };
   }
 
-  private record(
-    operator: string,
-    vertex: string,
-    from: number,
-    to: number,
-    trigger: RescaleEvent['trigger'],
-    checkpointId: number,
-    started: number,
-    pausedFrom: number,
-    keyGroupsMoved: number,
-    bytesMoved: number,
-    failed?: string,
-    ended = Date.now(),
-  ): RescaleEvent {
-    const event: RescaleEvent = {
-      kind: 'rescale',
-      time: started,
-      operator,
-      vertex,
-      from,
-      to,
-      trigger,
-      checkpointId,
-      durationMs: ended - started,
-      pausedMs: Math.max(0, ended - pausedFrom),
-      keyGroupsMoved,
-      bytesMoved,
-      ...(failed === undefined ? {} : { failed }),
-    };
+  private keep(event: RescaleEvent): RescaleEvent {
     this.events.push(event);
     return event;
   }
