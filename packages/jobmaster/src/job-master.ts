@@ -1,5 +1,6 @@
-// Over 400 lines on purpose (just): one job's life in one class (deploy, checkpoints, failure
-// intake, terminal states); recovery, checkpointing and restart strategies already live beside it.
+// Why this file is long (~440 lines): one job's life in one class (deploy, checkpoints, failure
+// intake, terminal states); recovery, rescaling, checkpointing and restart strategies already
+// live beside it, and what is left here is the state they share.
 import {
   CoreOptions,
   MobiusError,

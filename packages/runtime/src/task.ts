@@ -1,3 +1,7 @@
+// Why this file is long (~450 lines): it is the StreamTask, the one place that wires a task's
+// parts (chain, gate, outputs, checkpointer, loops, rewiring, reconfiguration, retirement, load)
+// and keeps its life; each part lives in its own file, and what is here is mostly wiring and
+// one-line entry points the task executor calls.
 import {
   CoreOptions,
   MobiusError,
@@ -20,6 +24,7 @@ import {
 } from '@mobius/interface';
 import { ChannelIds } from './channel-ids.js';
 import { ChannelReconfiguration, type ChannelChanges } from './channel-reconfiguration.js';
+import { TaskRetirement } from './task-retirement.js';
 import { DeterminantLog } from './failover/determinant-log.js';
 import { InputGate } from './input-gate.js';
 import { runInputs } from './input-loop.js';
@@ -105,9 +110,13 @@ export class Task implements SourceHost {
   state: TaskState = 'CREATED';
   recordsIn = 0;
   cancelled = false;
-  stopping = false;
-  /** Set by `stopAt`: the checkpoint whose barrier retires this task, and what its end waits for. */
-  private retirement: { readonly checkpointId: number; readonly settled: Promise<void>; readonly settle: () => void } | undefined;
+  /** Set by `stopAt`: the checkpoint whose barrier retires this task (live rescaling). */
+  private retirement: TaskRetirement | undefined;
+
+  /** Retired at a rescale barrier that went out: the loops read no more input. */
+  get stopping(): boolean {
+    return this.retirement?.stopping === true;
+  }
 
   private readonly chain: OperatorChain;
   private readonly gate: InputGate;
@@ -232,7 +241,7 @@ export class Task implements SourceHost {
       maxQueuedFrames: 64 + 16 * this.outputs.channels.length * inputCredits,
       afterBarrier: (barrier: Barrier) => {
         this.reconfiguration.applyAt(barrier);
-        if (this.retirement !== undefined && barrier.checkpointId >= this.retirement.checkpointId) this.stopping = true;
+        this.retirement?.barrierPassed(barrier.checkpointId);
       },
       decline: (checkpointId, reason) => services.checkpoints?.decline(taskId, checkpointId, reason),
       failAsync: (error) => this.failFromAsync(operatorFailure(this.chain.head.identity, error)),
@@ -346,7 +355,7 @@ export class Task implements SourceHost {
   notifyCheckpointAborted(checkpointId: number): void {
     this.gate.skipCheckpointsThrough(checkpointId);
     this.chain.notifyCheckpointAborted(checkpointId);
-    if (this.retirement !== undefined && checkpointId >= this.retirement.checkpointId) this.retirement.settle();
+    this.retirement?.checkpointEnded(checkpointId);
   }
 
   /** Checkpoint `checkpointId` completed everywhere: functions commit (two-phase-commit sinks). */
@@ -354,7 +363,7 @@ export class Task implements SourceHost {
     this.outputs.checkpointComplete(checkpointId);
     this.gate.checkpointComplete(checkpointId);
     await this.chain.notifyCheckpointComplete(checkpointId);
-    if (this.retirement !== undefined && checkpointId >= this.retirement.checkpointId) this.retirement.settle();
+    this.retirement?.checkpointEnded(checkpointId);
   }
 
   /**
@@ -368,9 +377,7 @@ export class Task implements SourceHost {
     if (this.sourceContext !== undefined) {
       throw new MobiusError('RESCALE_UNSUPPORTED', `task ${this.id} is a source: sources cannot be retired by a rescale yet`);
     }
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    this.retirement = { checkpointId, settled, settle };
+    this.retirement = new TaskRetirement(checkpointId);
   }
 
   /**
@@ -416,7 +423,7 @@ export class Task implements SourceHost {
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.retirement?.settle();
+    this.retirement?.cancelled();
     this.outputs.stop();
     this.pending.abort();
     this.gate.wake();
