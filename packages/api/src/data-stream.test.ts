@@ -2,7 +2,7 @@ import { type LogicalEdge, type LogicalGraph, type LogicalNode } from '@mobius/i
 import { describe, expect, it } from 'vitest';
 import { DataStream, KeyedStream, StreamSink } from './data-stream.js';
 import { StreamingContext } from './streaming-context.js';
-import { expectPlanError } from './test-plan-error.js';
+import { expectPlanError } from '@mobius/testkit';
 
 function node(graph: LogicalGraph, id: string): LogicalNode {
   const found = graph.nodes.find((n) => n.id === id);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BroadcastStream } from './broadcast-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
 import { StreamingContext } from './streaming-context.js';
-import { expectPlanError as planError } from './test-plan-error.js';
+import { expectPlanError as planError } from '@mobius/testkit';
 
 const ctx = (): StreamingContext => StreamingContext.builder().build();
 

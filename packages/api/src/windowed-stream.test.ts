@@ -2,7 +2,7 @@ import { OutputTag, type SourceFunction } from '@mobius/interface';
 import { CountTrigger, EventTimeSessionWindows, GlobalWindows, PurgingTrigger, SlidingEventTimeWindows, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type WindowSpec } from '@mobius/windowing';
 import { describe, expect, it } from 'vitest';
 import { StreamingContext } from './streaming-context.js';
-import { expectPlanError as planError } from './test-plan-error.js';
+import { expectPlanError as planError } from '@mobius/testkit';
 import { WatermarkStrategy } from './watermark-strategy.js';
 
 const ctx = (): StreamingContext => StreamingContext.builder().build();

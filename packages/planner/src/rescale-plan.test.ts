@@ -1,4 +1,4 @@
-import { PlanError } from '@mobius/interface';
+import { expectPlanError } from '@mobius/testkit';
 import { describe, expect, it } from 'vitest';
 import { createPlan } from './create-plan.js';
 import { planWithOverrides, rescaleDiff, rescalePlan, vertexOfOperator } from './rescale-plan.js';
@@ -10,16 +10,6 @@ function middle(): ReturnType<typeof graph> {
     [node('src', 'source', { parallelism: 2 }), node('reduce', 'reduce', { name: 'sum', parallelism: 2 }), node('sink', 'sink', { parallelism: 2, chaining: false })],
     [edge('src', 'reduce', 'key'), edge('reduce', 'sink')],
   );
-}
-
-function planError(fn: () => unknown): PlanError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlanError);
-    return e as PlanError;
-  }
-  throw new Error('expected a PlanError');
 }
 
 describe('rescalePlan', () => {
@@ -52,9 +42,9 @@ describe('rescalePlan', () => {
 
   it('refuses a parallelism below 1, not an integer, or above job.max-parallelism (naming both)', () => {
     const g = wordCount({ reduceP: 2 });
-    expect(planError(() => rescalePlan(g, 'wc', {}, 'reduce-3', 0)).code).toBe('PLAN_INVALID_PARALLELISM');
-    expect(planError(() => rescalePlan(g, 'wc', {}, 'reduce-3', 1.5)).code).toBe('PLAN_INVALID_PARALLELISM');
-    const tooHigh = planError(() => rescalePlan(g, 'wc', {}, 'reduce-3', 129));
+    expect(expectPlanError(() => rescalePlan(g, 'wc', {}, 'reduce-3', 0)).code).toBe('PLAN_INVALID_PARALLELISM');
+    expect(expectPlanError(() => rescalePlan(g, 'wc', {}, 'reduce-3', 1.5)).code).toBe('PLAN_INVALID_PARALLELISM');
+    const tooHigh = expectPlanError(() => rescalePlan(g, 'wc', {}, 'reduce-3', 129));
     expect(tooHigh.code).toBe('PLAN_MAX_PARALLELISM');
     expect(tooHigh.message).toContain('129');
     expect(tooHigh.message).toContain('128');
@@ -62,7 +52,7 @@ describe('rescalePlan', () => {
 
   it('refuses a rescale that would chain a vertex with its neighbour', () => {
     const g = graph([node('src', 'source', { parallelism: 2 }), node('map', 'map', { parallelism: 3 }), node('sink', 'sink', { parallelism: 3 })], [edge('src', 'map'), edge('map', 'sink')]);
-    const e = planError(() => rescalePlan(g, 'j', {}, 'map', 2));
+    const e = expectPlanError(() => rescalePlan(g, 'j', {}, 'map', 2));
     expect(e.message).toContain('chain');
   });
 });
@@ -74,7 +64,7 @@ describe('vertexOfOperator', () => {
     expect(vertexOfOperator(g, plan, 'reduce-3').id).toBe('reduce-3');
     expect(vertexOfOperator(g, plan, 'count').id).toBe('reduce-3');
     expect(vertexOfOperator(g, plan, 'filter-4').id).toBe('reduce-3');
-    const unknown = planError(() => vertexOfOperator(g, plan, 'nope'));
+    const unknown = expectPlanError(() => vertexOfOperator(g, plan, 'nope'));
     expect(unknown.code).toBe('PLAN_UNKNOWN_OPERATOR');
     expect(unknown.message).toContain('"nope"');
     expect(unknown.message).toContain('reduce-3 "count"');

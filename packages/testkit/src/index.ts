@@ -7,3 +7,4 @@ export type { StateBackendSuiteFactory, StateBackendSuiteOptions } from './descr
 export { describeCheckpointStore } from './describe-checkpoint-store.js';
 export type { CheckpointStoreSuiteFactory, CheckpointStoreSuiteOptions } from './describe-checkpoint-store.js';
 export { withJobDefaults, SUITE_JOB_OPTIONS } from './job-defaults.js';
+export { expectPlanError } from './expect-plan-error.js';

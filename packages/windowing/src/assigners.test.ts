@@ -1,4 +1,4 @@
-import { PlanError } from '@mobius/interface';
+import { expectPlanError } from '@mobius/testkit';
 import { describe, expect, it } from 'vitest';
 import { EventTimeSessionWindows, ProcessingTimeSessionWindows } from './session-windows.js';
 import { SlidingEventTimeWindows, SlidingProcessingTimeWindows } from './sliding-windows.js';
@@ -10,16 +10,6 @@ const clock = (now: number) => ({ currentProcessingTime: () => now });
 const bounds = (ws: TimeWindow[]) => ws.map((w) => [w.start, w.end]);
 /** Reference: the window start by floor division (independent of the remainder arithmetic). */
 const floorStart = (t: number, offset: number, size: number) => Math.floor((t - offset) / size) * size + offset;
-
-function planError(fn: () => unknown): PlanError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlanError);
-    return e as PlanError;
-  }
-  throw new Error('expected a PlanError');
-}
 
 describe('window start arithmetic', () => {
   it('matches floor division for positive and negative timestamps and offsets', () => {
@@ -61,10 +51,10 @@ describe('tumbling windows', () => {
     expect(a.isEventTime).toBe(false);
   });
   it('refuse a size <= 0 and an offset outside the size', () => {
-    expect(planError(() => TumblingEventTimeWindows.of(0)).code).toBe('PLAN_INVALID_WINDOW');
-    expect(planError(() => TumblingEventTimeWindows.of(-5)).message).toMatch(/size must be a positive/);
-    expect(planError(() => TumblingEventTimeWindows.of(10, 10)).message).toMatch(/offset/);
-    expect(planError(() => TumblingProcessingTimeWindows.of(10, -12)).message).toMatch(/offset/);
+    expect(expectPlanError(() => TumblingEventTimeWindows.of(0)).code).toBe('PLAN_INVALID_WINDOW');
+    expect(expectPlanError(() => TumblingEventTimeWindows.of(-5)).message).toMatch(/size must be a positive/);
+    expect(expectPlanError(() => TumblingEventTimeWindows.of(10, 10)).message).toMatch(/offset/);
+    expect(expectPlanError(() => TumblingProcessingTimeWindows.of(10, -12)).message).toMatch(/offset/);
   });
 });
 
@@ -93,9 +83,9 @@ describe('sliding windows', () => {
     ]);
   });
   it('refuse a slide larger than the size, a slide <= 0, an offset outside the slide', () => {
-    expect(planError(() => SlidingEventTimeWindows.of(10, 11)).message).toMatch(/slide \(11 ms\) is larger than the size \(10 ms\)/);
-    expect(planError(() => SlidingEventTimeWindows.of(10, 0)).code).toBe('PLAN_INVALID_WINDOW');
-    expect(planError(() => SlidingEventTimeWindows.of(10, 5, 5)).message).toMatch(/offset/);
+    expect(expectPlanError(() => SlidingEventTimeWindows.of(10, 11)).message).toMatch(/slide \(11 ms\) is larger than the size \(10 ms\)/);
+    expect(expectPlanError(() => SlidingEventTimeWindows.of(10, 0)).code).toBe('PLAN_INVALID_WINDOW');
+    expect(expectPlanError(() => SlidingEventTimeWindows.of(10, 5, 5)).message).toMatch(/offset/);
   });
 });
 
@@ -127,8 +117,8 @@ describe('session windows', () => {
   });
   it('processing-time sessions open at the clock; a gap <= 0 is refused', () => {
     expect(bounds(ProcessingTimeSessionWindows.withGap(5).assignWindows(null, NaN, clock(7)))).toEqual([[7, 12]]);
-    expect(planError(() => EventTimeSessionWindows.withGap(0)).code).toBe('PLAN_INVALID_WINDOW');
-    expect(planError(() => ProcessingTimeSessionWindows.withGap(-1)).message).toMatch(/gap/);
+    expect(expectPlanError(() => EventTimeSessionWindows.withGap(0)).code).toBe('PLAN_INVALID_WINDOW');
+    expect(expectPlanError(() => ProcessingTimeSessionWindows.withGap(-1)).message).toMatch(/gap/);
   });
 });
 

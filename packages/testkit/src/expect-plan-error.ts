@@ -1,4 +1,3 @@
-/** Test helper (not exported from the package): the PlanError a call throws. */
 import { PlanError } from '@mobius/interface';
 import { expect } from 'vitest';
 
