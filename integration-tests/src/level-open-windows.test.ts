@@ -1,26 +1,10 @@
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, run, tempDir } from './helpers.js';
+import { runHeapFixture, type SampledKeysReport } from './heap-fixture.js';
+import { tempDir } from './helpers.js';
 
-interface Report {
-  keys: number;
-  secondPass: number;
-  backend: string;
-  state: string;
+interface Report extends SampledKeysReport {
   windows: number;
-  ones: number;
-  twos: number;
-  other: number;
-  valueSum: number;
-  oneIndexSum: number;
-  twoIndexSum: number;
-  twoNotSampled: number;
-  twoDuplicates: number;
   wrongTimestamp: number;
-  peakHeapGrowth: number;
-  peakRss: number;
-  samples: number;
-  seconds: number;
 }
 
 const KEYS = 300_000;
@@ -34,14 +18,7 @@ describe("open windows with 'state.backend' 'level' (child process, node --expos
   afterAll(() => tmp.remove());
 
   it(`${KEYS.toLocaleString('en')} windows open at once in a ${HEAP_MB} MiB heap: exact results, contents and timers on disk`, { timeout: 310_000 }, async () => {
-    const result = await run(
-      process.execPath,
-      ['--expose-gc', `--max-old-space-size=${HEAP_MB}`, join(repoRoot, 'integration-tests/fixtures/level-open-windows.mjs'), String(KEYS), 'level', String(CACHE)],
-      { timeoutMs: 300_000, env: { TMPDIR: tmp.dir, MOBIUS_LOG_LEVEL: 'warn' } },
-    );
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const r = JSON.parse(result.stdout.trim().split('\n').pop()!) as Report;
+    const r = await runHeapFixture<Report>('level-open-windows.mjs', [KEYS, 'level', CACHE], { nodeArgs: [`--max-old-space-size=${HEAP_MB}`], env: { TMPDIR: tmp.dir } });
     console.log(
       `level-open-windows: ${r.keys} open windows in ${r.seconds.toFixed(1)} s, peak heap growth ${(r.peakHeapGrowth / MiB).toFixed(1)} MiB ` +
         `over ${r.samples} samples, peak RSS ${(r.peakRss / MiB).toFixed(0)} MiB`,

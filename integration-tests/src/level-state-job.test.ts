@@ -1,30 +1,6 @@
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, run, tempDir } from './helpers.js';
-
-interface Report {
-  keys: number;
-  secondPass: number;
-  backend: string;
-  cacheEntries: number;
-  state: string;
-  records: number;
-  ones: number;
-  twos: number;
-  other: number;
-  valueSum: number;
-  oneIndexSum: number;
-  twoIndexSum: number;
-  twoNotSampled: number;
-  twoDuplicates: number;
-  twoBeforeOne: number;
-  baselineHeap: number;
-  peakHeapGrowth: number;
-  finalHeapGrowth: number;
-  peakRss: number;
-  samples: number;
-  seconds: number;
-}
+import { runHeapFixture, type SampledKeysReport } from './heap-fixture.js';
+import { tempDir } from './helpers.js';
 
 const KEYS = 2_000_000;
 const SAMPLE = 1_000; // the fixture sends every 1,000th key a second time
@@ -38,13 +14,7 @@ describe("keyed job with 'state.backend' 'level' (child process, node --expose-g
   afterAll(() => tmp.remove());
 
   it(`${KEYS.toLocaleString('en')} distinct keys, cache-entries ${CACHE.toLocaleString('en')}: exact results, bounded heap`, { timeout: 310_000 }, async () => {
-    const result = await run(process.execPath, ['--expose-gc', join(repoRoot, 'integration-tests/fixtures/level-2m-keys.mjs'), String(KEYS), 'level', String(CACHE)], {
-      timeoutMs: 300_000,
-      env: { TMPDIR: tmp.dir, MOBIUS_LOG_LEVEL: 'warn' },
-    });
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const r = JSON.parse(result.stdout.trim().split('\n').pop()!) as Report;
+    const r = await runHeapFixture<SampledKeysReport>('level-2m-keys.mjs', [KEYS, 'level', CACHE], { env: { TMPDIR: tmp.dir } });
     console.log(
       `level-state-job: ${r.keys} keys in ${r.seconds.toFixed(1)} s, heapUsed baseline ${(r.baselineHeap / MiB).toFixed(1)} MiB, ` +
         `peak growth ${(r.peakHeapGrowth / MiB).toFixed(1)} MiB over ${r.samples} samples, peak RSS ${(r.peakRss / MiB).toFixed(0)} MiB`,

@@ -1,15 +1,11 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, run } from './helpers.js';
+import { runHeapFixture } from './heap-fixture.js';
 
 interface Report {
   records: number;
   keys: number;
   state: string;
   results: [number, number, number, number][];
-  peakHeapGrowth: number;
-  samples: number;
-  seconds: number;
 }
 
 const RECORDS = 10_000_000;
@@ -18,13 +14,7 @@ const MiB = 1024 * 1024;
 
 describe('a window of 10 M records under aggregate (child process, node --expose-gc)', () => {
   it('gives the exact count and sum per key and keeps one accumulator per key and window, never the records', { timeout: 310_000 }, async () => {
-    const result = await run(process.execPath, ['--expose-gc', join(repoRoot, 'integration-tests/fixtures/window-10m-records.mjs'), String(RECORDS), String(KEYS)], {
-      timeoutMs: 300_000,
-      env: { MOBIUS_LOG_LEVEL: 'warn' },
-    });
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const r = JSON.parse(result.stdout.trim().split('\n').pop()!) as Report;
+    const r = await runHeapFixture<Report>('window-10m-records.mjs', [RECORDS, KEYS]);
     console.log(`window-10m-records: ${r.records} records in ${r.seconds.toFixed(1)} s, peak heap growth ${(r.peakHeapGrowth / MiB).toFixed(1)} MiB over ${r.samples} samples`);
     expect(r.state).toBe('FINISHED');
 
