@@ -78,6 +78,8 @@ export class StateTimerService implements TimerService {
   /** Per domain, per owned key group: registrations minus deletions. */
   private readonly counts: [Float64Array, Float64Array];
   private firing: FiringBatch | undefined = undefined;
+  /** The earliest processing-time head (undefined: none), kept so registering need not scan every key group; null: not known. */
+  private earliestProcessing: number | undefined | null = null;
 
   constructor(
     private readonly keys: KeyContext,
@@ -133,8 +135,11 @@ export class StateTimerService implements TimerService {
   }
 
   nextProcessingTime(): number | undefined {
-    const [kg, time] = this.earliest('p');
-    return kg < 0 ? undefined : time;
+    if (this.earliestProcessing === null) {
+      const [kg, time] = this.earliest('p');
+      this.earliestProcessing = kg < 0 ? undefined : time;
+    }
+    return this.earliestProcessing;
   }
 
   /** Nothing: every timer is in keyed state, which the state backend snapshots. */
@@ -148,6 +153,7 @@ export class StateTimerService implements TimerService {
    */
   restore(entries: readonly TimerEntry[], keyGroups: KeyGroupRange): void {
     const { start, end } = this.keyGroups;
+    this.earliestProcessing = null;
     for (const d of ['e', 'p'] as const) {
       for (let kg = start; kg <= end; kg++) {
         const rec = this.index.get(keyGroupKey(kg, d));
@@ -216,7 +222,11 @@ export class StateTimerService implements TimerService {
     rec.k[i] += delta;
     this.counts[slot(d)][kg - this.keyGroups.start] += delta;
     this.index.put(keyGroupKey(kg, d), rec);
-    if (i === 0) this.heads[slot(d)][kg - this.keyGroups.start] = rec.m[0];
+    if (i === 0) {
+      // A head only falls here: the earliest processing time follows it.
+      this.heads[slot(d)][kg - this.keyGroups.start] = rec.m[0];
+      if (d === 'p' && this.earliestProcessing !== null) this.earliestProcessing = Math.min(this.earliestProcessing ?? Infinity, rec.m[0]);
+    }
   }
 
   // ---------------------------------------------------------------- firing
@@ -285,6 +295,7 @@ export class StateTimerService implements TimerService {
       this.index.put(keyGroupKey(kg, d), rec);
     }
     this.heads[slot(d)][at] = rec.b.length === 0 ? Number.NaN : rec.m[0];
+    if (d === 'p') this.earliestProcessing = null;
 
     const pending = new Set<string>();
     for (let o = 0; o < due; o++) pending.add(timerId(keys[order[o]], times[order[o]]));
