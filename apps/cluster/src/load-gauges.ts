@@ -1,10 +1,11 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { OperatorLoad } from '@mobius/jobmaster';
 import type { ClusterJob, ClusterTask } from './cluster-job.js';
-import { currentLoad, type LoadField } from './task-load-fields.js';
+import type { TaskLoadField } from '@mobius/interface';
+import { currentLoad, finiteOrNaN } from './task-load-fields.js';
 
 /** Gauge name suffix → load figure of a task (see TaskMetrics). */
-const TASK_GAUGES: readonly (readonly [string, LoadField, string])[] = [
+const TASK_GAUGES: readonly (readonly [string, TaskLoadField, string])[] = [
   ['busy_time_ms_per_second', 'busyTimeMsPerSecond', 'Ms per second a task worked, over metrics.load.window.ms'],
   ['backpressured_time_ms_per_second', 'backPressuredTimeMsPerSecond', 'Ms per second a task waited for output credit, over metrics.load.window.ms'],
   ['idle_time_ms_per_second', 'idleTimeMsPerSecond', 'Ms per second a task waited for input, over metrics.load.window.ms'],
@@ -14,8 +15,11 @@ const TASK_GAUGES: readonly (readonly [string, LoadField, string])[] = [
   ['true_output_rate', 'trueOutputRate', 'Records out per second of busy time (NaN: not busy in the window)'],
 ];
 
+/** The numeric figures of an OperatorLoad. */
+type OperatorFigure = { [K in keyof OperatorLoad]: OperatorLoad[K] extends number | null ? K : never }[keyof OperatorLoad];
+
 /** Gauge name suffix → figure of an operator (see OperatorLoad). */
-const OPERATOR_GAUGES: readonly (readonly [string, keyof OperatorLoad, string])[] = [
+const OPERATOR_GAUGES: readonly (readonly [string, OperatorFigure, string])[] = [
   ['busy_time_ms_per_second', 'busyTimeMsPerSecond', "Mean of an operator's running tasks' busy ms per second"],
   ['max_busy_time_ms_per_second', 'maxBusyTimeMsPerSecond', "Busy ms per second of an operator's busiest task"],
   ['backpressured_time_ms_per_second', 'backPressuredTimeMsPerSecond', "Mean of an operator's running tasks' backpressured ms per second"],
@@ -23,8 +27,6 @@ const OPERATOR_GAUGES: readonly (readonly [string, keyof OperatorLoad, string])[
   ['records_out_per_second', 'recordsOutPerSecond', "Sum of an operator's running tasks' records out per second"],
   ['true_processing_rate', 'trueProcessingRate', "Sum of an operator's running tasks' true processing rates"],
 ];
-
-const orNaN = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
 
 /**
  * The load gauges of `/metrics`: `mobius_task_<figure>` per running task (labelled as the other
@@ -39,7 +41,7 @@ export function registerLoadGauges(
   for (const [suffix, field, help] of TASK_GAUGES) {
     perTaskGauge(`mobius_task_${suffix}`, help, (_job, t) => {
       const m = currentLoad(t);
-      return m === undefined ? undefined : orNaN(m[field]);
+      return m === undefined ? undefined : finiteOrNaN(m[field]);
     });
   }
   for (const [suffix, field, help] of OPERATOR_GAUGES) {
@@ -52,7 +54,7 @@ export function registerLoadGauges(
         this.reset();
         for (const job of liveJobs()) {
           for (const op of job.operatorLoads()) {
-            if (op.tasksReporting > 0) this.set({ job: job.id, job_name: job.name, operator: op.operatorId, name: op.name }, orNaN(op[field]));
+            if (op.tasksReporting > 0) this.set({ job: job.id, job_name: job.name, operator: op.operatorId, name: op.name }, finiteOrNaN(op[field]));
           }
         }
       },

@@ -3,8 +3,8 @@ import type { JobState } from '@mobius/interface';
 import type { ClusterJob, ClusterTask } from './cluster-job.js';
 import type { Coordinator } from './coordinator.js';
 import { registerLoadGauges } from './load-gauges.js';
+import { finiteOrNaN } from './task-load-fields.js';
 
-const finiteOrNaN = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : NaN);
 
 const JOB_STATES: readonly JobState[] = ['CREATED', 'RUNNING', 'FINISHED', 'CANCELED', 'FAILED'];
 

@@ -1,18 +1,8 @@
-import type { TaskMetrics } from '@mobius/interface';
+import { TASK_LOAD_FIELDS, type TaskLoadField, type TaskMetrics } from '@mobius/interface';
 import type { ClusterTask } from './cluster-job.js';
 
-/** The load figures of `TaskMetrics`, in the order `GET /jobs/:id` lists them. */
-export const LOAD_FIELDS = [
-  'busyTimeMsPerSecond',
-  'backPressuredTimeMsPerSecond',
-  'idleTimeMsPerSecond',
-  'recordsInPerSecond',
-  'recordsOutPerSecond',
-  'trueProcessingRate',
-  'trueOutputRate',
-] as const satisfies readonly (keyof TaskMetrics)[];
-
-export type LoadField = (typeof LOAD_FIELDS)[number];
+/** A gauge's value: the figure, or NaN when there is none (absent, null or not finite). */
+export const finiteOrNaN = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
 
 /**
  * A task's load as the coordinator last heard it, or undefined when it has none to show: a
@@ -23,9 +13,9 @@ export function currentLoad(task: ClusterTask): TaskMetrics | undefined {
 }
 
 /** A task's load fields for `GET /jobs/:id`: null where it reports none (not running, or no true rate in its window). */
-export function loadFieldsOf(task: ClusterTask): Record<LoadField, number | null> {
+export function loadFieldsOf(task: ClusterTask): Record<TaskLoadField, number | null> {
   const m = currentLoad(task);
-  const out = {} as Record<LoadField, number | null>;
-  for (const f of LOAD_FIELDS) out[f] = m?.[f] ?? null;
+  const out = {} as Record<TaskLoadField, number | null>;
+  for (const f of TASK_LOAD_FIELDS) out[f] = m?.[f] ?? null;
   return out;
 }

@@ -106,7 +106,8 @@ export { murmur3 } from './murmur3.js';
 export { normalizeKey, hashKey, keyGroupOf, keyGroupRangeFor, taskIndexForKeyGroup } from './key-groups.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner, RecoveryEvent, RescaleEvent } from './runner.js';
+export type { JobState, TaskMetrics, JobResult, JobHandle, SubmitOptions, JobRunner, RecoveryEvent, RescaleEvent, TaskLoadField } from './runner.js';
+export { TASK_LOAD_FIELDS } from './runner.js';
 export type {
   RestoreHandles,
   TaskToDeploy,

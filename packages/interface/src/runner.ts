@@ -60,6 +60,19 @@ export interface TaskMetrics {
   readonly trueOutputRate?: number;
 }
 
+/** The load figures of `TaskMetrics` (Flink's names), in the order `GET /jobs/:id` lists them. */
+export const TASK_LOAD_FIELDS = [
+  'busyTimeMsPerSecond',
+  'backPressuredTimeMsPerSecond',
+  'idleTimeMsPerSecond',
+  'recordsInPerSecond',
+  'recordsOutPerSecond',
+  'trueProcessingRate',
+  'trueOutputRate',
+] as const satisfies readonly (keyof TaskMetrics)[];
+
+export type TaskLoadField = (typeof TASK_LOAD_FIELDS)[number];
+
 /** What `job.result()` resolves to. */
 export interface JobResult {
   readonly jobId: string;

@@ -1,14 +1,11 @@
-import { PlanError, type TaskMetrics } from '@mobius/interface';
+import { PlanError, type TaskLoadField, type TaskMetrics } from '@mobius/interface';
 
 /**
  * The load figures of one task over the last measurement window, as `TaskMetrics` carries them
  * (optional there too), so that a task's metrics can be passed as they are: a task that has not
  * reported yet simply counts for nothing.
  */
-export type TaskLoad = Pick<
-  TaskMetrics,
-  'busyTimeMsPerSecond' | 'backPressuredTimeMsPerSecond' | 'idleTimeMsPerSecond' | 'recordsInPerSecond' | 'recordsOutPerSecond' | 'trueProcessingRate' | 'trueOutputRate'
->;
+export type TaskLoad = Pick<TaskMetrics, TaskLoadField>;
 
 /** One vertex of the plan (a chain of operators) as the autoscaler sees it. */
 export interface VertexLoad {
