@@ -2,6 +2,9 @@ import { MobiusError, taskIndexForKeyGroup, type CheckpointMetadata, type Execut
 import { rescaleDiff, rescalePlan, vertexOfOperator, type ParallelismOverrides, type RescaleDiff } from '@mobius/planner';
 import type { JobMaster } from './job-master.js';
 
+/** Rescale events kept per job (the oldest go first). */
+const MAX_EVENTS = 1000;
+
 /** What a rescale waits for: every new task running. */
 interface Waiting {
   readonly attempts: Map<string, number>;
@@ -22,6 +25,8 @@ export class Rescaling {
   overrides: ParallelismOverrides = {};
   readonly events: RescaleEvent[] = [];
   private running = false;
+  /** Rescales started so far (their ids count up). */
+  private started = 0;
   private waiting: Waiting | undefined;
 
   constructor(private readonly job: JobMaster) {}
@@ -33,6 +38,15 @@ export class Rescaling {
 
   /** Sets the parallelism of `operator` (id, uid or name) to `parallelism`; resolves once the new tasks run. */
   async rescale(operator: string, parallelism: number, trigger: RescaleEvent['trigger'] = 'user'): Promise<RescaleEvent> {
+    return this.start(operator, parallelism, trigger).done;
+  }
+
+  /**
+   * Checks the request and starts the rescale: throws at once (MobiusError) when it cannot be
+   * done (unknown operator, bad parallelism, no free slots, another rescale or a recovery running);
+   * else returns its id (its event's) and the promise of its event.
+   */
+  start(operator: string, parallelism: number, trigger: RescaleEvent['trigger'] = 'user'): { readonly id: string; readonly done: Promise<RescaleEvent> } {
     const job = this.job;
     if (job.state !== 'RUNNING' || !job.deployed || job.cancelling) {
       throw new MobiusError('JOB_NOT_RUNNING', `job ${job.id} is ${job.cancelling ? 'being cancelled' : job.state}: only a running job can be rescaled`);
@@ -43,7 +57,7 @@ export class Rescaling {
     const graph = job.graph;
     const prepare = job.gateway.prepareRescale?.bind(job.gateway);
     if (graph === undefined || prepare === undefined) {
-      throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id}: its tasks run where live rescaling is not supported yet (task threads or a cluster; in embedded mode set execution.threads 0)`);
+      throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id}: its task gateway cannot rescale live (it was started without the job's graph)`);
     }
     const checkpointing = job.checkpointing;
     if (checkpointing === undefined) {
@@ -54,17 +68,17 @@ export class Rescaling {
       throw new MobiusError('RESCALE_UNSUPPORTED', `"${vertex.name}" holds a source: sources cannot be rescaled yet (their offsets are not split or merged)`);
     }
     const rescaled = rescalePlan(graph, job.plan.jobName, this.overrides, vertex.id, parallelism);
+    if (rescaled.from === parallelism) throw new MobiusError('RESCALE_UNCHANGED', `"${vertex.name}" already runs at parallelism ${parallelism}`);
     const needed = job.scheduler.requiredSlots(rescaled.plan) - job.scheduler.requiredSlots(job.plan);
     const free = job.scheduler.freeSlots();
     if (needed > free) {
       throw new MobiusError('RESCALE_NO_SLOTS', `rescaling "${vertex.name}" from ${rescaled.from} to ${parallelism} needs ${needed} more slot(s), and ${free} are free`);
     }
     this.running = true;
-    try {
-      return await this.run(operator, vertex.id, rescaled.plan, rescaled.overrides, rescaled.from, trigger);
-    } finally {
-      this.running = false;
-    }
+    const id = `rescale-${++this.started}`;
+    const done = this.run(id, operator, vertex.id, rescaled.plan, rescaled.overrides, rescaled.from, trigger).finally(() => (this.running = false));
+    done.catch(() => undefined); // a caller that only wanted the id reads the outcome in the events
+    return { id, done };
   }
 
   /** The job restarts or ends: a rescale waiting for its new tasks gives up. */
@@ -85,7 +99,7 @@ export class Rescaling {
     }
   }
 
-  private async run(operator: string, vertexId: string, after: ExecutionPlan, overrides: ParallelismOverrides, from: number, trigger: RescaleEvent['trigger']): Promise<RescaleEvent> {
+  private async run(id: string, operator: string, vertexId: string, after: ExecutionPlan, overrides: ParallelismOverrides, from: number, trigger: RescaleEvent['trigger']): Promise<RescaleEvent> {
     const job = this.job;
     const checkpointing = job.checkpointing!;
     const started = Date.now();
@@ -99,9 +113,8 @@ export class Rescaling {
     const attempt = ++job.attempt;
     job.scheduler.adopt(job.id, after, [...job.tasks.values()].filter((t) => !oldIds.has(t.taskId)).map((t) => ({ taskId: t.taskId, workerId: t.workerId })));
     const placements = diff.newTasks.map((t) => job.scheduler.replace(job.id, t.id));
-    const workers = new Map(job.scheduler.workers().map((w) => [w.id, w]));
     const attempts = Object.fromEntries(diff.newTasks.map((t) => [t.id, attempt]));
-    const endpoints = Object.fromEntries(placements.map((p) => [p.taskId, workers.get(p.workerId)?.endpoint ?? '']));
+    const endpoints = job.endpointsOf(placements, after);
     for (const w of job.workersOf()) {
       await job.gateway.prepareRescale!(job.id, w, this.preparation(w, checkpointId, diff, attempts, endpoints));
     }
@@ -112,7 +125,7 @@ export class Rescaling {
     } catch (e) {
       const reason = `the rescale checkpoint ${checkpointId} did not complete (${e instanceof Error ? e.message : String(e)})`;
       const failed = `${reason}: the job restores globally at parallelism ${from}`;
-      this.keep({ kind: 'rescale', time: started, operator, vertex: vertexId, from, to: from, trigger, checkpointId, durationMs: Date.now() - started, pausedMs: 0, keyGroupsMoved: 0, bytesMoved: 0, failed });
+      this.keep({ kind: 'rescale', id, time: started, operator, vertex: vertexId, from, to: from, trigger, checkpointId, durationMs: Date.now() - started, pausedMs: 0, keyGroupsMoved: 0, bytesMoved: 0, failed });
       job.scheduler.adopt(job.id, before, [...job.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: t.workerId })));
       // Some neighbours may have switched channels at the barrier: only a global restore is
       // consistent (a task failure that aborted the checkpoint is already being recovered so).
@@ -144,7 +157,8 @@ export class Rescaling {
         attempts: jobAttempts,
         restore,
         staleCheckpointsThrough: checkpointId,
-        rescale: { overrides },
+        overrides,
+        rescaled: true,
       });
     }
     await running;
@@ -156,6 +170,7 @@ export class Rescaling {
     for (let kg = 0; kg < after.maxParallelism; kg++) if (taskIndexForKeyGroup(kg, from, after.maxParallelism) !== taskIndexForKeyGroup(kg, to, after.maxParallelism)) moved++;
     const event = this.keep({
       kind: 'rescale',
+      id,
       time: started,
       operator,
       vertex: vertexId,
@@ -182,6 +197,7 @@ export class Rescaling {
 
   private keep(event: RescaleEvent): RescaleEvent {
     this.events.push(event);
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
     return event;
   }
 }

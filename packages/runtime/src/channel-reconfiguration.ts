@@ -23,6 +23,11 @@ export interface ChannelChanges {
   readonly removeOutputs?: readonly string[];
   /** taskId → attempt of tasks at the other end of added channels (default 0). */
   readonly attempts?: Readonly<Record<string, number>>;
+  /**
+   * taskId → data endpoint of tasks at the other end of added outputs (default: the task's own
+   * lookup). A rescale's new tasks may run where the task's deployment never saw them.
+   */
+  readonly endpoints?: Readonly<Record<string, string>>;
 }
 
 /** What the reconfiguration changes of its task. */
@@ -95,7 +100,7 @@ export class ChannelReconfiguration {
     for (const c of changes.addOutputs ?? []) {
       ids.attempts[c.targetTask] ??= 0;
       const edge = plan.edges.find((e) => e.id === c.edgeId)!;
-      writers.openChannel(c, edge);
+      writers.openChannel(c, edge, changes.endpoints?.[c.targetTask]);
       edges.add(c.edgeId);
     }
     // The writer of each changed edge is rebuilt over its new channel set, and its operator re-wired.
