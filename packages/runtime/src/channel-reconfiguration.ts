@@ -53,6 +53,8 @@ export class ChannelReconfiguration {
   private readonly scheduled = new Map<number, ChannelChanges[]>();
   /** Removed outputs: ended, closed when the task ends (the end marker must get out first). */
   private readonly retired: ChannelOutput[] = [];
+  /** Indexes of the input channels removed so far. */
+  private readonly removedInputs = new Set<number>();
 
   constructor(private readonly init: ChannelReconfigurationInit) {}
 
@@ -77,8 +79,12 @@ export class ChannelReconfiguration {
     const { ids, gate, inputChannels, transport, outputs, writers, plan } = this.init;
     for (const [t, a] of Object.entries(changes.attempts ?? {})) ids.attempts[t] = a;
     for (const id of changes.removeInputs ?? []) {
-      const i = inputChannels.findIndex((c) => c.id === id);
-      if (i >= 0) gate.removeChannel(i);
+      // Removed inputs keep their index (the determinant log names inputs by index): a plan
+      // channel id removed by an earlier rescale may be there again, re-added with new attempts.
+      const i = inputChannels.findIndex((c, index) => c.id === id && !this.removedInputs.has(index));
+      if (i < 0) continue;
+      this.removedInputs.add(i);
+      gate.removeChannel(i);
     }
     for (const c of changes.addInputs ?? []) {
       ids.attempts[c.sourceTask] ??= 0;
