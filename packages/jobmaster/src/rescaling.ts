@@ -78,7 +78,9 @@ export class Rescaling {
     }
     const rescaled = rescalePlan(graph, job.plan.jobName, this.overrides, vertex.id, parallelism);
     if (rescaled.from === parallelism) throw new MobiusError('RESCALE_UNCHANGED', `"${vertex.name}" already runs at parallelism ${parallelism}`);
-    const needed = job.scheduler.requiredSlots(rescaled.plan) - job.scheduler.requiredSlots(job.plan);
+    // The slots the job holds count (spare slots it spread its tasks over are its to reuse).
+    const held = job.scheduler.heldSlots?.(job.id) ?? job.scheduler.requiredSlots(job.plan);
+    const needed = job.scheduler.requiredSlots(rescaled.plan) - Math.max(held, job.scheduler.requiredSlots(job.plan));
     const free = job.scheduler.freeSlots();
     if (needed > free) {
       throw new MobiusError('RESCALE_NO_SLOTS', `rescaling "${vertex.name}" from ${rescaled.from} to ${parallelism} needs ${needed} more slot(s), and ${free} are free`);
