@@ -22,7 +22,7 @@ function fuzzCase(rand: () => number) {
       () => (depth > 2 ? [] : Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1))),
       () => (depth > 2 ? {} : { [MARKER]: value(depth + 1), bundle: value(depth + 1) }),
     ])();
-  const template: Record<string, unknown> = { name: value(0), args: value(0), fromSavepoint: value(0), savepoint: value(0) };
+  const template: Record<string, unknown> = { name: value(0), args: value(0), fromSavepoint: value(0), savepoint: value(0), operator: value(0), parallelism: value(0) };
   // A string bundle is planned in a child process: keep those rare, the machine is shared.
   template.bundle = rand() < 0.08 ? `${MARKER} +` : value(0);
   let body = JSON.stringify(template);
@@ -33,7 +33,7 @@ function fuzzCase(rand: () => number) {
   if (mutation === 'empty') body = '';
   if (mutation === 'huge-string') body = JSON.stringify({ bundle: MARKER.repeat(Math.ceil((2 * MAX_BODY) / MARKER.length)) });
   const id = pick(['00000000-0000-0000-0000-000000000000', 'nope', encodeURIComponent(MARKER), 'x'.repeat(300)]);
-  const path = pick(['/jobs', `/jobs/${id}/cancel`, `/jobs/${id}/savepoint`, `/jobs/${id}/stop`]);
+  const path = pick(['/jobs', `/jobs/${id}/cancel`, `/jobs/${id}/savepoint`, `/jobs/${id}/stop`, `/jobs/${id}/rescale`]);
   const contentType = pick([undefined, 'application/json', 'text/plain', 'multipart/form-data; boundary=--x', 'application/json; charset=latin1']);
   const transport = pick(['fetch', 'fetch', 'fetch', 'lying-length', 'huge-length']);
   return { path, body, contentType, transport, mutation };

@@ -55,7 +55,12 @@ export function startRescale(job: ClusterJob, request: RescaleRequest): RescaleA
     const { id } = master.rescaling.start(request.operator, request.parallelism, 'user');
     return { id, jobId: job.id, operator: request.operator, parallelism: request.parallelism };
   } catch (e) {
-    if (e instanceof MobiusError && e.code !== undefined) throw new ClusterError(e.code, e.message, STATUS[e.code] ?? 400);
-    throw e;
+    if (!(e instanceof MobiusError)) throw e;
+    // An error never echoes the request whole (see the README): the operator as an excerpt.
+    const message =
+      e.code === 'PLAN_UNKNOWN_OPERATOR'
+        ? `no operator ${excerpt(request.operator)} in job ${job.id} that names one operator (by id, uid or name); operators: ${job.plan.operators.map((o) => `${o.id} "${o.name}"`).join(', ')}`
+        : e.message.split(request.operator).join(excerpt(request.operator).slice(1, -1));
+    throw new ClusterError(e.code, message, STATUS[e.code] ?? 400);
   }
 }
