@@ -130,6 +130,20 @@ function start(g: LogicalGraph, restore?: readonly TaskSnapshot[]) {
 
 const of = (snapshots: readonly TaskSnapshot[], prefix: string): TaskSnapshot => snapshots.find((s) => s.taskId.startsWith(prefix))!;
 
+/** The checkpoint cut the stream after the FIRST records: the source's offset and the sink's count say so. */
+function expectCutAtFirst(snapshots: readonly TaskSnapshot[]): void {
+  expect(of(snapshots, 'src').source).toBe(FIRST);
+  expect(of(snapshots, 'out').functions).toEqual({ out: FIRST });
+}
+
+/** Once the checkpoint is under way (`started`), wakes the source and lets it run to its next collect; then lets the checkpoint go on. */
+async function wakeDuringCheckpoint(c: Cues, started: Promise<void>, goOn: Deferred<void>): Promise<void> {
+  await started;
+  c.wake.resolve();
+  await c.woke.promise;
+  goOn.resolve();
+}
+
 describe('a run() source waiting on its own work takes checkpoints', () => {
   it('checkpoints triggered while the source awaits its own promise complete before it resolves', async () => {
     const c = cues();
@@ -138,9 +152,8 @@ describe('a run() source waiting on its own work takes checkpoints', () => {
     await c.waiting.promise;
     for (const id of [1, 2]) {
       const snapshots = await j.checkpoint(id);
-      expect(of(snapshots, 'src').source).toBe(FIRST);
+      expectCutAtFirst(snapshots);
       expect(of(snapshots, 'src').functions).toEqual({ map: FIRST });
-      expect(of(snapshots, 'out').functions).toEqual({ out: FIRST });
     }
     expect(c.woke.settled).toBe(false);
     c.wake.resolve();
@@ -156,14 +169,10 @@ describe('a run() source waiting on its own work takes checkpoints', () => {
     await c.waiting.promise;
     const acked = j.checkpoint(1);
     // The chained map pre-commits slowly: the source wakes meanwhile and collects record FIRST.
-    await slow.entered.promise;
-    c.wake.resolve();
-    await c.woke.promise;
-    slow.gate.resolve();
+    await wakeDuringCheckpoint(c, slow.entered.promise, slow.gate);
     const snapshots = await acked;
-    expect(of(snapshots, 'src').source).toBe(FIRST);
+    expectCutAtFirst(snapshots);
     expect(of(snapshots, 'src').functions).toEqual({ map: FIRST });
-    expect(of(snapshots, 'out').functions).toEqual({ out: FIRST });
     await j.done;
     expect(first).toEqual(range(N));
 
@@ -191,13 +200,8 @@ describe('a run() source waiting on its own work takes checkpoints', () => {
     await call.entered.promise;
     const acked = j.checkpoint(1);
     // The checkpoint read the offset and waits for the call in flight: the source wakes meanwhile.
-    await c.snapshotted.promise;
-    c.wake.resolve();
-    await c.woke.promise;
-    call.gate.resolve();
-    const snapshots = await acked;
-    expect(of(snapshots, 'src').source).toBe(FIRST);
-    expect(of(snapshots, 'out').functions).toEqual({ out: FIRST });
+    await wakeDuringCheckpoint(c, c.snapshotted.promise, call.gate);
+    expectCutAtFirst(await acked);
     await j.done;
     expect(out).toEqual(range(N));
   }, TIMEOUT_MS);
