@@ -12,11 +12,12 @@ import { TaskCancelledSignal, type TaskSourceContext } from './task-source-conte
  * takes checkpoints at batch boundaries, and waits between batches for credit, for an async
  * sink's writes and for the event loop. A `run()` source is paced through {@link afterRunCollect}
  * (the task, its source context's host, hands it on), and takes a checkpoint there, at its next
- * collect, or from the event loop while it waits on its own work ({@link barrierPending}). Load: a fetch is busy time, the turn after
- * a synchronous fetch that found nothing idle time, an awaited async fetch idle until it collects
- * a record and busy from then on, a wait for credit backpressured, a yield to the event
- * loop after records waiting for the thread; a `run()` source is busy except while it waits for
- * credit or yields (the task cannot see its own timers or I/O).
+ * collect, or from the event loop while it waits on its own work ({@link barrierPending}).
+ * Load: a fetch is busy time, the turn after a synchronous fetch that found nothing idle time,
+ * an awaited async fetch idle until it collects a record and busy from then on, a wait for
+ * credit backpressured, a yield to the event loop after records waiting for the thread; a
+ * `run()` source is busy except while it waits for credit or yields (the task cannot see its
+ * own timers or I/O).
  */
 export class SourceLoop {
   /** Records a run() source collected since it last yielded to the event loop. */

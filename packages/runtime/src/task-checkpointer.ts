@@ -38,9 +38,9 @@ export class TaskCheckpointer {
   constructor(private readonly init: TaskCheckpointerInit) {}
 
   /**
-   * `parked`: a run() source waited on its own work when the barrier was taken; it may run on
-   * while this awaits (what it emits is held until after the barrier), so its offset is read
-   * first, before anything awaits, and copied, since the source may change the value it returned.
+   * The source's offset is read first, before anything awaits: a run() source that waited on its
+   * own work when the barrier was taken (`parked`) may run on meanwhile (what it emits is held
+   * until after the barrier). Then the value is also copied, as the source may change it.
    */
   async checkpoint(barrier: Barrier, parked = false): Promise<void> {
     const { outputs, listener, chain, gate, writers } = this.init;
