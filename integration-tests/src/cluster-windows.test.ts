@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { committedRows, windowCountViolations } from './checkpoint-helpers.js';
 import { run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, finishedRecovery, firstCommit, job, releasePace, until } from './failover-helpers.js';
+import { events, finishedRecovery, firstCommit, job, releasePace, runningJob, until } from './failover-helpers.js';
 
 /*
  * Issue 11 on the cluster: an event-time windowed count (tumbling 1 s windows per user, out of
@@ -13,6 +13,8 @@ import { events, finishedRecovery, firstCommit, job, releasePace, until } from '
  * event formula, not by the engine; every (user, window) must be committed exactly once.
  */
 const EVENTS = 24_000;
+/** Events from this index on wait for the release: the job cannot end before both kills. */
+const HELD_FROM = EVENTS - 1_000;
 const USERS = 37;
 
 /** Event i of the stream (the job's source has the same formula). */
@@ -38,7 +40,10 @@ import { FileSink, StreamingContext, TumblingEventTimeWindows, WatermarkStrategy
 
 interface Click { user: string; time: number }
 
-/** Events i of this task (i % parallelism === index), 20 every 10 ms until the release file exists. */
+/**
+ * Events i of this task (i % parallelism === index), 20 every 10 ms until the release file
+ * exists; before it, none from ${HELD_FROM} on.
+ */
 class Clicks implements SourceFunction<Click> {
   private next = 0;
   private step = 1;
@@ -52,7 +57,8 @@ class Clicks implements SourceFunction<Click> {
       return;
     }
     const released = existsSync(${JSON.stringify(releaseFile)});
-    for (let n = 0; n < (released ? 500 : 20) && this.next < ${EVENTS}; n++, this.next += this.step) {
+    const stop = released ? ${EVENTS} : ${HELD_FROM};
+    for (let n = 0; n < (released ? 500 : 20) && this.next < stop; n++, this.next += this.step) {
       const i = this.next;
       ctx.collect({ user: 'u' + ((i * 7919) % ${USERS}), time: 1_700_000_000_000 + i * 5 + ((i * 104_729) % 400) });
     }
@@ -116,8 +122,7 @@ describe('event-time windows on the cluster', () => {
         // Each round: a fresh worker joins, one that runs tasks is killed, the recovery ends,
         // and a checkpoint completes after it (a failure before one would be recovered globally).
         for (const round of [0, 1]) {
-          const before = await job(cluster.api, id);
-          if (before.state !== 'RUNNING') break;
+          const before = await runningJob(cluster.api, id, `before kill ${round + 1}`);
           const alive = (await cluster.api.workers()).length;
           cluster.startWorker();
           // The fresh worker must be there before the kill: a recovery that finds no free slot
@@ -130,23 +135,22 @@ describe('event-time windows on the cluster', () => {
           await finishedRecovery(cluster.api, id, round, `recovery ${round + 1}`, 120_000);
           const after = await job(cluster.api, id);
           await until(`a checkpoint after recovery ${round + 1}`, async () => {
-            const j = await job(cluster.api, id);
-            return j.state !== 'RUNNING' || (j.lastCheckpoint !== null && j.lastCheckpoint > (after.lastCheckpoint ?? 0)) ? true : undefined;
+            const j = await runningJob(cluster.api, id, `after recovery ${round + 1}`);
+            return j.lastCheckpoint !== null && j.lastCheckpoint > (after.lastCheckpoint ?? 0) ? true : undefined;
           }, 60_000);
         }
-        // Event-time figures per task while running: the window tasks report their watermark.
+        // Event-time figures per task while running (held until the release): the window tasks report their watermark.
         const running = (await cluster.api.call<{ state: string; tasks: { vertex: string; currentWatermark: number | null; timersPending: number }[] }>('GET', `/jobs/${id}`)).body;
-        if (running.state === 'RUNNING') {
-          const windows = running.tasks.filter((t) => t.vertex.startsWith('window'));
-          expect(windows.length).toBe(2);
-          expect(windows.some((t) => typeof t.currentWatermark === 'number' && t.currentWatermark > 1_700_000_000_000), JSON.stringify(windows)).toBe(true);
-        }
+        expect(running.state).toBe('RUNNING');
+        const windows = running.tasks.filter((t) => t.vertex.startsWith('window'));
+        expect(windows.length).toBe(2);
+        expect(windows.some((t) => typeof t.currentWatermark === 'number' && t.currentWatermark > 1_700_000_000_000), JSON.stringify(windows)).toBe(true);
         releasePace(release);
         const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
         expect(done.error).toBeNull();
         expect(done.state).toBe('FINISHED');
         const recoveries = await events(cluster.api, id);
-        expect(recoveries.length).toBe(2);
+        expect(recoveries.length, JSON.stringify(recoveries)).toBe(2);
         expect(recoveries.filter((e) => e.strategy !== 'single-task'), 'recoveries that were not single-task').toEqual([]);
         expectExactWindows(out, expected);
       } finally {

@@ -11,13 +11,23 @@ import type { Api } from './cluster-helpers.js';
  * run in tasks of its own (chaining disabled), instead of the plain function.
  * `pace.until`: a file; once it exists the source stops pacing and reads the rest of its lines at
  * full speed, so a test runs the job paced only while it injects failures, then lets it finish
- * ({@link releasePace}).
+ * ({@link releasePace}). With `pace.hold` as well, each source task keeps its last line until
+ * then: the job cannot end before the test is done with it, however slow or fast the machine.
  */
-export function pacedWordCountJob(input: string, out: string, options: Record<string, string | number>, pace: { lines: number; everyMs: number; until?: string } | 'unpaced', failAfter?: number, pairMap?: string): string {
+export function pacedWordCountJob(
+  input: string,
+  out: string,
+  options: Record<string, string | number>,
+  pace: { lines: number; everyMs: number; until?: string; hold?: boolean } | 'unpaced',
+  failAfter?: number,
+  pairMap?: string,
+): string {
   // Unpaced: the built-in readTextFile source at full speed (replay buffers and credits under pressure).
   const source = pace === 'unpaced' ? `.readTextFile(${JSON.stringify(input)})` : '.source(new PacedLines())';
   const { lines, everyMs } = pace === 'unpaced' ? { lines: 0, everyMs: 0 } : pace;
   const until = pace === 'unpaced' || pace.until === undefined ? 'false' : `existsSync(${JSON.stringify(pace.until)})`;
+  // Lines held back until the release (only with one to wait for).
+  const held = pace !== 'unpaced' && pace.until !== undefined && pace.hold === true ? 1 : 0;
   return `
 import { existsSync, readFileSync } from 'node:fs';
 import { FileSink, StreamingContext, type RuntimeContext, type SourceContext, type SourceFunction } from 'mobius';
@@ -50,7 +60,8 @@ class PacedLines implements SourceFunction<string> {
       return;
     }
     this.released ||= ${until};
-    const end = Math.min(this.lines.length, this.offset + (this.released ? 200 : ${lines}));
+    const last = this.released ? this.lines.length : this.lines.length - ${held};
+    const end = Math.min(last, this.offset + (this.released ? 200 : ${lines}));
     for (; this.offset < end; this.offset++) ctx.collect(this.lines[this.offset]);
     if (!this.released) await new Promise((r) => setTimeout(r, ${everyMs}));
   }
@@ -114,6 +125,16 @@ export interface RecoveryEvent {
 
 export const job = async (api: Api, id: string): Promise<FailoverJob> => (await api.call<FailoverJob>('GET', `/jobs/${id}`)).body;
 export const events = async (api: Api, id: string): Promise<RecoveryEvent[]> => (await api.call<RecoveryEvent[]>('GET', `/jobs/${id}/events`)).body;
+
+/**
+ * The job, which must be RUNNING `when` (e.g. "before kill 2"); otherwise throws with its state,
+ * error and event log, so a test that injects failures never skips one silently.
+ */
+export async function runningJob(api: Api, id: string, when: string): Promise<FailoverJob> {
+  const j = await job(api, id);
+  if (j.state === 'RUNNING') return j;
+  throw new Error(`the job is ${j.state} ${when} (error: ${j.error}; restarts: ${j.restarts}); events: ${JSON.stringify(await events(api, id))}`);
+}
 
 /** Polls until the condition holds (cluster state is only visible over HTTP). */
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

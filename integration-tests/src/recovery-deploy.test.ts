@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
-import { events, finishedRecovery, firstCommit, job, pacedWordCountJob, until } from './failover-helpers.js';
+import { events, finishedRecovery, firstCommit, job, pacedWordCountJob, releasePace, runningJob, until } from './failover-helpers.js';
 
 /**
  * A single-task recovery deploys each restarted task in a request of its own. When several land
@@ -28,8 +28,10 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
     try {
       const out = join(tmp.dir, 'out');
       const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(tmp.dir, 'ckpt'), 'failover.strategy': 'single-task' };
-      // About 20 s of input: two source tasks of about 4,000 lines each, 2 lines every 10 ms.
-      const file = writeJob('recovery-deploy.ts', pacedWordCountJob(corpus, out, options, { lines: 2, everyMs: 10 }));
+      // Two source tasks of about 4,000 lines each, 2 lines every 10 ms; each holds its last line
+      // until the release, after both kills, so the job cannot end before them.
+      const released = join(tmp.dir, 'released');
+      const file = writeJob('recovery-deploy.ts', pacedWordCountJob(corpus, out, options, { lines: 2, everyMs: 10, until: released, hold: true }));
       const submit = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
       expect(submit.code, submit.stderr).toBe(0);
       const id = submit.stdout.trim();
@@ -38,7 +40,7 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
       // A third worker, empty: the scheduler puts restarted tasks where their vertex has fewest tasks.
       cluster.startWorker();
       const fresh = (await cluster.api.waitForWorkers(3)).map((w) => w.id);
-      const before = await job(cluster.api, id);
+      const before = await runningJob(cluster.api, id, 'before the first kill');
       const holders = new Map<string, number>();
       for (const t of before.tasks) holders.set(t.workerId, (holders.get(t.workerId) ?? 0) + 1);
       const victim = [...holders].sort((a, b) => b[1] - a[1])[0][0];
@@ -66,19 +68,22 @@ describe('several restarted tasks deployed at once to a worker new to the job', 
       // First a checkpoint completes after the recovery (a failure before one would be recovered
       // globally, by design: the single-task rollback has nothing newer to stand on).
       await until('a checkpoint after the first recovery', async () => {
-        const j = await job(cluster.api, id);
-        return j.state !== 'RUNNING' || (j.lastCheckpoint !== null && j.lastCheckpoint > (after.lastCheckpoint ?? 0)) ? true : undefined;
+        const j = await runningJob(cluster.api, id, 'after the first recovery');
+        return j.lastCheckpoint !== null && j.lastCheckpoint > (after.lastCheckpoint ?? 0) ? true : undefined;
       }, 60_000);
       const other = [...holders.keys()].find((w) => w !== victim)!;
-      if ((await job(cluster.api, id)).state === 'RUNNING') {
-        const now = (await cluster.api.workers());
-        process.kill(now.find((w) => w.id === other)!.pid, 'SIGKILL');
-        cluster.startWorker();
-      }
+      await runningJob(cluster.api, id, 'before the second kill');
+      const now = await cluster.api.workers();
+      process.kill(now.find((w) => w.id === other)!.pid, 'SIGKILL');
+      cluster.startWorker();
+      await finishedRecovery(cluster.api, id, 1, 'the second recovery', 120_000);
+      releasePace(released);
       const done = await cluster.api.waitForJob(id, (j) => j.state === 'FINISHED' || j.state === 'FAILED', 180_000);
       expect(done.error).toBeNull();
       expect(done.state).toBe('FINISHED');
-      expect((await events(cluster.api, id)).filter((e) => e.strategy !== 'single-task'), 'recoveries that were not single-task').toEqual([]);
+      const recoveries = await events(cluster.api, id);
+      expect(recoveries.length, JSON.stringify(recoveries)).toBe(2);
+      expect(recoveries.filter((e) => e.strategy !== 'single-task'), 'recoveries that were not single-task').toEqual([]);
       expect(exactlyOnceViolations(out, reference)).toEqual([]);
     } finally {
       await cluster.stop();

@@ -11,15 +11,24 @@ import { TaskCancelledSignal, type TaskSourceContext } from './task-source-conte
  * The loop of a source task: calls the source's `fetch` again and again (or its `run` once),
  * takes checkpoints at batch boundaries, and waits between batches for credit, for an async
  * sink's writes and for the event loop. A `run()` source is paced through {@link afterRunCollect}
- * (the task, its source context's host, hands it on). Load: a fetch is busy time, the turn after
- * a synchronous fetch that found nothing idle time, an awaited async fetch idle until it collects
- * a record and busy from then on, a wait for credit backpressured, a yield to the event
- * loop after records waiting for the thread; a `run()` source is busy except while it waits for
- * credit or yields (the task cannot see its own timers or I/O).
+ * (the task, its source context's host, hands it on), and takes a checkpoint there, at its next
+ * collect, or from the event loop while it waits on its own work ({@link barrierPending}).
+ * Load: a fetch is busy time, the turn after a synchronous fetch that found nothing idle time,
+ * an awaited async fetch idle until it collects a record and busy from then on, a wait for
+ * credit backpressured, a yield to the event loop after records waiting for the thread; a
+ * `run()` source is busy except while it waits for credit or yields (the task cannot see its
+ * own timers or I/O).
  */
 export class SourceLoop {
   /** Records a run() source collected since it last yielded to the event loop. */
   private runCollects = 0;
+  /** relieve() calls under way: the run() source awaits one, which takes a pending barrier itself. */
+  private relieving = 0;
+  /** A look for a run() source waiting on its own work is scheduled. */
+  private parkedLook = false;
+  /** A checkpoint taken while the run() source waited, until it and what was held meanwhile are through. */
+  private parked: Promise<void> | null = null;
+  private sourceContext: TaskSourceContext | undefined;
   /** The first record an awaited fetch collects ends its idle time. */
   private readonly fetchCollects = (): void => {
     const { task, outputs } = this.ctx.init;
@@ -39,6 +48,7 @@ export class SourceLoop {
     const { outputs, pending, task } = ctx.init;
     const load = ctx.load;
     const source = this.head.source;
+    this.sourceContext = sourceContext;
     try {
       await source.init?.(this.parallelism, this.index);
       const offset = this.restoredOffset();
@@ -47,9 +57,14 @@ export class SourceLoop {
         sourceContext.runMode = true;
         ctx.firesInline = true;
         try {
+          // What came due, or was triggered, while the source was set up has no loop turn to wait for.
+          if (ctx.timersDue) ctx.fireDueTimers();
+          if (ctx.pendingBarrier !== null) this.barrierPending();
           await source.run(sourceContext);
         } finally {
           ctx.firesInline = false;
+          // A checkpoint taken while it waited ends (and lets through what it held) before the end of input.
+          if (this.parked !== null) await this.parked;
         }
         return;
       }
@@ -123,14 +138,63 @@ export class SourceLoop {
   private async relieve(): Promise<void> {
     const ctx = this.ctx;
     this.runCollects = 0;
-    await ctx.settleWrites();
-    if (ctx.timersDue) ctx.fireDueTimers();
-    if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
-    if (ctx.init.outputs.blocked > 0) await ctx.waitForCredit();
-    const { task, outputs } = ctx.init;
-    ctx.load.enter(LoadState.Ready, task.recordsIn, outputs.recordsEmitted);
-    await yieldToEventLoop();
-    ctx.load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
+    this.relieving++;
+    try {
+      await ctx.settleWrites();
+      if (ctx.timersDue) ctx.fireDueTimers();
+      if (ctx.pendingBarrier !== null) await ctx.barrier(ctx.takeBarrier());
+      if (ctx.init.outputs.blocked > 0) await ctx.waitForCredit();
+      const { task, outputs } = ctx.init;
+      ctx.load.enter(LoadState.Ready, task.recordsIn, outputs.recordsEmitted);
+      await yieldToEventLoop();
+      ctx.load.enter(LoadState.Busy, task.recordsIn, outputs.recordsEmitted);
+    } finally {
+      this.relieving--;
+      // A barrier that came after this one's turn: the source may now wait on its own work.
+      if (ctx.pendingBarrier !== null) this.barrierPending();
+    }
     if (ctx.init.task.cancelled) throw new TaskCancelledSignal();
+  }
+
+  /**
+   * A checkpoint was triggered. A `run()` source takes it at its next collect, but one that waits
+   * on its own work (a timer, I/O, an external event) may not collect for a long time: once the
+   * event loop turns, if the source is still waiting there (not in a collect's relief, which
+   * takes the barrier itself), the barrier is taken from here.
+   */
+  barrierPending(): void {
+    if (this.sourceContext?.runMode !== true || this.parkedLook) return;
+    this.parkedLook = true;
+    setImmediate(this.lookForParkedSource);
+  }
+
+  private readonly lookForParkedSource = (): void => {
+    this.parkedLook = false;
+    const ctx = this.ctx;
+    // No JavaScript of the source runs while this does (no collect is half done): it is parked at
+    // an await, on its own work unless it awaits a relief.
+    if (ctx.pendingBarrier === null || !ctx.firesInline || this.relieving > 0 || this.parked !== null || ctx.checkpointInProgress || ctx.init.task.cancelled) return;
+    this.parked = this.checkpointWhileParked();
+  };
+
+  /**
+   * Takes the pending barrier (and any triggered meanwhile) while the run() source waits. From the
+   * start, what the source emits is held (its offset is read then), and let through after the
+   * checkpoint: the checkpoint lock of a collect's relief, without the source's cooperation.
+   */
+  private async checkpointWhileParked(): Promise<void> {
+    const ctx = this.ctx;
+    const sourceContext = this.sourceContext!;
+    sourceContext.hold(ctx.init.batchSize);
+    try {
+      while (ctx.pendingBarrier !== null && !ctx.init.task.cancelled) await ctx.barrier(ctx.takeBarrier(), true);
+    } catch (e) {
+      ctx.init.failAsync(e);
+    }
+    // After a failure the task is cancelled: the held records' promises reject, unwinding the source.
+    const failure = await sourceContext.release();
+    if (failure !== undefined && !(failure.error instanceof TaskCancelledSignal)) ctx.init.failAsync(failure.error);
+    this.parked = null;
+    if (ctx.pendingBarrier !== null) this.barrierPending();
   }
 }

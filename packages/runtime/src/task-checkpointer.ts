@@ -37,8 +37,14 @@ export class TaskCheckpointer {
 
   constructor(private readonly init: TaskCheckpointerInit) {}
 
-  async checkpoint(barrier: Barrier): Promise<void> {
+  /**
+   * The source's offset is read first, before anything awaits: a run() source that waited on its
+   * own work when the barrier was taken (`parked`) may run on meanwhile (what it emits is held
+   * until after the barrier). Then the value is also copied, as the source may change it.
+   */
+  async checkpoint(barrier: Barrier, parked = false): Promise<void> {
     const { outputs, listener, chain, gate, writers } = this.init;
+    const source = this.sourceOffset(parked);
     outputs.flushAll();
     await this.init.settleWrites();
     outputs.barrierAll(barrier);
@@ -60,7 +66,7 @@ export class TaskCheckpointer {
         taskId: this.init.taskId,
         checkpointId: barrier.checkpointId,
         operators,
-        source: this.init.source?.snapshotState?.(),
+        source: source.read(),
         functions: await chain.snapshotFunctions(barrier.checkpointId),
         inputs,
         outputs: outs,
@@ -72,6 +78,23 @@ export class TaskCheckpointer {
       listener.acknowledge(snapshot);
     } catch (e) {
       listener.decline(this.init.taskId, barrier.checkpointId, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** The source's offset now (its error, if it threw, comes out of `read()` inside the snapshot's try). */
+  private sourceOffset(copy: boolean): { read(): unknown } {
+    const source = this.init.source;
+    if (source?.snapshotState === undefined) return { read: () => undefined };
+    try {
+      const offset: unknown = source.snapshotState();
+      const value = copy && typeof offset === 'object' && offset !== null ? structuredClone(offset) : offset;
+      return { read: () => value };
+    } catch (e) {
+      return {
+        read: () => {
+          throw e;
+        },
+      };
     }
   }
 

@@ -141,15 +141,26 @@ export class TaskLoopContext {
     this.init.chain.fireProcessingTimers(now);
   }
 
-  /** The task's part of a checkpoint at `barrier`, then the channel changes scheduled at it. */
-  async barrier(barrier: Barrier): Promise<void> {
+  /** True while the task takes its part of a checkpoint. */
+  get checkpointInProgress(): boolean {
+    return this.checkpointing;
+  }
+
+  /**
+   * The task's part of a checkpoint at `barrier`, then the channel changes scheduled at it.
+   * `parked`: taken while a run() source waits on its own work (see TaskCheckpointer.checkpoint).
+   */
+  async barrier(barrier: Barrier, parked = false): Promise<void> {
     this.checkpointing = true;
     try {
-      await this.init.checkpointer.checkpoint(barrier);
+      await this.init.checkpointer.checkpoint(barrier, parked);
     } finally {
       this.checkpointing = false;
     }
     this.init.afterBarrier(barrier);
+    // A timer that came due during the checkpoint was not fired inline; no loop turn may come
+    // to fire it while the source's own code holds the task.
+    if (this.firesInline && this.timersDue) this.fireDueTimers();
   }
 
   takeBarrier(): Barrier {

@@ -18,25 +18,47 @@ interface Event {
 /** What the test operator saw: each record with the timestamp it arrived with, and each watermark. */
 type Seen = { record: unknown; ts: number } | { watermark: number };
 
+/** What one test operator saw, and promises for what a test waits to see (no polling). */
+class Sightings {
+  readonly seen: Seen[] = [];
+  private waiters: { readonly match: (s: Seen) => boolean; readonly resolve: () => void }[] = [];
+
+  add(s: Seen): void {
+    this.seen.push(s);
+    if (this.waiters.length === 0) return;
+    const left = this.waiters.filter((w) => !w.match(s));
+    for (const w of this.waiters) if (!left.includes(w)) w.resolve();
+    this.waiters = left;
+  }
+
+  /** Resolves once the operator saw an entry that `match`es. */
+  when(match: (s: Seen) => boolean): Promise<void> {
+    if (this.seen.some(match)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+}
+
+const isWatermark = (s: Seen): s is { watermark: number } => 'watermark' in s;
+
 class StampOperator extends StreamOperator {
   constructor(
     id: StreamOperator['identity'],
-    private readonly seen: Seen[],
+    private readonly sightings: Sightings,
   ) {
     super(id, undefined);
   }
   collect(record: unknown): void {
-    this.seen.push({ record, ts: this.time.timestamp });
+    this.sightings.add({ record, ts: this.time.timestamp });
     this.out.collect(record);
   }
   override processWatermark(watermark: number): void {
     // The end of input hands +Infinity to the chain again after the frame brought it: counted once.
-    if (watermark > this.currentWatermark) this.seen.push({ watermark });
+    if (watermark > this.currentWatermark) this.sightings.add({ watermark });
     super.processWatermark(watermark);
   }
 }
 
-const sinks = new Map<string, Seen[]>();
+const sinks = new Map<string, Sightings>();
 registerOperator('test.stamp', (ctx) => new StampOperator(ctx.identity, sinks.get(ctx.node.name)!));
 
 /** Bounded out-of-orderness 0 over `e.t`, written against the contract (the api's WatermarkStrategy is a layer up). */
@@ -60,11 +82,18 @@ function byT(onEmit?: (wm: number) => void): WatermarkStrategyLike<Event> {
   };
 }
 
-function seenBy(name: string): Seen[] {
-  const seen: Seen[] = [];
-  sinks.set(name, seen);
-  return seen;
+function sightingsOf(name: string): Sightings {
+  const sightings = new Sightings();
+  sinks.set(name, sightings);
+  return sightings;
 }
+
+function seenBy(name: string): Seen[] {
+  return sightingsOf(name).seen;
+}
+
+/** Tests that wait for a job's tasks to get somewhere: generous for a loaded 2-core machine. */
+const LIVE_TIMEOUT_MS = 30_000;
 
 describe('record timestamps across tasks', () => {
   it('a timestamp assigned upstream arrives with each record in the next task, and the end of input brings +Infinity', async () => {
@@ -83,7 +112,7 @@ describe('record timestamps across tasks', () => {
     expect(job.tasks[0].metrics().timersPending).toBeUndefined();
     for (const r of records) expect(r.ts).toBe(r.record.t);
     // Each of the two tasks ends with the final watermark.
-    expect(seen.filter((s) => 'watermark' in s && s.watermark === Infinity)).toHaveLength(2);
+    expect(seen.filter((s) => isWatermark(s) && s.watermark === Infinity)).toHaveLength(2);
   });
 
   it('records without timestamps arrive with none (NaN), also after a stream with them went through the same task', async () => {
@@ -118,7 +147,7 @@ describe('record timestamps across tasks', () => {
   });
 
   it('task metrics report the current watermark while the job runs (none before the first)', async () => {
-    const seen = seenBy('stamp-e');
+    const sightings = sightingsOf('stamp-e');
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const source = {
@@ -136,24 +165,19 @@ describe('record timestamps across tasks', () => {
     const [down] = job.of('stamp-e');
     expect(down.metrics().currentWatermark).toBeUndefined();
     const running = runAll(job);
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (seen.some((s) => 'watermark' in s)) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 5);
-    });
+    await sightings.when(isWatermark);
     expect(down.metrics().currentWatermark).toBe(700);
     expect(job.of('src')[0].metrics().currentWatermark).toBe(700);
     release();
     await running;
-  });
+  }, LIVE_TIMEOUT_MS);
 
+  // Paced by the periodic watermark's wall-clock timer (every 10 ms), which once lost its
+  // wake-up when Node fired it a millisecond early: the source then waited for ever.
   it('periodic watermarks reach the next task while the source is still running', async () => {
-    const seen = seenBy('stamp-d');
-    let sawWatermark!: () => void;
-    const watermarkArrived = new Promise<void>((resolve) => (sawWatermark = resolve));
+    const sightings = sightingsOf('stamp-d');
+    const seen = sightings.seen;
+    const watermarkArrived = sightings.when((s) => isWatermark(s) && s.watermark === 4_999);
     const source = {
       async run(ctx: SourceContext<Event>) {
         await ctx.collect({ k: 'x', t: 5_000 });
@@ -172,15 +196,10 @@ describe('record timestamps across tasks', () => {
       ],
       [edge('src', 'ts'), edge('ts', 'stamp-d', 'rebalance'), edge('stamp-d', 'sink')],
     );
-    const running = runAll(deploy(g));
-    const poll = setInterval(() => {
-      if (seen.some((s) => 'watermark' in s && s.watermark === 4_999)) sawWatermark();
-    }, 5);
-    await running;
-    clearInterval(poll);
-    const marks = seen.filter((s): s is { watermark: number } => 'watermark' in s).map((s) => s.watermark);
+    await runAll(deploy(g));
+    const marks = seen.filter(isWatermark).map((s) => s.watermark);
     expect(marks[0]).toBe(4_999);
     expect(marks.at(-1)).toBe(Infinity);
     expect(seen[0]).toEqual({ record: { k: 'x', t: 5_000 }, ts: 5_000 });
-  });
+  }, LIVE_TIMEOUT_MS);
 });

@@ -339,8 +339,9 @@ export class Task implements SourceHost {
   }
 
   /**
-   * Asks a source task to take checkpoint `checkpointId` at its next batch boundary: it records
-   * its offset, sends the barrier on every output and snapshots its chain. A task that is not a
+   * Asks a source task to take checkpoint `checkpointId` at its next batch boundary (a `run()`
+   * source: at its next collect, or at once while it waits on its own work): it records its
+   * offset, sends the barrier on every output and snapshots its chain. A task that is not a
    * running source declines.
    */
   triggerCheckpoint(checkpointId: number, timestamp: number, type: Barrier['type'] = 'checkpoint'): void {
@@ -349,6 +350,7 @@ export class Task implements SourceHost {
       return;
     }
     this.loop.pendingBarrier = { checkpointId, timestamp, type };
+    this.sourceLoop!.barrierPending();
   }
 
   /** Checkpoint `checkpointId` will never complete: state backends must not build on it. */

@@ -26,9 +26,18 @@ export class ProcessingCallbacks {
     if (i === 0) this.wake(time);
   }
 
-  /** Runs, in time order, every callback due at `now` (callbacks scheduled meanwhile for a later time wait). */
+  /**
+   * Runs, in time order, every callback due at `now` (callbacks scheduled meanwhile for a later
+   * time wait), then asks for a wake-up at the earliest one left. Also when none was due yet: a
+   * wake-up timer can fire a millisecond before `Date.now()` reaches its time (Node measures
+   * timeouts on its loop's cached clock), and the task re-arms only on this request.
+   */
   fire(now: number): void {
-    if (this.pending.length === 0 || this.pending[0].time > now) return;
+    if (this.pending.length === 0) return;
+    if (this.pending[0].time > now) {
+      this.wake(this.pending[0].time);
+      return;
+    }
     const due: Callback[] = [];
     while (this.pending.length > 0 && this.pending[0].time <= now) due.push(this.pending.shift()!);
     for (const c of due) c.run(now);
