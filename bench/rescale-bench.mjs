@@ -28,7 +28,8 @@
 // Usage: node --expose-gc rescale-bench.mjs [--quick]   (npm run bench runs it last)
 // Env: BENCH_RESCALE_KEYS (default 100000; --quick 10000), BENCH_RESCALE_RATE (records/s arriving,
 //      default 20000), BENCH_RESCALE_ROUNDS (default 1; rounds alternate the order),
-//      BENCH_RESCALE_VARIANTS (default "live,flink").
+//      BENCH_RESCALE_VARIANTS (default "live,flink"), BENCH_RESCALE_CREDITS (a diagnosis, not a
+//      setting of the figures: the jobs' 'runtime.channel.credits', default the runtime's own).
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,7 @@ const PAYLOAD_BYTES = 1000;
 const RATE = Number(process.env.BENCH_RESCALE_RATE ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_RESCALE_ROUNDS ?? 1);
 const VARIANTS = (process.env.BENCH_RESCALE_VARIANTS ?? 'live,flink').split(',').map((s) => s.trim());
+const CREDITS = process.env.BENCH_RESCALE_CREDITS === undefined ? undefined : Number(process.env.BENCH_RESCALE_CREDITS);
 const SOURCE_P = 2;
 const FROM = 2;
 const TO = 3;
@@ -62,7 +64,7 @@ const SAMPLE_MS = 50;
  * and the savepoint are then the only snapshots taken (a checkpoint store is needed for both).
  */
 const CHECKPOINT_MS = 600_000;
-const resultsPath = join(dataDir, QUICK ? 'rescale-results-quick.json' : 'rescale-results.json');
+const resultsPath = join(dataDir, `rescale-results${QUICK ? '-quick' : ''}${CREDITS === undefined ? '' : `-credits-${CREDITS}`}.json`);
 const tmpRoot = join(dataDir, `rescale-${randomUUID().slice(0, 8)}`);
 
 const log = (msg) => console.log(`[rescale-bench] ${msg}`);
@@ -156,12 +158,14 @@ class LogSource {
 /** What the sink saw: new outputs, duplicates, lost counts, and the gaps between new outputs. */
 function checkingSink() {
   const last = new Int32Array(KEYS);
-  const s = { fresh: 0, dups: 0, lost: 0, keys: 0, lastAt: 0, gaps: [], loaded: undefined, onLoaded: undefined };
+  // firstOutputAt: the first output (new or not) after `firstOutputAt` was reset to 0.
+  const s = { fresh: 0, dups: 0, lost: 0, keys: 0, lastAt: 0, firstOutputAt: -1, gaps: [], loaded: undefined, onLoaded: undefined };
   s.loaded = new Promise((resolve) => (s.onLoaded = resolve));
   s.fn = (r) => {
     const k = r[0];
     const n = r[1];
     const prev = last[k];
+    if (s.firstOutputAt === 0) s.firstOutputAt = Date.now();
     if (n <= prev) {
       s.dups++;
       return;
@@ -181,11 +185,9 @@ function checkingSink() {
 
 async function buildContext(reduceParallelism, clock, highWater, sink, checkpointDir) {
   const { StreamingContext } = await import('mobius');
-  const ctx = StreamingContext.builder()
-    .option('execution.threads', 0)
-    .option('checkpoint.interval.ms', CHECKPOINT_MS)
-    .option('checkpoint.dir', checkpointDir)
-    .build();
+  const builder = StreamingContext.builder().option('execution.threads', 0).option('checkpoint.interval.ms', CHECKPOINT_MS).option('checkpoint.dir', checkpointDir);
+  if (CREDITS !== undefined) builder.option('runtime.channel.credits', CREDITS);
+  const ctx = builder.build();
   ctx
     .source(new LogSource(clock, highWater))
     .setParallelism(SOURCE_P)
@@ -260,6 +262,7 @@ async function runVariant(variant, probes) {
     running = undefined;
     savepointBytes = reduceFileBytes(checkpointDir, metadata);
     const ctx = await buildContext(TO, clock, highWater, sink, checkpointDir);
+    sink.firstOutputAt = 0;
     job = await submitFromSavepoint(ctx, name, metadata, checkpointDir);
     running = job;
     phases.submittedMs = Date.now() - tReq;
@@ -274,6 +277,10 @@ async function runVariant(variant, probes) {
   const tasks = job.metrics().filter((m) => m.vertexName.startsWith('count')).length;
   await job.cancel();
   const spans = summarizeSpans(probes.spans, tReq);
+  // Where the savepoint's barrier reached the reduce: what a stop at the savepoint would have output last.
+  const reduceSnapshots = probes.spans.filter((x) => x.kind === 'state snapshot' && x.who.startsWith('count') && x.start >= tReq);
+  phases.barrierAtReduceMs = reduceSnapshots.length > 0 ? Math.min(...reduceSnapshots.map((x) => x.start)) - tReq : undefined;
+  if (variant === 'flink' && sink.firstOutputAt > 0) phases.firstOutputOfNewJobMs = sink.firstOutputAt - tReq;
   return analyse({ variant, samples, sink, tReq, tDone, event, phases, spans, savepointBytes, tasks, loopMaxMs: loop.max / 1e6 });
 }
 
@@ -323,6 +330,14 @@ function analyse(r) {
     outputFraction: perSec('fresh', tReq, tReq + AFTER_MS) / before.output,
     sourceFraction: perSec('src', tReq, tReq + AFTER_MS) / before.source,
   };
+  // The thread was held by synchronous work (every task runs on it) for about as long as the
+  // sampler's timer came late: summed over the rescale.
+  let blockedMs = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1];
+    const b = samples[i];
+    if (a.t >= tReq && b.t <= tDone) blockedMs += Math.max(0, b.t - a.t - SAMPLE_MS);
+  }
   let maxBacklog = 0;
   for (const s of samples) if (s.t >= tReq && s.t <= tReq + AFTER_MS) maxBacklog = Math.max(maxBacklog, s.arrived - s.read);
   const e = r.event;
@@ -341,6 +356,7 @@ function analyse(r) {
     afterSourceFraction: Number(after.sourceFraction.toFixed(3)),
     untouched: { records: Math.round(during.records), newRecords: Math.round(during.newRecords), fraction: Number(during.fraction.toFixed(3)), newFraction: Number(during.newFraction.toFixed(3)) },
     maxBacklog,
+    threadBlockedMs: blockedMs,
     longestEventLoopBlockMs: Math.round(r.loopMaxMs),
     spans: r.spans,
     sink: { fresh: sink.fresh, duplicates: sink.dups, lost: sink.lost },
@@ -353,7 +369,7 @@ function analyse(r) {
 
 function printRun(x) {
   const title = x.variant === 'live' ? '(a) live rescale, job.rescale' : '(b) the Flink way, savepoint + resubmit';
-  console.log(`\n${title}: reduce ${FROM} → ${x.reduceTasksAfter}, ${mb(x.stateBytes)} MiB of reduce state (${x.variant === 'live' ? "the event's bytesMoved" : "the savepoint's reduce files"})`);
+  console.log(`\n${title}: reduce ${FROM} → ${x.reduceTasksAfter}, ${(x.stateBytes / 1e6).toFixed(1)} MB (${mb(x.stateBytes)} MiB) of reduce state (${x.variant === 'live' ? "the event's bytesMoved" : "the savepoint's reduce files"})`);
   console.log(`  before: ${fmt(x.before.outputPerSec)} outputs/s, source → map ${fmt(x.before.sourcePerSec)} records/s, longest gap between outputs ${x.before.longestGapMs} ms`);
   console.log(`  request → every new task running      ${secs(x.durationMs)}`);
   if (x.event) console.log(`  rescale event: durationMs ${x.event.durationMs}, pausedMs ${x.event.pausedMs}, keyGroupsMoved ${x.event.keyGroupsMoved}, bytesMoved ${fmt(x.event.bytesMoved)}`);
@@ -362,10 +378,13 @@ function printRun(x) {
   console.log(`  job throughput, ${AFTER_MS / 1000} s after / before     ${x.afterOutputFraction.toFixed(2)}  (source → map: ${x.afterSourceFraction.toFixed(2)})`);
   const u = x.untouched;
   console.log(`  source → map during the rescale        ${fmt(u.records)} records = ${pct(u.fraction)} of their rate before${u.newRecords !== u.records ? ` (${fmt(u.newRecords)} not read before = ${pct(u.newFraction)})` : ''}`);
-  console.log(`  longest event-loop block ${x.longestEventLoopBlockMs} ms; largest backlog in the log ${fmt(x.maxBacklog)} records`);
+  console.log(`  thread held by synchronous work during the rescale about ${secs(x.threadBlockedMs)} (longest block ${x.longestEventLoopBlockMs} ms); largest backlog in the log ${fmt(x.maxBacklog)} records`);
+  if (x.phases.firstOutputOfNewJobMs !== undefined && x.phases.barrierAtReduceMs !== undefined) {
+    console.log(`  stopped at the savepoint (sources stopping at its barrier, or an exactly-once sink): no output for ${secs(x.phases.firstOutputOfNewJobMs - x.phases.barrierAtReduceMs)} (barrier at the reduce ${secs(x.phases.barrierAtReduceMs)}, first output of the new job ${secs(x.phases.firstOutputOfNewJobMs)} after the request)`);
+  }
   console.log(`  sink: ${fmt(x.sink.fresh)} new outputs, ${fmt(x.sink.duplicates)} duplicates, ${fmt(x.sink.lost)} lost`);
-  console.log('  where the time went (ms after the request: first start – last end, summed time, calls, MiB):');
-  for (const s of x.spans) console.log(`    ${s.kind.padEnd(20)} ${String(s.fromMs).padStart(6)} – ${String(s.toMs).padEnd(6)} ${String(s.sumMs).padStart(6)} ms  ${String(s.calls).padStart(3)}×  ${mb(s.bytes).padStart(6)}`);
+  console.log('  where the time went (ms after the request: first start – last end; calls, the longest one, MiB):');
+  for (const s of x.spans) console.log(`    ${s.kind.padEnd(20)} ${String(s.fromMs).padStart(6)} – ${String(s.toMs).padEnd(6)} ${String(s.calls).padStart(3)}×, longest ${String(s.longestMs).padStart(5)} ms ${s.bytes > 0 ? `${mb(s.bytes).padStart(7)} MiB` : ''}`);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -374,7 +393,7 @@ async function main() {
   const machine = machineInfo();
   const load = os.loadavg().map((l) => l.toFixed(2));
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; load average ${load.join(' ')}`);
-  log(`job: log p=${SOURCE_P} → parse → keyBy → count p=${FROM} → check p=1, ${fmt(KEYS)} keys × ${PAYLOAD_BYTES} B, ${fmt(RATE)} records/s arriving; ${ROUNDS} round(s) of ${VARIANTS.join(', ')}`);
+  log(`job: log p=${SOURCE_P} → parse → keyBy → count p=${FROM} → check p=1, ${fmt(KEYS)} keys × ${PAYLOAD_BYTES} B, ${fmt(RATE)} records/s arriving; ${ROUNDS} round(s) of ${VARIANTS.join(', ')}${CREDITS === undefined ? '' : `; runtime.channel.credits ${CREDITS} (a diagnosis)`}`);
   const probes = installProbes();
   if (probes.missing.length > 0) log(`probes not installed (the breakdown lacks them): ${probes.missing.join(', ')}`);
   const runs = [];
@@ -398,18 +417,26 @@ async function main() {
   const row = (label, f, show) => console.log(`  ${label.padEnd(44)} ${(live.length ? show(median(live.map(f))) : 'n/a').padStart(10)} ${(flink.length ? show(median(flink.map(f))) : 'n/a').padStart(12)}`);
   console.log(`  ${''.padEnd(44)} ${'live'.padStart(10)} ${'Flink way'.padStart(12)}`);
   row('time without output', (x) => x.noOutputMs, secs);
+  if (flink.some((x) => x.phases.firstOutputOfNewJobMs !== undefined)) {
+    console.log(`  ${'  Flink way stopped at the savepoint'.padEnd(44)} ${'n/a'.padStart(10)} ${secs(median(flink.map((x) => x.phases.firstOutputOfNewJobMs - x.phases.barrierAtReduceMs))).padStart(12)}`);
+  }
   row(`job throughput ${AFTER_MS / 1000} s after / before`, (x) => x.afterOutputFraction, (v) => v.toFixed(2));
   row('source → map records during the rescale', (x) => x.untouched.records, fmt);
   row('  as a fraction of their rate before', (x) => x.untouched.fraction, pct);
   row('request → every new task running', (x) => x.durationMs, secs);
   const exact = live.every((x) => x.sink.duplicates === 0 && x.sink.lost === 0) && flink.every((x) => x.sink.lost === 0);
-  if (live.length && flink.length) console.log(`  ratio live / Flink way, time without output: ${(median(live.map((x) => x.noOutputMs)) / median(flink.map((x) => x.noOutputMs))).toFixed(3)}`);
+  if (live.length && flink.length) {
+    const liveGap = median(live.map((x) => x.noOutputMs));
+    console.log(`  ratio live / Flink way, time without output: ${(liveGap / median(flink.map((x) => x.noOutputMs))).toFixed(3)}`);
+    const stopped = flink.filter((x) => x.phases.firstOutputOfNewJobMs !== undefined).map((x) => x.phases.firstOutputOfNewJobMs - x.phases.barrierAtReduceMs);
+    if (stopped.length > 0) console.log(`  ratio live / Flink way stopped at the savepoint, time without output: ${(liveGap / median(stopped)).toFixed(3)}`);
+  }
   if (live.length) {
     const f = median(live.map((x) => x.untouched.fraction));
     console.log(`  untouched operators during the live rescale: ${pct(f)} of their throughput (target >= 90 %)${f >= 0.9 ? '' : '  BELOW TARGET'}`);
   }
   if (!exact) console.log('  NOT EXACT: the live rescale lost or duplicated outputs, or the Flink way lost some (see the runs above)');
-  const results = { benchmark: 'rescale', date: new Date().toISOString(), machine, loadAverage: load, quick: QUICK, keys: KEYS, payloadBytes: PAYLOAD_BYTES, rate: RATE, wallSeconds: Math.round((Date.now() - started) / 1000), runs };
+  const results = { benchmark: 'rescale', date: new Date().toISOString(), machine, loadAverage: load, quick: QUICK, keys: KEYS, payloadBytes: PAYLOAD_BYTES, rate: RATE, credits: CREDITS ?? null, wallSeconds: Math.round((Date.now() - started) / 1000), runs };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
   log(`results written to ${relative(here, resultsPath)} (${results.wallSeconds} s in all)`);

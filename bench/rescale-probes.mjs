@@ -46,14 +46,14 @@ export function installProbes() {
       const state = create.call(this, scope);
       const who = () => `${scope.operatorId}#${scope.taskIndex}`;
       wrap(state, 'snapshot', 'state snapshot', who, (_, snap) => snapshotBytes(snap));
-      wrap(state, 'restore', 'state restore', who, (a) => a[0].reduce((n, s) => n + snapshotBytes(s), 0));
+      wrap(state, 'restore', 'state restore', who, none);
       return state;
     };
   }
   return { spans, missing, reset: () => void (spans.length = 0) };
 }
 
-/** Per kind of span since `t0`: calls, bytes, first start and last end (ms after t0), and the summed time. */
+/** Per kind of span since `t0`: calls, bytes, first start and last end (ms after t0), and the longest call. */
 export function summarizeSpans(spans, t0) {
   const out = [];
   for (const kind of SPAN_KINDS) {
@@ -65,7 +65,6 @@ export function summarizeSpans(spans, t0) {
       bytes: of.reduce((n, s) => n + s.bytes, 0),
       fromMs: Math.min(...of.map((s) => s.start)) - t0,
       toMs: Math.max(...of.map((s) => s.end)) - t0,
-      sumMs: of.reduce((n, s) => n + s.end - s.start, 0),
       longestMs: Math.max(...of.map((s) => s.end - s.start)),
     });
   }
