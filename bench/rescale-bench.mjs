@@ -37,6 +37,7 @@ import { join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { dataDir, fmt, machineInfo, mb } from './corpus.mjs';
+import { payloadMaker } from './payloads.mjs';
 import { jobMasterOf, stopWithSavepoint, submitFromSavepoint } from './embedded-savepoint.mjs';
 import { installProbes, summarizeSpans } from './rescale-probes.mjs';
 
@@ -87,23 +88,8 @@ process.once('SIGINT', () => {
 // The job
 // ---------------------------------------------------------------------------------------------
 
-/** 1 MiB of pseudo-random base64 characters: payloads are windows of it (they do not compress). */
-const POOL = (() => {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const pool = Buffer.alloc(1 << 20);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < pool.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    pool[i] = alphabet.charCodeAt(x & 63);
-  }
-  return pool;
-})();
-const payloadOf = (key) => {
-  const off = (key * 7919) % (POOL.length - PAYLOAD_BYTES);
-  return `${key}:${POOL.toString('latin1', off, off + PAYLOAD_BYTES - 8)}`;
-};
+/** A distinct 1000-character string per key, that does not compress (payloads.mjs). */
+const payloadOf = payloadMaker(PAYLOAD_BYTES);
 /** Record g's key: the first KEYS records load one key each, later ones spread over all keys. */
 const keyOf = (g) => (g < KEYS ? g : (Math.imul(g, 0x9e3779b1) >>> 0) % KEYS);
 
