@@ -26,11 +26,15 @@ export function jobMasterOf(job) {
   return master;
 }
 
-/** Takes a savepoint of the running job, then cancels it; resolves with the savepoint's metadata. */
+/**
+ * Takes a savepoint of the running job, then cancels it; resolves with the savepoint's metadata
+ * and when it completed (epoch ms).
+ */
 export async function stopWithSavepoint(job) {
   const metadata = await jobMasterOf(job).savepoint();
+  const savedAt = Date.now();
   await job.cancel();
-  return metadata;
+  return { metadata, savedAt };
 }
 
 /**

@@ -241,7 +241,8 @@ async function runVariant(variant, probes) {
   if (variant === 'live') {
     event = await job.rescale('count', TO);
   } else {
-    const metadata = await stopWithSavepoint(job).then((m) => ((phases.savepointMs = Date.now() - tReq), m));
+    const { metadata, savedAt } = await stopWithSavepoint(job);
+    phases.savepointMs = savedAt - tReq;
     phases.cancelledMs = Date.now() - tReq;
     sample();
     srcDone += sumSource(job, 'recordsIn');
@@ -432,4 +433,9 @@ async function main() {
   if (!exact) process.exitCode = 1;
 }
 
-await main();
+// A failed run leaves its job's timers behind: exit rather than hang.
+await main().catch((e) => {
+  console.error(e);
+  rmSync(tmpRoot, { recursive: true, force: true });
+  process.exit(1);
+});
