@@ -306,7 +306,7 @@ function analyse(r) {
   const gaps = sink.gaps.filter(([a, b]) => b >= tReq && a <= tReq + AFTER_MS);
   const longest = gaps.reduce((x, g) => (x === undefined || g[1] - g[0] > x[1] - x[0] ? g : x), undefined);
   // The baseline's own longest gap: what "no output" is when nothing happens.
-  const baseGap = sink.gaps.filter(([a]) => a >= tReq - BASELINE_MS && a < tReq).reduce((m, [a, b]) => Math.max(m, b - a), 0);
+  const baseGap = sink.gaps.filter(([a, b]) => a >= tReq - BASELINE_MS && b <= tReq).reduce((m, [a, b]) => Math.max(m, b - a), 0);
   const during = {
     records: at(samples, 'src', tDone) - at(samples, 'src', tReq),
     newRecords: at(samples, 'read', tDone) - at(samples, 'read', tReq),
