@@ -1,10 +1,6 @@
-// Over 400 lines on purpose: one script whose parts (the job, the sampler, the two ways of
-// rescaling, the analysis and the report) share their state and run in one process, so that both
-// ways are measured on the same job, the same machine and in the same run.
-//
 // Live rescaling against the Flink way (issue 12), on the same embedded job:
 //   source "log" p=2 → map "parse" (chained) → keyBy → reduce "count" p=2 → sink "check" p=1,
-// every task on this thread ('execution.threads' 0, what job.rescale needs in embedded mode).
+// every task on this thread ('execution.threads' 0), the job of rescale-job.mjs.
 // The source reads an external log (like a Kafka partition per task) into which records arrive
 // at a fixed rate (BENCH_RESCALE_RATE per second in all); a source that fell behind reads the
 // backlog as fast as it can. First come KEYS records, one per key, each carrying a distinct
@@ -25,7 +21,7 @@
 // The state's size is the bytes of the reduce's snapshots that the new tasks read (the rescale
 // event's bytesMoved; the savepoint's reduce files for the Flink way).
 //
-// Usage: node --expose-gc rescale-bench.mjs [--quick]   (npm run bench runs it last)
+// Usage: node --expose-gc rescale-bench.mjs [--quick]   (npm run bench runs it, then the cluster variant)
 // Env: BENCH_RESCALE_KEYS (default 100000; --quick 10000), BENCH_RESCALE_RATE (records/s arriving,
 //      default 20000), BENCH_RESCALE_ROUNDS (default 1; rounds alternate the order),
 //      BENCH_RESCALE_VARIANTS (default "live,flink"), BENCH_RESCALE_CREDITS (a diagnosis, not a
@@ -37,26 +33,17 @@ import { join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { dataDir, fmt, machineInfo, mb } from './corpus.mjs';
-import { payloadMaker } from './payloads.mjs';
 import { jobMasterOf, stopWithSavepoint, submitFromSavepoint } from './embedded-savepoint.mjs';
+import { ArrivalClock, LogSource, PAYLOAD_BYTES, countWithPayload, parseRecord, sampledAt as at } from './rescale-job.mjs';
 import { installProbes, summarizeSpans } from './rescale-probes.mjs';
+import { AFTER_MS, BASELINE_MS, KEYS, QUICK, RATE, VARIANTS, WARMUP_MS } from './rescale-settings.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const QUICK = process.argv.includes('--quick');
-const KEYS = Number(process.env.BENCH_RESCALE_KEYS ?? (QUICK ? 10_000 : 100_000));
-const PAYLOAD_BYTES = 1000;
-const RATE = Number(process.env.BENCH_RESCALE_RATE ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_RESCALE_ROUNDS ?? 1);
-const VARIANTS = (process.env.BENCH_RESCALE_VARIANTS ?? 'live,flink').split(',').map((s) => s.trim());
 const CREDITS = process.env.BENCH_RESCALE_CREDITS === undefined ? undefined : Number(process.env.BENCH_RESCALE_CREDITS);
 const SOURCE_P = 2;
 const FROM = 2;
 const TO = 3;
-const WARMUP_MS = 3000;
-const BASELINE_MS = QUICK ? 3000 : 5000;
-const AFTER_MS = 10_000;
-/** Records a source reads per fetch at most (a fetch runs the chained map for each). */
-const FETCH_MAX = 512;
 /** Gaps between two sink outputs shorter than this are not kept. */
 const GAP_MIN_MS = 20;
 const SAMPLE_MS = 50;
@@ -73,8 +60,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const pct = (x) => `${(100 * x).toFixed(0)} %`;
 
-for (const v of VARIANTS) if (v !== 'live' && v !== 'flink') throw new Error(`BENCH_RESCALE_VARIANTS: unknown variant "${v}" (live, flink)`);
-if (!(KEYS >= 1000) || !(RATE > 0)) throw new Error(`BENCH_RESCALE_KEYS must be at least 1000 and BENCH_RESCALE_RATE above 0 (got ${KEYS}, ${RATE})`);
 if (typeof global.gc !== 'function') {
   console.error('Run with --expose-gc (npm run bench does).');
   process.exit(2);
@@ -87,59 +72,6 @@ process.once('SIGINT', () => {
 // ---------------------------------------------------------------------------------------------
 // The job
 // ---------------------------------------------------------------------------------------------
-
-/** A distinct 1000-character string per key, that does not compress (payloads.mjs). */
-const payloadOf = payloadMaker(PAYLOAD_BYTES);
-/** Record g's key: the first KEYS records load one key each, later ones spread over all keys. */
-const keyOf = (g) => (g < KEYS ? g : (Math.imul(g, 0x9e3779b1) >>> 0) % KEYS);
-
-/** The external log: how many records have arrived in each source task's partition by now. */
-class ArrivalClock {
-  constructor() {
-    this.t0 = Date.now();
-    this.perTaskPerMs = RATE / SOURCE_P / 1000;
-    this.preloaded = Math.ceil(KEYS / SOURCE_P);
-  }
-  arrived() {
-    return this.preloaded + Math.floor(this.perTaskPerMs * (Date.now() - this.t0));
-  }
-}
-
-/**
- * Reads its partition of the log: record g = offset × parallelism + index. `highWater[index]`
- * is the furthest offset read, by any job (a job restored from a savepoint reads some again).
- */
-class LogSource {
-  constructor(clock, highWater) {
-    this.clock = clock;
-    this.highWater = highWater;
-    this.offset = 0;
-    this.parallelism = 1;
-    this.index = 0;
-  }
-  init(parallelism, index) {
-    this.parallelism = parallelism;
-    this.index = index;
-  }
-  async fetch(ctx) {
-    const end = Math.min(this.clock.arrived(), this.offset + FETCH_MAX);
-    if (end <= this.offset) {
-      await sleep(1);
-      return;
-    }
-    const p = this.parallelism;
-    const i = this.index;
-    for (let o = this.offset; o < end; o++) ctx.collect(o * p + i);
-    this.offset = end;
-    if (end > this.highWater[i]) this.highWater[i] = end;
-  }
-  snapshotState() {
-    return this.offset;
-  }
-  restoreState(offset) {
-    this.offset = offset;
-  }
-}
 
 /** What the sink saw: new outputs, duplicates, lost counts, and the gaps between new outputs. */
 function checkingSink() {
@@ -179,11 +111,11 @@ async function buildContext(reduceParallelism, clock, highWater, sink, checkpoin
     .setParallelism(SOURCE_P)
     .name('log')
     .uid('log')
-    .map((g) => (g < KEYS ? [g, 1, payloadOf(g)] : [keyOf(g), 1]))
+    .map(parseRecord(KEYS))
     .name('parse')
     .uid('parse')
     .keyBy((r) => r[0])
-    .reduce((a, b) => [a[0], a[1] + b[1], a[2] ?? b[2]])
+    .reduce(countWithPayload)
     .name('count')
     .uid('count')
     .setParallelism(reduceParallelism)
@@ -212,7 +144,7 @@ async function runVariant(variant, probes) {
   mkdirSync(checkpointDir, { recursive: true });
   global.gc();
   global.gc();
-  const clock = new ArrivalClock();
+  const clock = new ArrivalClock({ t0: Date.now(), rate: RATE, keys: KEYS, partitions: SOURCE_P });
   const highWater = new Array(SOURCE_P).fill(0);
   const sink = checkingSink();
   const name = `rescale-bench-${variant}`;
@@ -283,19 +215,6 @@ function reduceFileBytes(checkpointDir, metadata) {
 // ---------------------------------------------------------------------------------------------
 // Analysis
 // ---------------------------------------------------------------------------------------------
-
-/** A sampled counter at time t (linear between samples). */
-function at(samples, field, t) {
-  if (t <= samples[0].t) return samples[0][field];
-  for (let i = 1; i < samples.length; i++) {
-    const b = samples[i];
-    if (b.t >= t) {
-      const a = samples[i - 1];
-      return b.t === a.t ? b[field] : a[field] + ((b[field] - a[field]) * (t - a.t)) / (b.t - a.t);
-    }
-  }
-  return samples[samples.length - 1][field];
-}
 
 function analyse(r) {
   const { samples, sink, tReq, tDone } = r;

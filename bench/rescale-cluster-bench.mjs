@@ -20,18 +20,13 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { api, children, startCli, stopChildren, waitForLine } from './child-processes.mjs';
 import { dataDir, fmt, machineInfo } from './corpus.mjs';
+import { sampledAt as at } from './rescale-job.mjs';
+import { AFTER_MS, BASELINE_MS, KEYS, QUICK, RATE, VARIANTS, WARMUP_MS } from './rescale-settings.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const QUICK = process.argv.includes('--quick');
-const KEYS = Number(process.env.BENCH_RESCALE_KEYS ?? (QUICK ? 10_000 : 100_000));
-const RATE = Number(process.env.BENCH_RESCALE_RATE ?? 20_000);
-const VARIANTS = (process.env.BENCH_RESCALE_VARIANTS ?? 'live,flink').split(',').map((s) => s.trim());
 const WORKERS = 3;
 const SLOTS = 2;
 const HEARTBEAT_MS = 1000;
-const WARMUP_MS = 3000;
-const BASELINE_MS = QUICK ? 3000 : 5000;
-const AFTER_MS = 10_000;
 const POLL_MS = 50;
 const tmpRoot = join(dataDir, `rescale-cluster-${randomUUID().slice(0, 8)}`);
 const resultsPath = join(dataDir, `rescale-cluster-results${QUICK ? '-quick' : ''}.json`);
@@ -42,46 +37,17 @@ const pct = (x) => `${(100 * x).toFixed(0)} %`;
 
 /** The job module: argv[2] the reduce's parallelism, argv[3] the name of the sink's progress file. */
 function jobModule(dir, t0) {
-  return `// Written by bench/rescale-cluster-bench.mjs.
+  return `// Written by bench/rescale-cluster-bench.mjs: the job of rescale-job.mjs, with a sink that
+// writes its progress to a file.
 import { appendFileSync } from 'node:fs';
 import { StreamingContext } from 'mobius';
-import { payloadMaker } from ${JSON.stringify(join(here, 'payloads.mjs'))};
+import { ArrivalClock, LogSource, countWithPayload, parseRecord } from ${JSON.stringify(join(here, 'rescale-job.mjs'))};
 
 const KEYS = ${KEYS};
-const T0 = ${t0};
-const SOURCE_P = 2;
-const PER_TASK_PER_MS = ${RATE} / SOURCE_P / 1000;
-const payloadOf = payloadMaker(1000);
-const keyOf = (g) => (g < KEYS ? g : (Math.imul(g, 0x9e3779b1) >>> 0) % KEYS);
 const reduceP = Number(process.argv[2] ?? 2);
 const progress = ${JSON.stringify(dir)} + '/' + (process.argv[3] ?? 'sink') + '.log';
 
-class LogSource {
-  offset = 0;
-  parallelism = 1;
-  index = 0;
-  init(parallelism, index) {
-    this.parallelism = parallelism;
-    this.index = index;
-  }
-  async fetch(ctx) {
-    const arrived = Math.ceil(KEYS / SOURCE_P) + Math.floor(PER_TASK_PER_MS * (Date.now() - T0));
-    const end = Math.min(arrived, this.offset + 512);
-    if (end <= this.offset) {
-      await new Promise((r) => setTimeout(r, 1));
-      return;
-    }
-    for (let o = this.offset; o < end; o++) ctx.collect(o * this.parallelism + this.index);
-    this.offset = end;
-  }
-  snapshotState() {
-    return this.offset;
-  }
-  restoreState(offset) {
-    this.offset = offset;
-  }
-}
-
+/** Every 50 ms its count of records; every gap of 20 ms or more between two; its first record. */
 class ProgressSink {
   n = 0;
   lastAt = 0;
@@ -101,12 +67,13 @@ class ProgressSink {
   }
 }
 
+const clock = new ArrivalClock({ t0: ${t0}, rate: ${RATE}, keys: KEYS, partitions: 2 });
 const ctx = StreamingContext.builder().option('checkpoint.interval.ms', 600000).option('checkpoint.dir', ${JSON.stringify(join(dir, 'ckpt'))}).build();
 ctx
-  .source(new LogSource()).setParallelism(SOURCE_P).name('log').uid('log')
-  .map((g) => (g < KEYS ? [g, 1, payloadOf(g)] : [keyOf(g), 1])).name('parse').uid('parse')
+  .source(new LogSource(clock, [0, 0])).setParallelism(2).name('log').uid('log')
+  .map(parseRecord(KEYS)).name('parse').uid('parse')
   .keyBy((r) => r[0])
-  .reduce((a, b) => [a[0], a[1] + b[1], a[2] ?? b[2]]).name('count').uid('count').setParallelism(reduceP)
+  .reduce(countWithPayload).name('count').uid('count').setParallelism(reduceP)
   .sink(new ProgressSink()).name('check').uid('check').setParallelism(1);
 await ctx.execute('rescale_cluster');
 `;
@@ -123,20 +90,6 @@ function readProgress(path, base = 0) {
     else if (k === 'f') out.first = Number(a);
   }
   return out;
-}
-
-/** A counter of samples ({ t, [field] }) at time t, linear between samples. */
-function at(samples, field, t) {
-  if (samples.length === 0) return 0;
-  if (t <= samples[0].t) return samples[0][field];
-  for (let i = 1; i < samples.length; i++) {
-    const b = samples[i];
-    if (b.t >= t) {
-      const a = samples[i - 1];
-      return b.t === a.t ? b[field] : a[field] + ((b[field] - a[field]) * (t - a.t)) / (b.t - a.t);
-    }
-  }
-  return samples[samples.length - 1][field];
 }
 
 async function runVariant(variant) {
@@ -257,6 +210,12 @@ async function main() {
     await stopChildren([...children]);
     rmSync(tmpRoot, { recursive: true, force: true });
   }
+  const live = runs.find((x) => x.variant === 'live');
+  const flink = runs.find((x) => x.variant === 'flink');
+  if (live && flink) {
+    console.log(`\nratio live / Flink way, time without output: ${(live.noOutputMs / flink.noOutputMs).toFixed(3)} (longest gaps), ${(live.noOutputMs / flink.stoppedAtSavepointMs).toFixed(3)} (against request → first output of the new job)`);
+  }
+  if (live) console.log(`untouched operators during the live rescale: ${pct(live.untouched.fraction)} of their throughput (target >= 90 %)${live.untouched.fraction >= 0.9 ? '' : '  BELOW TARGET'}`);
   writeFileSync(resultsPath, JSON.stringify({ benchmark: 'rescale-cluster', date: new Date().toISOString(), machine, loadAverage: load, keys: KEYS, rate: RATE, runs }, null, 2) + '\n');
   log(`results written to ${relative(here, resultsPath)}`);
 }
