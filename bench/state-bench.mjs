@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { corpusPath, dataDir, ensureCorpus, fmt, log, machineInfo, mb } from './corpus.mjs';
+import { payloadMaker } from './payloads.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const selfPath = fileURLToPath(import.meta.url);
@@ -344,31 +345,8 @@ const MAX_P = 128;
 const keyGroupOf = (key) => (typeof key === 'number' ? murmur3Ascii(String(key), 0x2c63) : murmur3Ascii(String(key), 0x5d1b)) % MAX_P;
 const scopeOf = (jobId) => ({ jobId, operatorId: 'reduce-2', taskIndex: 0, maxParallelism: MAX_P, keyGroups: { start: 0, end: MAX_P - 1 }, keyGroupOf });
 
-/**
- * A distinct, flat 1 KiB ASCII string per key: the key's digits and ':', then a window of a
- * 1 MiB pool of pseudo-random base64 characters at an offset that depends on the key. The
- * values do not compress (LevelDB compresses its blocks with Snappy: a repeated pattern would
- * shrink 1 GB to a few tens of MB on disk and make the level figures meaningless).
- */
-const POOL = (() => {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const pool = Buffer.alloc(1 << 20);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < pool.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    pool[i] = alphabet.charCodeAt(x & 63);
-  }
-  return pool;
-})();
-const valueBuf = Buffer.alloc(VALUE_BYTES);
-function valueOf(key) {
-  const n = valueBuf.write(`${key}:`, 0, 'latin1');
-  const off = (key * 7919) % (POOL.length - VALUE_BYTES);
-  POOL.copy(valueBuf, n, off, off + VALUE_BYTES - n);
-  return valueBuf.toString('latin1');
-}
+/** A distinct, flat 1 KiB ASCII string per key, that does not compress (payloads.mjs). */
+const valueOf = payloadMaker(VALUE_BYTES);
 
 const snapshotBytes = (snap) => [...snap.groups.values()].reduce((n, b) => n + b.byteLength, 0);
 
