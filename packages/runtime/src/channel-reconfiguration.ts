@@ -72,7 +72,8 @@ export class ChannelReconfiguration {
     const { ids, gate, inputChannels, transport, outputs, writers, plan } = this.init;
     for (const [t, a] of Object.entries(changes.attempts ?? {})) ids.attempts[t] = a;
     for (const id of changes.removeInputs ?? []) {
-      const i = inputChannels.findIndex((c) => c.id === id);
+      // The last one: a channel removed and added again by an earlier rescale keeps its old index too.
+      const i = inputChannels.findLastIndex((c) => c.id === id);
       if (i >= 0) gate.removeChannel(i);
     }
     for (const c of changes.addInputs ?? []) {
