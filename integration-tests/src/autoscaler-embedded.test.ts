@@ -150,8 +150,8 @@ describe('the autoscaler in embedded mode', () => {
       const vertex = slowVertex();
       for (const e of ups) for (const d of e.decisions) expect(d.vertex).toBe(vertex);
       expect(ups.at(-1)!.decisions.at(-1)!.to).toBe(2);
-      // The first decision came from a map busy all the time: one task could not keep up.
-      expect(ups[0].rates[vertex].busy).toBeGreaterThan(0.9);
+      // The first decision came from a map busy above the band: one task could not keep up.
+      expect(ups[0].rates[vertex].busy).toBeGreaterThan(TARGET + BOUNDARY);
       expect(job.rescaleEvents().every((e) => e.trigger === 'autoscaler' && e.vertex === vertex)).toBe(true);
       expect(job.metrics().filter((m) => m.taskId.startsWith(`${vertex}#`) && m.busyTimeMsPerSecond !== undefined)).toHaveLength(2);
       // While the rate holds: no change, busy near the target, the backlog drained.
@@ -160,7 +160,8 @@ describe('the autoscaler in embedded mode', () => {
       const busy = steady.at(-1)!.rates[vertex].busy;
       expect(busy).toBeGreaterThan(TARGET - 2 * BOUNDARY);
       expect(busy).toBeLessThan(TARGET + 2 * BOUNDARY);
-      expect(feed.backlog()).toBeLessThan(0.25 * high);
+      // Less than half a second behind (the producer's buffer holds two seconds).
+      expect(feed.backlog()).toBeLessThan(0.5 * high);
 
       // Down: the rate drops; one lowering, not before the delay, and nothing after it.
       const droppedAt = Date.now();
