@@ -17,7 +17,9 @@ describe('live rescaling in embedded mode (job.rescale)', () => {
   const tmp = tempDir('mobius-rescale-');
   afterAll(() => tmp.remove());
 
-  it('rescales a keyed reduce 2 → 3 → 1 while the job runs: every running count exactly once, the source task untouched', { timeout: 120_000 }, async () => {
+  // The sink chained to the reduce (rescaled with it), or on its own at parallelism 1: its input
+  // channels from the reduce are replaced at each rescale barrier (the plan channel ids come back).
+  for (const separateSink of [false, true]) it(`rescales a keyed reduce 2 → 3 → 1 while the job runs (${separateSink ? 'a sink of its own' : 'the sink chained'}): every running count exactly once, the source task untouched`, { timeout: 120_000 }, async () => {
     const gates = [gate(), gate()];
     const seen: Pair[] = [];
     const emitted: string[] = [];
@@ -53,7 +55,8 @@ describe('live rescaling in embedded mode (job.rescale)', () => {
       .reduce((a, b): Pair => [a[0], a[1] + b[1]])
       .name('count')
       .setParallelism(2)
-      .sink((p) => void seen.push(p));
+      .sink((p) => void seen.push(p))
+      .setParallelism(separateSink ? 1 : 2);
     const job = await ctx.submit('rescale-embedded');
     const sourceAttempt = (): number | undefined => job.metrics().find((m) => m.vertexName.startsWith('words'))?.attempt;
     const until = async (what: string, ok: () => boolean): Promise<void> => {

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mobiusCli, repoRoot, run, tempDir } from './helpers.js';
@@ -75,5 +76,24 @@ describe('embedded mode on task threads (execution.threads)', () => {
     expect(stderr).toMatch(/runs on this thread/);
     expect(out.totals).toEqual(reference());
     expect(out.reduceThreads).toEqual([out.mainThreadId]);
+  });
+
+  it('job.rescale on task threads: the reduce goes 2 → 3 → 1 while the job runs, every running count exactly once', async () => {
+    const gates = join(dir.dir, 'rescale-gates');
+    mkdirSync(gates);
+    const r = await run(process.execPath, [mobiusCli, 'run', join(repoRoot, 'integration-tests/fixtures/rescale-threads-job.ts'), gates], { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`mobius run exited ${r.code}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { state: string; counts: Record<string, number[]>; rescales: { from: number; to: number; failed?: string }[]; reduceThreads: number[]; mainThreadId: number };
+    expect(out.state).toBe('FINISHED');
+    expect(out.rescales.map((e) => [e.from, e.to, e.failed])).toEqual([
+      [2, 3, undefined],
+      [3, 1, undefined],
+    ]);
+    expect(out.reduceThreads).not.toContain(out.mainThreadId);
+    // Reference: every word's running count takes each value 1..n exactly once.
+    const expected: Record<string, number> = {};
+    for (let i = 0; i < 4500; i++) for (const w of [`w${i % 97}`, `v${i % 13}`, `u${(i * 7) % 31}`]) expected[w] = (expected[w] ?? 0) + 1;
+    expect(Object.keys(out.counts).sort()).toEqual(Object.keys(expected).sort());
+    for (const [w, n] of Object.entries(expected)) expect([...out.counts[w]].sort((a, b) => a - b), w).toEqual(Array.from({ length: n }, (_, k) => k + 1));
   });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MobiusError } from '@mobius/interface';
 import { generateCurveKeyPair } from '@mobius/transport-zeromq';
 import { checkFlags, intFlag, parseArgs, stringFlag, type ParsedArgs } from './args.js';
-import { ClusterClient, type JobSummary } from './client.js';
+import { ClusterClient, waitForRescale, type JobSummary } from './client.js';
 import { runCollectingJob } from './collect-runner.js';
 import { DEFAULT_DEPLOY_TIMEOUT_MS } from './control-gateway.js';
 import { Coordinator } from './coordinator.js';
@@ -35,6 +35,9 @@ const USAGE = `Usage:
   mobius-cluster cancel JOB
   mobius-cluster savepoint JOB                           prints the savepoint folder
   mobius-cluster stop JOB [--savepoint]
+  mobius-cluster rescale JOB --operator OP --parallelism N [--wait]
+                                                         live: only OP's tasks restart; prints the rescale's id
+                                                         (--wait: its event once it is done)
     (these talk to --url URL, default http://127.0.0.1:8081 or MOBIUS_URL, with --token T or MOBIUS_TOKEN)
   The token is best given as MOBIUS_TOKEN or --token-file F (MOBIUS_TOKEN_FILE): a --token flag
   shows in ps to every user of the machine; local passes it to its children in MOBIUS_TOKEN.`;
@@ -224,6 +227,26 @@ async function main(argv: string[]): Promise<number> {
       const result = await client(args).call<{ savepoint: { path: string } | null }>('POST', `/jobs/${id}/stop`, { savepoint: args.flags.has('savepoint') });
       if (result.savepoint !== null) process.stdout.write(`${result.savepoint.path}\n`);
       return 0;
+    }
+    case 'rescale': {
+      const args = parseArgs(rest, ['wait']);
+      checkFlags(args, command, [...CLIENT_FLAGS, 'operator', 'parallelism', 'wait']);
+      const id = args.positionals[0];
+      const operator = stringFlag(args, 'operator');
+      if (id === undefined) throw new MobiusError('USAGE', 'mobius-cluster rescale: missing the job id');
+      if (operator === undefined) throw new MobiusError('USAGE', 'mobius-cluster rescale: missing --operator OP (the operator\'s id, uid or name)');
+      if (!args.flags.has('parallelism')) throw new MobiusError('USAGE', 'mobius-cluster rescale: missing --parallelism N');
+      const api = client(args);
+      const accepted = await api.call<{ id: string }>('POST', `/jobs/${id}/rescale`, { operator, parallelism: intFlag(args, 'parallelism', 1, 1) });
+      if (!args.flags.has('wait')) {
+        process.stdout.write(`${accepted.id}\n`);
+        return 0;
+      }
+      const event = await waitForRescale(api, id, accepted.id);
+      process.stdout.write(`${JSON.stringify(event, null, 2)}\n`);
+      if (event.failed === undefined) return 0;
+      process.stderr.write(`mobius-cluster: rescale ${accepted.id} failed: ${event.failed}\n`);
+      return 1;
     }
     case 'status':
     case 'cancel': {

@@ -1,4 +1,4 @@
-import { MobiusError } from '@mobius/interface';
+import { MobiusError, type RescaleEvent } from '@mobius/interface';
 
 /** A client of the coordinator's HTTP API. */
 export class ClusterClient {
@@ -36,4 +36,24 @@ export interface JobSummary {
   readonly name: string;
   readonly state: string;
   readonly error: string | null;
+}
+
+/** Polls the job's events until rescale `rescaleId` is one (done or failed); throws if the job ends first. */
+export async function waitForRescale(api: ClusterClient, jobId: string, rescaleId: string): Promise<RescaleEvent> {
+  for (;;) {
+    const find = async (): Promise<RescaleEvent | undefined> => {
+      const events = await api.call<readonly { kind: string; id?: string }[]>('GET', `/jobs/${jobId}/events`);
+      return events.find((e) => e.kind === 'rescale' && e.id === rescaleId) as RescaleEvent | undefined;
+    };
+    const event = await find();
+    if (event !== undefined) return event;
+    const status = await api.call<JobSummary>('GET', `/jobs/${jobId}`);
+    // The job may have ended right after the rescale did: its event is there then.
+    if (['FINISHED', 'CANCELED', 'FAILED'].includes(status.state)) return (await find()) ?? throwEnded();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  function throwEnded(): never {
+    throw new MobiusError('RESCALE_FAILED', `job ${jobId} ended before rescale ${rescaleId} completed`);
+  }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreOptions, getConfig, type CheckpointStore, type ControlChannel, type ExecutionPlan, type JobRecord, type Logger, type RestoreHandles } from '@mobius/interface';
-import { createPlan } from '@mobius/planner';
+import { planWithOverrides } from '@mobius/planner';
 import { FsCheckpointStore } from '@mobius/failover';
 import { JobMaster, type FsJobStore } from '@mobius/jobmaster';
 import type { JobPlanner } from '@mobius/job-loader';
@@ -38,6 +38,7 @@ export class ClusterJobMasters {
       jobId: job.id,
       name: job.name,
       plan: job.plan,
+      graph: job.graph,
       gateway: new ControlChannelGateway(
         ctx.control,
         { name: job.name, bundle: job.bundle, args: job.args, graphHash: job.plan.graphHash, checkpointDir: job.checkpointDir },
@@ -84,8 +85,8 @@ export class ClusterJobMasters {
         const root = join(ctx.dataDir, 'jobs');
         const bundle = readFileSync(join(root, id, 'job.mjs'), 'utf8');
         const captured = await ctx.planner.plan(join(root, id, 'job.mjs'), record.args);
-        const plan = createPlan(captured.graph, record.name);
-        const job = new ClusterJob(id, record.name, plan, bundle);
+        const plan = planWithOverrides(captured.graph, record.name, record.overrides ?? {});
+        const job = new ClusterJob(id, record.name, plan, bundle, captured.graph);
         job.args = record.args;
         this.storeFor(job, plan, record.checkpointDir);
         this.create(job, record.restore ?? undefined).takeBack(record);

@@ -1,7 +1,10 @@
-import type { CheckpointStore, ExecutionPlan, JobState } from '@mobius/interface';
+import type { CheckpointStore, ExecutionPlan, JobState, LogicalGraph, RecoveryEvent, RescaleEvent } from '@mobius/interface';
 import { RecoveryEventLog } from '@mobius/failover';
 import { operatorLoads, type JobMaster, type JobTask, type OperatorLoad } from '@mobius/jobmaster';
 import { currentLoad, loadFieldsOf } from './task-load-fields.js';
+
+/** One entry of a job's event log (`GET /jobs/:id/events`). */
+export type JobEvent = RecoveryEvent | RescaleEvent;
 
 /** One task of a cluster job, as the coordinator sees it. */
 export type ClusterTask = JobTask;
@@ -38,9 +41,16 @@ export class ClusterJob {
   constructor(
     readonly id: string,
     readonly name: string,
-    readonly plan: ExecutionPlan,
+    private readonly submittedPlan: ExecutionPlan,
     readonly bundle: string,
+    /** The job's graph: with it, the job can be rescaled live. */
+    readonly graph?: LogicalGraph,
   ) {}
+
+  /** The job's plan: as submitted, then as its live rescales changed it. */
+  get plan(): ExecutionPlan {
+    return this.master?.plan ?? this.submittedPlan;
+  }
 
   /** The job master runs the job from now on. */
   attach(master: JobMaster): void {
@@ -88,9 +98,15 @@ export class ClusterJob {
   get tasks(): Map<string, ClusterTask> {
     return this.view.tasks;
   }
-  /** Every recovery, for GET /jobs/:id/events. */
+  /** Every recovery. */
   get events(): RecoveryEventLog {
     return this.view.events;
+  }
+
+  /** GET /jobs/:id/events: the job's recoveries, live rescales and autoscaler decisions, oldest first. */
+  eventList(): readonly JobEvent[] {
+    const rescales = this.master?.rescaling.events ?? [];
+    return [...this.events.list(), ...rescales].sort((a, b) => a.time - b.time);
   }
 
   get terminal(): boolean {

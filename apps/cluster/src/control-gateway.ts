@@ -3,6 +3,7 @@ import {
   type CancelTasks,
   type ControlChannel,
   type Determinant,
+  type RescalePreparation,
   type RestartedTasks,
   type RestoreHandles,
   type TaskDeploymentRequest,
@@ -70,6 +71,8 @@ export class ControlChannelGateway implements TaskGateway {
         checkpointDir: this.job.checkpointDir,
         restore,
         staleCheckpointsThrough: request.staleCheckpointsThrough,
+        overrides: request.overrides,
+        rescaled: request.rescaled,
       },
       this.deployTimeoutMs,
     );
@@ -107,6 +110,12 @@ export class ControlChannelGateway implements TaskGateway {
     const reply = await this.control.request(workerId, { type: 'get-determinants', jobId, taskId }, 10_000);
     if (reply.type !== 'determinants') throw new MobiusError('UNEXPECTED_REPLY', `worker ${workerId} answered get-determinants with '${reply.type}'`);
     return reply.entries;
+  }
+
+  /** Rejects when the worker refuses or does not answer in the deploy timeout (the rescale then fails). */
+  async prepareRescale(jobId: string, workerId: string, preparation: RescalePreparation): Promise<void> {
+    const reply = await this.control.request(workerId, { type: 'prepare-rescale', jobId, preparation }, this.deployTimeoutMs);
+    if (reply.type === 'error') throw new MobiusError('RESCALE_FAILED', `worker ${workerId} could not prepare the rescale: ${reply.message}`);
   }
 
   rewire(jobId: string, workerId: string, restarted: RestartedTasks): void {

@@ -390,7 +390,7 @@ export class Coordinator {
       rmSync(dir, { recursive: true, force: true });
       throw new ClusterError((e as MobiusError).code ?? 'INVALID_JOB', e instanceof Error ? e.message : String(e), 400);
     }
-    const job = new ClusterJob(id, name, plan, bundle);
+    const job = new ClusterJob(id, name, plan, bundle, captured.graph);
     job.args = args;
     this.masters!.storeFor(job, plan);
     const master = this.masters!.create(job, restore);

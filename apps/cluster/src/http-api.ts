@@ -4,6 +4,7 @@ import type { Logger } from '@mobius/interface';
 import { ClusterError, type Coordinator } from './coordinator.js';
 import { resultsPage } from './collect-store.js';
 import { createMetrics } from './metrics.js';
+import { rescaleRequestOf, startRescale } from './rescale-request.js';
 import { tokenMatches } from './token.js';
 import { DEFAULT_MAX_BODY_BYTES, excerpt, parseJson, readBody } from './http-body.js';
 
@@ -88,7 +89,7 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger, options:
       }
       if (parts.length >= 2) jobIdOf(parts[1]);
       if (parts.length === 2 && method === 'GET') return send(res, 200, coordinator.job(parts[1]).details());
-      if (parts.length === 3 && parts[2] === 'events' && method === 'GET') return send(res, 200, coordinator.job(parts[1]).events.list());
+      if (parts.length === 3 && parts[2] === 'events' && method === 'GET') return send(res, 200, coordinator.job(parts[1]).eventList());
       if (parts.length === 3 && parts[2] === 'results' && method === 'GET') {
         const from = Number(url.searchParams.get('from') ?? '0');
         if (!Number.isInteger(from) || from < 0) throw new ClusterError('BAD_REQUEST', "'from' must be a record offset (an integer of at least 0)", 400);
@@ -97,6 +98,12 @@ export function createHttpApi(coordinator: Coordinator, logger: Logger, options:
         return send(res, 200, page);
       }
       if (parts.length === 3 && parts[2] === 'cancel' && method === 'POST') return send(res, 202, coordinator.cancel(parts[1]).summary());
+      if (parts.length === 3 && parts[2] === 'rescale' && method === 'POST') {
+        const request = rescaleRequestOf(parseJson(await readBody(req, maxBodyBytes), '{ "operator": "<id, uid or name>", "parallelism": N }'));
+        const accepted = startRescale(coordinator.job(parts[1]), request);
+        logger.info({ jobId: parts[1], rescale: accepted.id, operator: request.operator, parallelism: request.parallelism }, 'live rescale requested');
+        return send(res, 202, accepted);
+      }
       if (parts.length === 3 && parts[2] === 'savepoint' && method === 'POST') return send(res, 200, await coordinator.savepoint(parts[1]));
       if (parts.length === 3 && parts[2] === 'stop' && method === 'POST') {
         const text = await readBody(req, maxBodyBytes);

@@ -4,12 +4,14 @@ import {
   type CancelTasks,
   type Determinant,
   type ExecutionPlan,
+  type LogicalGraph,
+  type RescalePreparation,
   type RestartedTasks,
   type TaskMetrics,
   type TaskStateUpdate,
   type TaskToDeploy,
 } from '@mobius/interface';
-import { metricsInPlanOrder, taskSlots, type AttemptFences, type CheckpointAcks, type ExecutorDeployment, type FromTaskThread, type HostedTasks, type JobSource, type TaskHost } from '@mobius/jobmaster';
+import { RescaledPlans, metricsInPlanOrder, taskSlots, type AttemptFences, type CheckpointAcks, type ExecutorDeployment, type FromTaskThread, type HostedTasks, type JobSource, type TaskHost } from '@mobius/jobmaster';
 import type { HeartbeatSender } from './heartbeat-sender.js';
 import type { TaskThreadListener, TaskThreads } from './task-threads.js';
 
@@ -17,6 +19,8 @@ export interface ThreadedJobHostOptions {
   readonly jobId: string;
   readonly name: string;
   readonly plan: ExecutionPlan;
+  /** The job's graph: a deployment after a live rescale plans the job with its overrides. */
+  readonly graph: LogicalGraph;
   /** The job's bundle as written here, which each thread imports in planning mode. */
   readonly source: JobSource;
   readonly graphHash: string;
@@ -48,7 +52,9 @@ interface RunningTask {
  * progress cells each uses.
  */
 export class ThreadedJobHost implements TaskHost, TaskThreadListener {
-  private readonly slotOf: ReadonlyMap<string, number>;
+  /** The job's plan at its live rescales so far, and the thread of each of its tasks (`taskSlots`). */
+  private readonly plans: RescaledPlans;
+  private slotOf: ReadonlyMap<string, number>;
   /** Threads asked to import the job, each resolving once it did. */
   private readonly loaded = new Map<number, Promise<void>>();
   private readonly running = new Map<string, RunningTask>();
@@ -62,6 +68,7 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
   private unloaded = false;
 
   constructor(private readonly options: ThreadedJobHostOptions) {
+    this.plans = new RescaledPlans(options.graph, options.plan);
     this.slotOf = taskSlots(options.plan, options.threads.count);
     options.threads.listen(options.jobId, this);
   }
@@ -79,6 +86,8 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
   async deploy(tasks: readonly TaskToDeploy[], deployment: ExecutorDeployment): Promise<void> {
     const { jobId } = this.options;
     if (this.unloaded) throw new MobiusError('DEPLOY_REFUSED', `job ${jobId} ended on this worker while its tasks were deployed`);
+    const before = this.plans.current;
+    if (this.plans.planFor(deployment.overrides) !== before) this.slotOf = taskSlots(this.plans.current, this.options.threads.count);
     const byThread = new Map<number, TaskToDeploy[]>();
     for (const task of tasks) {
       const index = this.slotOf.get(task.taskId);
@@ -113,7 +122,8 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
         }
         // Every snapshot: a task restored at another parallelism takes its key groups from several old tasks' snapshots.
         const snapshots = deployment.restore;
-        const request = { jobId, workerId: '', tasks: list, endpoints: deployment.endpoints ?? {}, attempts, staleCheckpointsThrough: deployment.staleCheckpointsThrough };
+        const { staleCheckpointsThrough, overrides, rescaled } = deployment;
+        const request = { jobId, workerId: '', tasks: list, endpoints: deployment.endpoints ?? {}, attempts, staleCheckpointsThrough, overrides, rescaled };
         try {
           await this.options.threads.request<void>(index, { t: 'deploy', request, snapshots, progress });
         } catch (e) {
@@ -220,6 +230,12 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
     this.broadcast({ t: 'rewire', jobId: this.options.jobId, restarted });
   }
 
+  /** Every thread that has the job learns what its tasks do at the rescale barrier; resolves once all did. */
+  async prepareRescale(preparation: RescalePreparation): Promise<void> {
+    const { jobId, threads } = this.options;
+    await Promise.all([...this.loaded.keys()].map((index) => threads.request<void>(index, { t: 'prepare-rescale', jobId, preparation })));
+  }
+
   async determinantsOf(taskId: string): Promise<readonly Determinant[]> {
     const { jobId, threads } = this.options;
     const lists = await Promise.all([...this.loaded.keys()].map((i) => threads.request<Determinant[]>(i, { t: 'determinants', jobId, taskId }).catch(() => [] as Determinant[])));
@@ -233,7 +249,7 @@ export class ThreadedJobHost implements TaskHost, TaskThreadListener {
   }
 
   metrics(): TaskMetrics[] {
-    return metricsInPlanOrder(this.options.plan, this.latest);
+    return metricsInPlanOrder(this.plans.current, this.latest);
   }
 
   runningMetrics(): TaskMetrics[] {

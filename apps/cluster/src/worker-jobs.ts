@@ -1,7 +1,7 @@
-import { MobiusError, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type TaskMetrics, type TaskStateUpdate, type Transport } from '@mobius/interface';
+import { MobiusError, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type RescalePreparation, type TaskMetrics, type TaskStateUpdate, type Transport } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { AttemptFences, JobTaskExecutor, readTaskSnapshots, storeCheckpointListener, type CheckpointAcks, type TaskHost } from '@mobius/jobmaster';
-import { createPlan } from '@mobius/planner';
+import { planWithOverrides } from '@mobius/planner';
 import { attachTaskProgress, registerCollectForwarder } from '@mobius/runtime';
 import type { HeartbeatSender } from './heartbeat-sender.js';
 import { JobGraphs } from './job-graphs.js';
@@ -77,15 +77,23 @@ export class WorkerJobs {
     // read: refused before a new job's entry is made (the host's own check then agrees).
     this.fences.check(message.jobId, message.tasks);
     const job = this.jobs.get(message.jobId) ?? this.hostJob(message, graph, store);
-    const { attempts, staleCheckpointsThrough, endpoints } = message;
-    await job.host.deploy(message.tasks, { attempts, restore, staleCheckpointsThrough, endpoints });
+    const { attempts, staleCheckpointsThrough, endpoints, overrides, rescaled } = message;
+    await job.host.deploy(message.tasks, { attempts, restore, staleCheckpointsThrough, endpoints, overrides, rescaled });
+  }
+
+  /** Live rescaling: the job's tasks here learn what to do at the rescale barrier (nothing when none runs here). */
+  async prepareRescale(jobId: string, preparation: RescalePreparation): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return;
+    this.ctx.logger.info({ jobId, checkpointId: preparation.checkpointId, stop: preparation.stop, reconfigure: Object.keys(preparation.reconfigure) }, 'preparing a live rescale');
+    await job.host.prepareRescale(preparation);
   }
 
   /** The job's entry, with the host that runs its tasks here (one per job, kept until none is left). */
   private hostJob(message: DeployMessage, graph: LogicalGraph, store: FsCheckpointStore | undefined): HostedJob {
     const { jobId } = message;
     const { logger, heartbeats } = this.ctx;
-    const plan = createPlan(graph, message.name);
+    const plan = planWithOverrides(graph, message.name, message.overrides ?? {});
     const threads = this.ctx.threads();
     if (threads !== undefined) {
       const file = this.graphs.bundlePath(jobId);
@@ -94,6 +102,7 @@ export class WorkerJobs {
         jobId,
         name: message.name,
         plan,
+        graph,
         source: { file, args: message.args ?? [] },
         graphHash: message.graphHash,
         checkpointDir: store === undefined ? undefined : message.checkpointDir,

@@ -171,6 +171,15 @@ export class Worker {
       await settledWithin(stopping, CANCEL_WAIT_MS);
       return { type: 'ok' };
     }
+    if (message.type === 'prepare-rescale') {
+      try {
+        await this.jobs.prepareRescale(message.jobId, message.preparation);
+        return { type: 'ok' };
+      } catch (e) {
+        this.logger.error({ jobId: message.jobId, err: e }, 'preparing a rescale failed');
+        return { type: 'error', code: (e as { code?: string }).code ?? 'RESCALE_FAILED', message: e instanceof Error ? e.message : String(e) };
+      }
+    }
     if (message.type !== 'deploy') return { type: 'error', code: 'UNKNOWN_REQUEST', message: `unexpected request '${message.type}'` };
     try {
       await this.jobs.deploy(message);

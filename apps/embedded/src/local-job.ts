@@ -72,7 +72,7 @@ export class LocalJob implements JobHandle {
     const { id, plan, graph, logger, store } = this;
     const source = this.threads.source;
     if (this.threads.threads > 0 && source !== undefined) {
-      const gateway = threadedGateway({ jobId: id, name: this.name, plan, source, threads: this.threads.threads, checkpointDir: store?.directory, collected: this.collected, logger });
+      const gateway = threadedGateway({ jobId: id, name: this.name, plan, graph, source, threads: this.threads.threads, checkpointDir: store?.directory, collected: this.collected, logger });
       try {
         await gateway.start();
         return gateway;
@@ -169,7 +169,7 @@ export class LocalJob implements JobHandle {
   /**
    * Live rescaling (see the README): the operator's vertex goes to `parallelism` while every
    * other task keeps running; resolves with the rescale's event once the new tasks run. Needs
-   * checkpoints (a checkpoint store) and tasks on this thread (`execution.threads` 0).
+   * checkpoints (a checkpoint store); works with tasks on this thread or on task threads.
    */
   rescale(operator: string, parallelism: number): Promise<RescaleEvent> {
     const master = this.master;

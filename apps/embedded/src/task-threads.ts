@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ExecutionPlan, Logger } from '@mobius/interface';
+import type { ExecutionPlan, Logger, LogicalGraph } from '@mobius/interface';
 import { ThreadedGateway, threadEntry, type JobSource } from '@mobius/jobmaster';
 import { ColumnFrameCodec, ThreadHub } from '@mobius/transport-threads';
 import type { CollectResults } from './collect-results.js';
@@ -8,6 +8,8 @@ export interface ThreadedJobOptions {
   readonly jobId: string;
   readonly name: string;
   readonly plan: ExecutionPlan;
+  /** The job's graph (for live rescaling). */
+  readonly graph: LogicalGraph;
   readonly source: JobSource;
   readonly threads: number;
   readonly checkpointDir?: string;
@@ -24,6 +26,7 @@ export function threadedGateway(options: ThreadedJobOptions): ThreadedGateway {
     jobId: options.jobId,
     name: options.name,
     plan: options.plan,
+    graph: options.graph,
     source: options.source,
     graphHash: options.plan.graphHash,
     threads: options.threads,

@@ -66,6 +66,15 @@ describe('FsCheckpointStore', () => {
     expect(json.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('taskStateSize gives the payload bytes of a task file without reading it; a missing file is CHECKPOINT_CORRUPT', async () => {
+    const payload = new Uint8Array(12_345).fill(7);
+    const h = await store.writeTaskState('job', 1, 'task', payload);
+    expect(await store.taskStateSize(h)).toBe(payload.byteLength);
+    expect((await store.readTaskState(h)).byteLength).toBe(await store.taskStateSize(h));
+    await rm(store.pathOf(h));
+    expect((await checkpointRejection(store.taskStateSize(h))).code).toBe('CHECKPOINT_CORRUPT');
+  });
+
   it('a second instance on the same folder (another machine on the mount) sees everything', async () => {
     const m = await checkpoint('job', 1, ['a']);
     const other = new FsCheckpointStore({ directory: dir });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { CheckpointError, silentLogger, type CheckpointMetadata, type CheckpointStore, type Logger, completedCheckpoints, latestValidCheckpoint, type ScannedCheckpoint } from '@mobius/interface';
 import { FileHeader, canonicalJson, sha256Hex as sha256 } from '@mobius/plugin-kit';
@@ -189,6 +189,17 @@ export class FsCheckpointStore implements CheckpointStore {
     const problem = TASK_FILE.verify(file);
     if (problem !== undefined) throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${path} is corrupt: ${problem}`);
     return TASK_FILE.payloadOf(file);
+  }
+
+  async taskStateSize(handle: string): Promise<number> {
+    this.assertOpen();
+    const path = this.pathOf(handle);
+    try {
+      return Math.max(0, (await stat(path)).size - FileHeader.BYTES);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new CheckpointError('CHECKPOINT_CORRUPT', `checkpoint file ${path} is missing`, { cause: e });
+      throw new CheckpointError('CHECKPOINT_FAILED', `cannot read checkpoint file ${path}: ${describeError(e)}`, { cause: e });
+    }
   }
 
   /**

@@ -16,6 +16,8 @@ export interface CheckpointStore {
   /** Writes one task's snapshot; returns a handle to read it back. */
   writeTaskState(jobId: string, checkpointId: number, taskId: string, data: Uint8Array): Promise<string>;
   readTaskState(handle: string): Promise<Uint8Array>;
+  /** The payload bytes of a task's state, without reading it (for a figure such as a rescale's `bytesMoved`). */
+  taskStateSize?(handle: string): Promise<number>;
   /** Records a checkpoint as complete (durably). */
   complete(metadata: CheckpointMetadata): Promise<void>;
   /** Completed checkpoints of a job, oldest first. */

@@ -1,5 +1,6 @@
 import type { Determinant } from './frame.js';
 import type { TaskMetrics } from './runner.js';
+import type { RescalePreparation } from './task-gateway.js';
 
 /**
  * A task's progress as a worker's heartbeat thread reads it from the counters its task loop
@@ -85,7 +86,13 @@ export type ControlMessage =
        * come from any of them, and the bases of incremental snapshots).
        */
       readonly restore?: { readonly dir: string; readonly handles: readonly string[] };
+      /** Vertex id → parallelism of the job's live rescales so far: the worker plans the job with them. */
+      readonly overrides?: Readonly<Record<string, number>>;
+      /** New tasks of a rescaled vertex (see `TaskDeploymentRequest.rescaled`). */
+      readonly rescaled?: boolean;
     }
+  /** Live rescaling: what the worker's tasks do at a rescale checkpoint's barrier; answered `ok` once they know. */
+  | { readonly type: 'prepare-rescale'; readonly jobId: string; readonly preparation: RescalePreparation }
   /** Cancels the job's tasks on the worker (only `tasks` when given), and releases ended ones. */
   | {
       readonly type: 'cancel';

@@ -18,6 +18,8 @@ export interface JobRecord {
   /** Checkpoint ids below this are leased: a job master taking the job back starts after it. */
   readonly reservedCheckpointId: number;
   readonly tasks: readonly { readonly taskId: string; readonly workerId: string; readonly attempt: number }[];
+  /** Vertex id → parallelism of the job's live rescales so far (absent in records written before them). */
+  readonly overrides?: Readonly<Record<string, number>>;
 }
 
 /** Durable job records (a file per job for the cluster, memory for embedded jobs). */

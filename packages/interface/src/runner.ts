@@ -111,6 +111,8 @@ export interface JobHandle {
 /** A live rescale of one vertex, as the job's event log keeps it. */
 export interface RescaleEvent {
   readonly kind: 'rescale';
+  /** The rescale's id, as `POST /jobs/:id/rescale` answers it (`rescale-1`, `rescale-2`, … per job). */
+  readonly id: string;
   /** Epoch ms of the request. */
   readonly time: number;
   /** The operator as the request named it, and the vertex (chain) that was rescaled. */

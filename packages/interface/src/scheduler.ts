@@ -24,6 +24,8 @@ export interface Scheduler {
   removeWorker(workerId: string): ReadonlyMap<string, readonly string[]>;
   workers(): readonly WorkerInfo[];
   freeSlots(): number;
+  /** Slots the job holds now (it may hold more than it requires: spare slots spread its tasks). */
+  heldSlots?(jobId: string): number;
   /**
    * Slots a plan takes when placed: per slot-sharing group, the largest parallelism of its
    * vertices, summed over the groups.

@@ -30,11 +30,16 @@ export interface TaskDeploymentRequest {
   /** Checkpoints up to this id were aborted or completed before this deployment: their barriers are stale. */
   readonly staleCheckpointsThrough?: number;
   /**
-   * Live rescaling: the job's parallelism overrides (vertex id → parallelism) the tasks are
-   * planned with, and that these are new tasks of a rescaled vertex: their channels are new, so
-   * they take state, timers and function state from `restore` but no channel positions.
+   * Live rescaling: the job's parallelism overrides (vertex id → parallelism) so far; the tasks
+   * are planned with them (absent or empty: the graph's parallelism). Every deployment after a
+   * rescale carries them, recoveries too.
    */
-  readonly rescale?: { readonly overrides: Readonly<Record<string, number>> };
+  readonly overrides?: Readonly<Record<string, number>>;
+  /**
+   * These are new tasks of a rescaled vertex: their channels are new, so they take state, timers
+   * and function state from `restore` but no channel positions.
+   */
+  readonly rescaled?: boolean;
 }
 
 /** The channels one task changes at a rescale barrier (plan channels of the rescaled plan; removals by plan channel id). */

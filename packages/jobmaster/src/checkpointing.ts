@@ -121,8 +121,17 @@ export class JobCheckpointing {
 
   /** Handles to restore every task of `metadata` (with the bases of incremental snapshots), and the bytes of those snapshots. */
   async restoreOf(metadata: CheckpointMetadata): Promise<{ restore: RestoreHandles; bytes: number }> {
-    const { handles, bytes } = await snapshotsToRestore(this.options.store, this.options.jobId, metadata, decodeTaskSnapshot);
-    return { restore: { dir: this.options.dir, handles }, bytes };
+    const { store, compactor, dir } = this.options;
+    // Without a compactor the backend's snapshots are full (no incremental bases to find): the
+    // handles are the checkpoint's own, and the files' sizes give the bytes; nothing is read (a
+    // rescale's pause no longer includes reading and decoding every old snapshot twice).
+    if (compactor === undefined && store.taskStateSize !== undefined) {
+      const handles = [...new Set(Object.values(metadata.tasks))];
+      const sizes = await Promise.all(handles.map((h) => store.taskStateSize!(h)));
+      return { restore: { dir, handles }, bytes: sizes.reduce((a, b) => a + b, 0) };
+    }
+    const { handles, bytes } = await snapshotsToRestore(store, this.options.jobId, metadata, decodeTaskSnapshot);
+    return { restore: { dir, handles }, bytes };
   }
 
   /** Waits for the last stop and every compaction it led to. */

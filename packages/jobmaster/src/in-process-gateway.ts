@@ -17,7 +17,6 @@ import {
   type TaskMetrics,
   type Transport,
 } from '@mobius/interface';
-import { planWithOverrides } from '@mobius/planner';
 import { JobTaskExecutor } from './task-executor.js';
 import { readTaskSnapshots, storeCheckpointListener } from './task-snapshots.js';
 
@@ -77,10 +76,8 @@ export class InProcessGateway implements TaskGateway {
     const store = this.options.store;
     const restore = request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles);
     await this.executor.retire(request.tasks.map((t) => t.taskId));
-    const { graph, plan } = this.options;
-    const rescaledPlan = request.rescale === undefined ? undefined : planWithOverrides(graph, plan.jobName, request.rescale.overrides);
     try {
-      this.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough, rescaledPlan });
+      this.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough, overrides: request.overrides, rescaled: request.rescaled });
     } catch (e) {
       throw new MobiusError('DEPLOY_REFUSED', e instanceof Error ? e.message : String(e), { cause: e });
     }

@@ -19,6 +19,7 @@ export { placeTasks, taskSlots } from './threads/thread-placement.js';
 export type { JobSource, ToTaskThread, FromTaskThread, ErrorInfo } from './threads/task-thread-protocol.js';
 export { ThreadRpc } from './threads/thread-rpc.js';
 export { metricsInPlanOrder } from './threads/metrics-in-plan-order.js';
+export { RescaledPlans } from './rescaled-plans.js';
 export type { MessagePortLike } from './threads/thread-rpc.js';
 export type { TaskHost, HostedTasks } from './task-host.js';
 export type { ExecutorServices } from './task-executor.js';

@@ -210,7 +210,7 @@ export class JobMaster implements TaskGatewayListener {
     }
     this.state = 'RUNNING';
     this.startTime ??= Date.now();
-    const failure = await deployAll(this.gateway, byWorker, { jobId: this.id, endpoints, attempts, restore: this.restore, staleCheckpointsThrough });
+    const failure = await deployAll(this.gateway, byWorker, { jobId: this.id, endpoints, attempts, restore: this.restore, staleCheckpointsThrough, overrides: this.rescaling.overrides });
     if (failure !== undefined) {
       this.failureCause = failure.cause;
       // All or nothing: what was started stops now (a slow worker's late start is fenced).
@@ -278,6 +278,7 @@ export class JobMaster implements TaskGatewayListener {
     this.attempt = record.attempt;
     this.restarts = record.restarts;
     this.restore = record.restore ?? undefined;
+    this.rescaling.overrides = record.overrides ?? {};
     if (this.checkpointing !== undefined) {
       this.checkpointing.reservedCheckpointId = record.reservedCheckpointId;
       this.checkpointing.nextCheckpointId = record.reservedCheckpointId + 1;
@@ -344,6 +345,7 @@ export class JobMaster implements TaskGatewayListener {
       restarts: this.restarts,
       reservedCheckpointId: this.checkpointing?.reservedCheckpointId ?? 0,
       tasks: [...this.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: t.workerId, attempt: t.attempt })),
+      overrides: this.rescaling.overrides,
     };
   }
 
@@ -365,10 +367,15 @@ export class JobMaster implements TaskGatewayListener {
    * tasks run on threads, the endpoint of the task's thread (`taskSlots`, as the worker places it).
    */
   endpoints(): Record<string, string> {
+    return this.endpointsOf([...this.tasks.values()], this.plan);
+  }
+
+  /** taskId → data endpoint of these placements, the tasks' threads as `plan` places them (see `endpoints`). */
+  endpointsOf(placements: readonly { readonly taskId: string; readonly workerId: string }[], plan: ExecutionPlan): Record<string, string> {
     const byWorker = new Map(this.scheduler.workers().map((w) => [w.id, w]));
     const slotsBy = new Map<number, ReadonlyMap<string, number>>();
     const endpoints: Record<string, string> = {};
-    for (const t of this.tasks.values()) {
+    for (const t of placements) {
       const worker = byWorker.get(t.workerId);
       const threads = worker?.slotEndpoints;
       if (threads === undefined || threads.length === 0) {
@@ -376,7 +383,7 @@ export class JobMaster implements TaskGatewayListener {
         continue;
       }
       let slots = slotsBy.get(threads.length);
-      if (slots === undefined) slotsBy.set(threads.length, (slots = taskSlots(this.plan, threads.length)));
+      if (slots === undefined) slotsBy.set(threads.length, (slots = taskSlots(plan, threads.length)));
       endpoints[t.taskId] = threads[slots.get(t.taskId) ?? 0] ?? worker!.endpoint;
     }
     return endpoints;

@@ -286,7 +286,7 @@ export class Recoveries {
         let restore: RestoreHandles | undefined;
         if (latest !== undefined && latest.tasks[taskId] !== undefined) restore = await checkpointing.restoreHandles(latest, taskId);
         else if (job.restore !== undefined && latest === undefined) restore = job.restore; // no checkpoint since the savepoint the job started from
-        await job.gateway.deploy({ jobId: job.id, workerId: task.workerId, tasks: [{ taskId, attempt: task.attempt, determinants: determinants.get(taskId) }], endpoints, attempts, restore, staleCheckpointsThrough });
+        await job.gateway.deploy({ jobId: job.id, workerId: task.workerId, tasks: [{ taskId, attempt: task.attempt, determinants: determinants.get(taskId) }], endpoints, attempts, restore, staleCheckpointsThrough, overrides: job.rescaling.overrides });
       }),
     );
     const restarted: Record<string, { attempt: number; endpoint: string }> = {};

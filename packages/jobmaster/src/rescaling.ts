@@ -1,6 +1,16 @@
-import { MobiusError, taskIndexForKeyGroup, type CheckpointMetadata, type ExecutionPlan, type RescaleChannelChanges, type RescaleEvent, type RescalePreparation } from '@mobius/interface';
+import { MobiusError, taskIndexForKeyGroup, type ExecutionPlan, type RescaleChannelChanges, type RescaleEvent, type RescalePreparation } from '@mobius/interface';
 import { rescaleDiff, rescalePlan, vertexOfOperator, type ParallelismOverrides, type RescaleDiff } from '@mobius/planner';
 import type { JobMaster } from './job-master.js';
+
+/** Rescale events kept per job (the oldest go first). */
+const MAX_EVENTS = 1000;
+
+/** Key groups whose owning task index differs between the two parallelisms. */
+function keyGroupsMoved(maxParallelism: number, from: number, to: number): number {
+  let moved = 0;
+  for (let kg = 0; kg < maxParallelism; kg++) if (taskIndexForKeyGroup(kg, from, maxParallelism) !== taskIndexForKeyGroup(kg, to, maxParallelism)) moved++;
+  return moved;
+}
 
 /** What a rescale waits for: every new task running. */
 interface Waiting {
@@ -22,6 +32,10 @@ export class Rescaling {
   overrides: ParallelismOverrides = {};
   readonly events: RescaleEvent[] = [];
   private running = false;
+  /** Fails the rescale in progress at its next step (see `abandon`). */
+  private abort: ((reason: Error) => void) | undefined;
+  /** Rescales started so far (their ids count up). */
+  private started = 0;
   private waiting: Waiting | undefined;
 
   constructor(private readonly job: JobMaster) {}
@@ -33,6 +47,15 @@ export class Rescaling {
 
   /** Sets the parallelism of `operator` (id, uid or name) to `parallelism`; resolves once the new tasks run. */
   async rescale(operator: string, parallelism: number, trigger: RescaleEvent['trigger'] = 'user'): Promise<RescaleEvent> {
+    return this.start(operator, parallelism, trigger).done;
+  }
+
+  /**
+   * Checks the request and starts the rescale: throws at once (MobiusError) when it cannot be
+   * done (unknown operator, bad parallelism, no free slots, another rescale or a recovery running);
+   * else returns its id (its event's) and the promise of its event.
+   */
+  start(operator: string, parallelism: number, trigger: RescaleEvent['trigger'] = 'user'): { readonly id: string; readonly done: Promise<RescaleEvent> } {
     const job = this.job;
     if (job.state !== 'RUNNING' || !job.deployed || job.cancelling) {
       throw new MobiusError('JOB_NOT_RUNNING', `job ${job.id} is ${job.cancelling ? 'being cancelled' : job.state}: only a running job can be rescaled`);
@@ -43,7 +66,7 @@ export class Rescaling {
     const graph = job.graph;
     const prepare = job.gateway.prepareRescale?.bind(job.gateway);
     if (graph === undefined || prepare === undefined) {
-      throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id}: its tasks run where live rescaling is not supported yet (task threads or a cluster; in embedded mode set execution.threads 0)`);
+      throw new MobiusError('RESCALE_UNSUPPORTED', `job ${job.id}: its task gateway cannot rescale live (it was started without the job's graph)`);
     }
     const checkpointing = job.checkpointing;
     if (checkpointing === undefined) {
@@ -54,24 +77,28 @@ export class Rescaling {
       throw new MobiusError('RESCALE_UNSUPPORTED', `"${vertex.name}" holds a source: sources cannot be rescaled yet (their offsets are not split or merged)`);
     }
     const rescaled = rescalePlan(graph, job.plan.jobName, this.overrides, vertex.id, parallelism);
-    const needed = job.scheduler.requiredSlots(rescaled.plan) - job.scheduler.requiredSlots(job.plan);
+    if (rescaled.from === parallelism) throw new MobiusError('RESCALE_UNCHANGED', `"${vertex.name}" already runs at parallelism ${parallelism}`);
+    // The slots the job holds count (spare slots it spread its tasks over are its to reuse).
+    const held = job.scheduler.heldSlots?.(job.id) ?? job.scheduler.requiredSlots(job.plan);
+    const needed = job.scheduler.requiredSlots(rescaled.plan) - Math.max(held, job.scheduler.requiredSlots(job.plan));
     const free = job.scheduler.freeSlots();
     if (needed > free) {
       throw new MobiusError('RESCALE_NO_SLOTS', `rescaling "${vertex.name}" from ${rescaled.from} to ${parallelism} needs ${needed} more slot(s), and ${free} are free`);
     }
     this.running = true;
-    try {
-      return await this.run(operator, vertex.id, rescaled.plan, rescaled.overrides, rescaled.from, trigger);
-    } finally {
-      this.running = false;
-    }
+    const id = `rescale-${++this.started}`;
+    const done = this.run(id, operator, vertex.id, rescaled.plan, rescaled.overrides, rescaled.from, trigger).finally(() => (this.running = false));
+    done.catch(() => undefined); // a caller that only wanted the id reads the outcome in the events
+    return { id, done };
   }
 
-  /** The job restarts or ends: a rescale waiting for its new tasks gives up. */
+  /** The job restarts or ends: the rescale in progress gives up at its next step. */
   abandon(reason: string): void {
+    const e = new MobiusError('RESCALE_FAILED', `the rescale did not complete: ${reason}`);
+    this.abort?.(e);
     const w = this.waiting;
     this.waiting = undefined;
-    w?.reject(new MobiusError('RESCALE_FAILED', `the rescale did not complete: ${reason}`));
+    w?.reject(e);
   }
 
   /** A task reported in: the rescale waiting for it goes on when all did. */
@@ -85,91 +112,80 @@ export class Rescaling {
     }
   }
 
-  private async run(operator: string, vertexId: string, after: ExecutionPlan, overrides: ParallelismOverrides, from: number, trigger: RescaleEvent['trigger']): Promise<RescaleEvent> {
+  private async run(id: string, operator: string, vertexId: string, after: ExecutionPlan, overrides: ParallelismOverrides, from: number, trigger: RescaleEvent['trigger']): Promise<RescaleEvent> {
     const job = this.job;
     const checkpointing = job.checkpointing!;
     const started = Date.now();
     const before = job.plan;
     const diff = rescaleDiff(before, after, vertexId);
     const oldIds = new Set(diff.oldTasks.map((t) => t.id));
-
-    // No periodic checkpoint while the neighbours are told what to do at the rescale barrier.
-    await checkpointing.stop();
-    const checkpointId = checkpointing.nextCheckpointId;
-    const attempt = ++job.attempt;
-    job.scheduler.adopt(job.id, after, [...job.tasks.values()].filter((t) => !oldIds.has(t.taskId)).map((t) => ({ taskId: t.taskId, workerId: t.workerId })));
-    const placements = diff.newTasks.map((t) => job.scheduler.replace(job.id, t.id));
-    const workers = new Map(job.scheduler.workers().map((w) => [w.id, w]));
-    const attempts = Object.fromEntries(diff.newTasks.map((t) => [t.id, attempt]));
-    const endpoints = Object.fromEntries(placements.map((p) => [p.taskId, workers.get(p.workerId)?.endpoint ?? '']));
-    for (const w of job.workersOf()) {
-      await job.gateway.prepareRescale!(job.id, w, this.preparation(w, checkpointId, diff, attempts, endpoints));
-    }
-
-    let metadata: CheckpointMetadata;
-    try {
-      metadata = await checkpointing.renew().triggerCheckpoint();
-    } catch (e) {
-      const reason = `the rescale checkpoint ${checkpointId} did not complete (${e instanceof Error ? e.message : String(e)})`;
-      const failed = `${reason}: the job restores globally at parallelism ${from}`;
-      this.keep({ kind: 'rescale', time: started, operator, vertex: vertexId, from, to: from, trigger, checkpointId, durationMs: Date.now() - started, pausedMs: 0, keyGroupsMoved: 0, bytesMoved: 0, failed });
-      job.scheduler.adopt(job.id, before, [...job.tasks.values()].map((t) => ({ taskId: t.taskId, workerId: t.workerId })));
-      // Some neighbours may have switched channels at the barrier: only a global restore is
-      // consistent (a task failure that aborted the checkpoint is already being recovered so).
-      if (!job.recoveries.busy && !job.terminal && !job.cancelling) await job.recoveries.restartJob(`rescale of "${operator}" failed: ${reason}`, 0);
-      throw new MobiusError('RESCALE_FAILED', `rescaling "${operator}" from ${from} to ${after.vertices.find((v) => v.id === vertexId)!.parallelism} failed: ${reason}; the job restarts at parallelism ${from}`, { cause: e });
-    }
-    const pausedFrom = metadata.timestamp;
-    await checkpointing.stop();
-
-    // The new plan is the job's from here on.
-    job.plan = after;
-    this.overrides = overrides;
-    checkpointing.plan = after;
-    for (const id of oldIds) job.tasks.delete(id);
-    for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt, state: 'DEPLOYING' });
-    const { restore, bytes: bytesMoved } = await checkpointing.restoreOf({ ...metadata, tasks: Object.fromEntries(Object.entries(metadata.tasks).filter(([id]) => oldIds.has(id))) });
-    const running = new Promise<void>((resolve, reject) => (this.waiting = { attempts: new Map(placements.map((p) => [p.taskId, attempt])), resolve, reject }));
-    running.catch(() => undefined); // awaited below; a deploy failing first must not leave it unhandled
-    const jobEndpoints = job.endpoints();
-    const jobAttempts = job.attempts();
-    const byWorker = new Map<string, string[]>();
-    for (const p of placements) byWorker.set(p.workerId, [...(byWorker.get(p.workerId) ?? []), p.taskId]);
-    for (const [workerId, ids] of byWorker) {
-      await job.gateway.deploy({
-        jobId: job.id,
-        workerId,
-        tasks: ids.map((taskId) => ({ taskId, attempt })),
-        endpoints: jobEndpoints,
-        attempts: jobAttempts,
-        restore,
-        staleCheckpointsThrough: checkpointId,
-        rescale: { overrides },
-      });
-    }
-    await running;
-    const ran = Date.now();
-    job.persist();
-    checkpointing.renew().start();
     const to = diff.newTasks.length;
-    let moved = 0;
-    for (let kg = 0; kg < after.maxParallelism; kg++) if (taskIndexForKeyGroup(kg, from, after.maxParallelism) !== taskIndexForKeyGroup(kg, to, after.maxParallelism)) moved++;
-    const event = this.keep({
-      kind: 'rescale',
-      time: started,
-      operator,
-      vertex: vertexId,
-      from,
-      to,
-      trigger,
-      checkpointId,
-      durationMs: ran - started,
-      pausedMs: Math.max(0, ran - pausedFrom),
-      keyGroupsMoved: moved,
-      bytesMoved,
-    });
-    job.logger.info({ jobId: job.id, ...event }, `rescaled "${operator}" from ${from} to ${to}`);
-    return event;
+    const aborted = new Promise<never>((_, reject) => (this.abort = reject));
+    aborted.catch(() => undefined);
+    // Every wait gives up when the job restarts or ends meanwhile (a lost worker may never answer).
+    const step = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted]);
+    const base = { kind: 'rescale', id, time: started, operator, vertex: vertexId, from, trigger } as const;
+    let checkpointId = checkpointing.nextCheckpointId;
+    let committed = false;
+    let pausedFrom = Date.now();
+    try {
+      // No periodic checkpoint while the neighbours are told what to do at the rescale barrier.
+      await step(checkpointing.stop());
+      checkpointId = checkpointing.nextCheckpointId;
+      const attempt = ++job.attempt;
+      job.scheduler.adopt(job.id, after, [...job.tasks.values()].filter((t) => !oldIds.has(t.taskId)).map((t) => ({ taskId: t.taskId, workerId: t.workerId })));
+      const placements = diff.newTasks.map((t) => job.scheduler.replace(job.id, t.id));
+      const attempts = Object.fromEntries(diff.newTasks.map((t) => [t.id, attempt]));
+      const endpoints = job.endpointsOf(placements, after);
+      await step(Promise.all([...job.workersOf()].map((w) => job.gateway.prepareRescale!(job.id, w, this.preparation(w, checkpointId, diff, attempts, endpoints)))));
+      const metadata = await step(checkpointing.renew().triggerCheckpoint());
+      pausedFrom = metadata.timestamp;
+      await step(checkpointing.stop());
+
+      // The new plan is the job's from here on: a failure now restores it from the rescale checkpoint.
+      committed = true;
+      job.plan = after;
+      this.overrides = overrides;
+      checkpointing.plan = after;
+      for (const id of oldIds) job.tasks.delete(id);
+      for (const p of placements) job.tasks.set(p.taskId, { taskId: p.taskId, workerId: p.workerId, attempt, state: 'DEPLOYING' });
+      job.persist();
+      const { restore, bytes: bytesMoved } = await step(checkpointing.restoreOf({ ...metadata, tasks: Object.fromEntries(Object.entries(metadata.tasks).filter(([id]) => oldIds.has(id))) }));
+      const running = new Promise<void>((resolve, reject) => (this.waiting = { attempts: new Map(placements.map((p) => [p.taskId, attempt])), resolve, reject }));
+      running.catch(() => undefined); // awaited below; a deploy failing first must not leave it unhandled
+      const jobEndpoints = job.endpoints();
+      const jobAttempts = job.attempts();
+      const byWorker = new Map<string, string[]>();
+      for (const p of placements) byWorker.set(p.workerId, [...(byWorker.get(p.workerId) ?? []), p.taskId]);
+      await step(
+        Promise.all(
+          [...byWorker].map(([workerId, ids]) =>
+            job.gateway.deploy({ jobId: job.id, workerId, tasks: ids.map((taskId) => ({ taskId, attempt })), endpoints: jobEndpoints, attempts: jobAttempts, restore, staleCheckpointsThrough: checkpointId, overrides, rescaled: true }),
+          ),
+        ),
+      );
+      await step(running);
+      const ran = Date.now();
+      checkpointing.renew().start();
+      const event = this.keep({ ...base, to, checkpointId, durationMs: ran - started, pausedMs: Math.max(0, ran - pausedFrom), keyGroupsMoved: keyGroupsMoved(after.maxParallelism, from, to), bytesMoved });
+      job.logger.info({ jobId: job.id, ...event }, `rescaled "${operator}" from ${from} to ${to}`);
+      return event;
+    } catch (e) {
+      // Before the new plan was taken, some neighbours may have switched channels at the barrier;
+      // after it, the old tasks are gone: either way only a global restore is consistent, at the
+      // parallelism the job has now (a recovery already under way does it, being global too).
+      const now = Date.now();
+      const at = committed ? to : from;
+      const cause = e instanceof Error ? e.message : String(e);
+      const reason = committed ? `the new tasks did not all start (${cause})` : `the rescale checkpoint ${checkpointId} did not complete (${cause})`;
+      const failed = `${reason}: the job restores globally at parallelism ${at}${committed ? ` from the rescale checkpoint ${checkpointId}` : ''}`;
+      const event = this.keep({ ...base, to: at, checkpointId, durationMs: now - started, pausedMs: committed ? Math.max(0, now - pausedFrom) : 0, keyGroupsMoved: committed ? keyGroupsMoved(after.maxParallelism, from, to) : 0, bytesMoved: 0, failed });
+      job.logger.warn({ jobId: job.id, ...event }, `rescaling "${operator}" from ${from} to ${to} failed`);
+      if (!job.recoveries.busy && !job.restarting && !job.terminal && !job.cancelling) await job.recoveries.restartJob(`rescale of "${operator}" failed: ${reason}`, 0);
+      throw new MobiusError('RESCALE_FAILED', `rescaling "${operator}" from ${from} to ${to} failed: ${failed}`, { cause: e });
+    } finally {
+      this.abort = undefined;
+    }
   }
 
   /** What worker `w` does at the barrier: its old tasks of the vertex stop, its neighbours change channels. */
@@ -182,6 +198,7 @@ export class Rescaling {
 
   private keep(event: RescaleEvent): RescaleEvent {
     this.events.push(event);
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
     return event;
   }
 }

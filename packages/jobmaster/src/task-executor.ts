@@ -1,5 +1,6 @@
 import { longestDeterminants, type RescalePreparation, type CancelTasks, type Determinant, type ExecutionPlan, type LogicalGraph, type RestartedTasks, type TaskMetrics, type TaskStateUpdate, type TaskToDeploy } from '@mobius/interface';
 import { Task, type TaskServices } from '@mobius/runtime';
+import { RescaledPlans } from './rescaled-plans.js';
 import { AttemptFences } from './attempt-fences.js';
 import type { ExecutorDeployment, HostedTasks, TaskHost } from './task-host.js';
 
@@ -56,10 +57,10 @@ export class JobTaskExecutor implements TaskHost {
   private readonly fixedServices: TaskServices | undefined;
 
   /** The job's plan as this executor last deployed it (a live rescale replaces it). */
-  private plan: ExecutionPlan;
+  private readonly plans: RescaledPlans;
 
   constructor(private readonly options: TaskExecutorOptions) {
-    this.plan = options.plan;
+    this.plans = new RescaledPlans(options.graph, options.plan);
     this.sourceVertices = new Set(options.plan.operators.filter((o) => o.kind === 'source').map((o) => o.vertexId));
     this.fences = options.fences ?? new AttemptFences();
     const { endpointOf, ...services } = options.services;
@@ -69,9 +70,8 @@ export class JobTaskExecutor implements TaskHost {
   /** Creates and runs the tasks; throws (before running any) when one cannot be built or its attempt was cancelled. */
   deploy(tasks: readonly TaskToDeploy[], d: ExecutorDeployment): void {
     const { jobId, graph } = this.options;
-    const plan = d.rescaledPlan ?? this.plan;
-    const rescaled = d.rescaledPlan !== undefined;
-    this.plan = plan;
+    const plan = this.plans.planFor(d.overrides);
+    const rescaled = d.rescaled === true;
     this.fences.check(jobId, tasks);
     const services = this.servicesFor(d.endpoints);
     const created = tasks.map(
@@ -173,8 +173,10 @@ export class JobTaskExecutor implements TaskHost {
    */
   prepareRescale(p: RescalePreparation): void {
     for (const [taskId, endpoint] of Object.entries(p.endpoints)) this.endpoints.set(taskId, endpoint);
+    // Services that know every endpoint (one transport, or the host's own map) are asked; else the preparation's.
+    const endpoints = this.fixedServices === undefined ? p.endpoints : undefined;
     for (const id of p.stop) this.tasks.get(id)?.stopAt(p.checkpointId);
-    for (const [id, changes] of Object.entries(p.reconfigure)) this.tasks.get(id)?.reconfigure(p.checkpointId, { ...changes, attempts: p.attempts });
+    for (const [id, changes] of Object.entries(p.reconfigure)) this.tasks.get(id)?.reconfigure(p.checkpointId, { ...changes, attempts: p.attempts, endpoints });
   }
 
   triggerCheckpoint(checkpointId: number, timestamp: number, savepoint: boolean): void {
@@ -219,7 +221,7 @@ export class JobTaskExecutor implements TaskHost {
   /** Counters of the newest attempt of each task deployed here, in plan order. */
   metrics(): TaskMetrics[] {
     const out: TaskMetrics[] = [];
-    for (const p of this.plan.tasks) {
+    for (const p of this.plans.current.tasks) {
       const t = this.latest.get(p.id);
       if (t !== undefined) out.push(t.metrics());
     }

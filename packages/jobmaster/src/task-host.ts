@@ -1,4 +1,5 @@
-import type { CancelTasks, Determinant, ExecutionPlan, RestartedTasks, TaskMetrics, TaskSnapshot, TaskToDeploy } from '@mobius/interface';
+import type { ParallelismOverrides } from '@mobius/planner';
+import type { CancelTasks, Determinant, RescalePreparation, RestartedTasks, TaskMetrics, TaskSnapshot, TaskToDeploy } from '@mobius/interface';
 
 /** What deploying tasks needs beyond the tasks themselves (the rest of a TaskDeploymentRequest, snapshots read). */
 export interface ExecutorDeployment {
@@ -12,8 +13,10 @@ export interface ExecutorDeployment {
    * endpoints, which a rewire uses, take them in.
    */
   readonly endpoints?: Readonly<Record<string, string>>;
-  /** New tasks of a rescaled vertex: the job's plan with its rescales (their channels are new; see `TaskDeployment.rescaled`). */
-  readonly rescaledPlan?: ExecutionPlan;
+  /** The job's parallelism overrides (its live rescales so far): the tasks are planned with them. */
+  readonly overrides?: ParallelismOverrides;
+  /** New tasks of a rescaled vertex: their channels are new (see `TaskDeployment.rescaled`). */
+  readonly rescaled?: boolean;
 }
 
 /** The tasks of one job the host holds: running ones (told to cancel or not) and finished ones kept for replay. */
@@ -44,6 +47,8 @@ export interface TaskHost {
   notifyCheckpointAborted(checkpointId: number): void;
   /** Every task here other than the restarted ones re-opens its channels to and from them. */
   rewire(restarted: RestartedTasks): void;
+  /** Live rescaling: tells the tasks here what to do at the rescale checkpoint's barrier; resolves once they know. */
+  prepareRescale(preparation: RescalePreparation): void | Promise<void>;
   /** The longest determinant log the tasks here hold of upstream task `taskId`. */
   determinantsOf(taskId: string): readonly Determinant[] | Promise<readonly Determinant[]>;
   /** Output channels of the tasks here that cannot replay (their buffers dropped frames). */

@@ -47,6 +47,12 @@ export interface PlanOptions {
    * every operator of the rescaled vertex; see `rescalePlan`). The graph hash stays the graph's.
    */
   readonly parallelism?: Readonly<Record<string, number>>;
+  /**
+   * A plan of the same graph whose partitioning and chaining this one keeps (a live rescale: the
+   * running job's vertices and edges stay what they are). An edge it planned `forward` whose two
+   * sides no longer have one parallelism becomes `rebalance`, and is no longer chained.
+   */
+  readonly like?: ExecutionPlan;
 }
 
 /**
@@ -90,13 +96,16 @@ export function createPlan(graph: LogicalGraph, jobName = 'job', options: PlanOp
   // Chaining (docs/design.md): forward, equal parallelism, a single input, same language, same
   // slot-sharing group (as Flink), both allow it.
   const partitions = new Map<string, PartitionKind>();
+  const likeEdges = options.like === undefined ? undefined : new Map(options.like.edges.map((e) => [e.id, e]));
   const chainedInto = new Map<string, string>(); // target → source of its chained input
   for (const edge of graph.edges) {
     const source = byId.get(edge.source)!;
     const target = byId.get(edge.target)!;
-    const kind = resolvePartition(edge, parallelism.get(source.id)!, parallelism.get(target.id)!, target, source);
+    const kept = likeEdges?.get(edgeId(edge));
+    const same = parallelism.get(source.id) === parallelism.get(target.id);
+    const kind = kept === undefined ? resolvePartition(edge, parallelism.get(source.id)!, parallelism.get(target.id)!, target, source) : kept.partition === 'forward' && !same ? 'rebalance' : kept.partition;
     partitions.set(edgeId(edge), kind);
-    const chain =
+    const chain = kept !== undefined ? kept.chained && kind === 'forward' :
       kind === 'forward' &&
       inputsOf.get(target.id)!.length === 1 &&
       source.language === target.language &&

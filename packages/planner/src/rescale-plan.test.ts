@@ -63,10 +63,17 @@ describe('rescalePlan', () => {
     expect(rescalePlan(g, 'j', overrides, 'map', 1).plan.vertices.find((v) => v.id === 'sink')!.parallelism).toBe(1);
   });
 
-  it('refuses a rescale that would chain a vertex with its neighbour', () => {
+  it('keeps the running plan\'s vertices and partitioning: a vertex rescaled to its neighbour\'s parallelism does not chain with it', () => {
     const g = graph([node('src', 'source', { parallelism: 2 }), node('map', 'map', { parallelism: 3 }), node('sink', 'sink', { parallelism: 3 })], [edge('src', 'map'), edge('map', 'sink')]);
-    const e = expectPlanError(() => rescalePlan(g, 'j', {}, 'map', 2));
-    expect(e.message).toContain('chain');
+    const before = createPlan(g, 'j');
+    const { plan } = rescalePlan(g, 'j', {}, 'map', 2);
+    expect(plan.vertices.map((v) => v.operatorIds)).toEqual(before.vertices.map((v) => v.operatorIds));
+    const srcToMap = plan.edges.find((e) => e.sourceOperator === 'src')!;
+    expect(srcToMap).toMatchObject({ partition: before.edges.find((e) => e.sourceOperator === 'src')!.partition, chained: false });
+    // rebalance 2 → 2: every source task writes to every map task.
+    expect(plan.channels.filter((c) => c.edgeId === srcToMap.id)).toHaveLength(4);
+    // A fresh plan at those parallelisms would have chained them.
+    expect(createPlan(g, 'j', { parallelism: { map: 2, sink: 2 } }).vertices).toHaveLength(1);
   });
 });
 

@@ -8,7 +8,8 @@ export type ParallelismOverrides = Readonly<Record<string, number>>;
 export function planWithOverrides(graph: LogicalGraph, jobName: string, overrides: ParallelismOverrides): ExecutionPlan {
   const base = createPlan(graph, jobName);
   if (Object.keys(overrides).length === 0) return base;
-  return createPlan(graph, jobName, { parallelism: expand(base.vertices, overrides) });
+  // The vertices and edges stay the submitted plan's: only parallelisms change.
+  return createPlan(graph, jobName, { parallelism: expand(base.vertices, overrides), like: base });
 }
 
 /**
@@ -71,7 +72,7 @@ export function rescalePlan(graph: LogicalGraph, jobName: string, overrides: Par
     throw new PlanError('PLAN_MAX_PARALLELISM', `rescaling "${vertex.name}": parallelism ${parallelism} exceeds job.max-parallelism ${current.maxParallelism}`, vertexId);
   }
   const next = { ...overrides, [vertexId]: parallelism };
-  const plan = createPlan(graph, jobName, { parallelism: expand(current.vertices, next) });
+  const plan = planWithOverrides(graph, jobName, next);
   const before = current.vertices.map((v) => `${v.id}:${v.operatorIds.join(',')}`).join(' ');
   const after = plan.vertices.map((v) => `${v.id}:${v.operatorIds.join(',')}`).join(' ');
   if (before !== after) {

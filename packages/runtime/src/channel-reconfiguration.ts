@@ -23,6 +23,11 @@ export interface ChannelChanges {
   readonly removeOutputs?: readonly string[];
   /** taskId → attempt of tasks at the other end of added channels (default 0). */
   readonly attempts?: Readonly<Record<string, number>>;
+  /**
+   * taskId → data endpoint of tasks at the other end of added outputs (default: the task's own
+   * lookup). A rescale's new tasks may run where the task's deployment never saw them.
+   */
+  readonly endpoints?: Readonly<Record<string, string>>;
 }
 
 /** What the reconfiguration changes of its task. */
@@ -48,6 +53,8 @@ export class ChannelReconfiguration {
   private readonly scheduled = new Map<number, ChannelChanges[]>();
   /** Removed outputs: ended, closed when the task ends (the end marker must get out first). */
   private readonly retired: ChannelOutput[] = [];
+  /** Indexes of the input channels removed so far. */
+  private readonly removedInputs = new Set<number>();
 
   constructor(private readonly init: ChannelReconfigurationInit) {}
 
@@ -72,9 +79,12 @@ export class ChannelReconfiguration {
     const { ids, gate, inputChannels, transport, outputs, writers, plan } = this.init;
     for (const [t, a] of Object.entries(changes.attempts ?? {})) ids.attempts[t] = a;
     for (const id of changes.removeInputs ?? []) {
-      // The last one: a channel removed and added again by an earlier rescale keeps its old index too.
-      const i = inputChannels.findLastIndex((c) => c.id === id);
-      if (i >= 0) gate.removeChannel(i);
+      // Removed inputs keep their index (the determinant log names inputs by index): a plan
+      // channel id removed by an earlier rescale may be there again, re-added with new attempts.
+      const i = inputChannels.findIndex((c, index) => c.id === id && !this.removedInputs.has(index));
+      if (i < 0) continue;
+      this.removedInputs.add(i);
+      gate.removeChannel(i);
     }
     for (const c of changes.addInputs ?? []) {
       ids.attempts[c.sourceTask] ??= 0;
@@ -96,7 +106,7 @@ export class ChannelReconfiguration {
     for (const c of changes.addOutputs ?? []) {
       ids.attempts[c.targetTask] ??= 0;
       const edge = plan.edges.find((e) => e.id === c.edgeId)!;
-      writers.openChannel(c, edge);
+      writers.openChannel(c, edge, changes.endpoints?.[c.targetTask]);
       edges.add(c.edgeId);
     }
     // The writer of each changed edge is rebuilt over its new channel set, and its operator re-wired.

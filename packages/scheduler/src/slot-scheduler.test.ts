@@ -28,6 +28,14 @@ describe('SlotScheduler.place', () => {
     expect(s.freeSlots()).toBe(2);
   });
 
+  it('heldSlots counts the slots a job holds, spare ones it spread its tasks over included', () => {
+    const s = scheduler({ a: 2, b: 2 });
+    s.place('job', plan({ v: 2, w: 1 }));
+    expect(s.heldSlots('job')).toBe(4 - s.freeSlots());
+    expect(s.heldSlots('job')).toBeGreaterThanOrEqual(s.requiredSlots(plan({ v: 2, w: 1 })));
+    expect(s.heldSlots('other')).toBe(0);
+  });
+
   it('spreads every vertex and fills all slots (3 vertices × p=2 in 3 groups on 3 workers × 2 slots)', () => {
     const s = scheduler({ a: 2, b: 2, c: 2 });
     const placed = s.place('job', plan({ v1: 2, v2: 2, v3: 2 }, { v1: 'g1', v2: 'g2', v3: 'g3' }));

@@ -83,6 +83,10 @@ export class SlotScheduler implements Scheduler {
     return Math.min(free, Number.MAX_SAFE_INTEGER);
   }
 
+  heldSlots(jobId: string): number {
+    return this.jobs.get(jobId)?.slots.size ?? 0;
+  }
+
   /** Slots of every registered worker, free or held. */
   totalSlots(): number {
     let total = 0;

@@ -1,5 +1,5 @@
 import type { CollectBatch } from './collect-batches.js';
-import type { CancelTasks, ControlMessage, RestartedTasks, TaskDeploymentRequest, TaskMetrics, TaskSnapshot, TaskStateUpdate } from '@mobius/interface';
+import type { CancelTasks, ControlMessage, RescalePreparation, RestartedTasks, TaskDeploymentRequest, TaskMetrics, TaskSnapshot, TaskStateUpdate } from '@mobius/interface';
 
 /**
  * Where a task thread finds a job's code: it imports the module in planning mode (its first
@@ -52,6 +52,8 @@ export type ToTaskThread =
   | { readonly t: 'complete'; readonly jobId: string; readonly checkpointId: number }
   | { readonly t: 'aborted'; readonly jobId: string; readonly checkpointId: number }
   | { readonly t: 'rewire'; readonly jobId: string; readonly restarted: RestartedTasks }
+  /** Answered once the thread's tasks know what to do at the rescale barrier. */
+  | { readonly t: 'prepare-rescale'; readonly id: number; readonly jobId: string; readonly preparation: RescalePreparation }
   | { readonly t: 'replay-status'; readonly id: number; readonly jobId: string }
   | { readonly t: 'determinants'; readonly id: number; readonly jobId: string; readonly taskId: string }
   | { readonly t: 'unload'; readonly id: number; readonly jobId: string }

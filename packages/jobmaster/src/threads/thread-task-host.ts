@@ -1,5 +1,5 @@
 import { encodeCollectBatch } from './collect-batches.js';
-import { CoreOptions, MobiusError, getConfig, type CheckpointStore, type Codec, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type StateBackend, type Transport } from '@mobius/interface';
+import { CoreOptions, MobiusError, getConfig, type CheckpointStore, type Codec, type ControlMessage, type ExecutionPlan, type LogicalGraph, type Logger, type RescalePreparation, type StateBackend, type Transport } from '@mobius/interface';
 import { readTaskSnapshots, storeCheckpointListener } from '../task-snapshots.js';
 import { attachTaskProgress, TaskProgress } from '@mobius/runtime';
 import { JobTaskExecutor } from '../task-executor.js';
@@ -40,6 +40,8 @@ export interface ThreadTaskHostOptions {
 
 interface HostedJob {
   readonly executor: JobTaskExecutor;
+  /** taskId → endpoint of its thread, when the main thread gave every one at load (embedded mode); a rescale adds its new tasks. */
+  readonly endpoints: Map<string, string> | undefined;
   /** taskId → progress slot its newest deployment named. */
   readonly progressSlots: Map<string, number>;
   readonly store?: CheckpointStore;
@@ -91,6 +93,8 @@ export class ThreadTaskHost {
         return this.jobs.get(m.jobId)?.executor.notifyCheckpointAborted(m.checkpointId);
       case 'rewire':
         return this.jobs.get(m.jobId)?.executor.rewire(m.restarted);
+      case 'prepare-rescale':
+        return this.rpc.answer(m.id, () => this.prepareRescale(m.jobId, m.preparation));
     }
   }
 
@@ -110,7 +114,7 @@ export class ThreadTaskHost {
     }
     const store = m.checkpointDir === undefined ? undefined : this.options.checkpointStore(m.checkpointDir);
     const { transport, logger } = this.options;
-    const endpoints = m.endpoints;
+    const endpoints = m.endpoints === undefined ? undefined : new Map(Object.entries(m.endpoints));
     const progressSlots = new Map<string, number>();
     const cells = this.options.progress;
     const executor = new JobTaskExecutor({
@@ -119,7 +123,7 @@ export class ThreadTaskHost {
       graph,
       services: {
         transport,
-        endpointOf: endpoints === undefined ? undefined : (taskId) => endpoints[taskId]!,
+        endpointOf: endpoints === undefined ? undefined : (taskId) => endpoints.get(taskId)!,
         stateBackend: this.options.stateBackend(plan),
         logger,
         checkpoints:
@@ -150,7 +154,7 @@ export class ThreadTaskHost {
     });
     const metricsTimer = setInterval(() => this.send({ t: 'metrics', jobId: m.jobId, tasks: executor.metrics() }), METRICS_INTERVAL_MS);
     metricsTimer.unref();
-    this.jobs.set(m.jobId, { executor, progressSlots, store, unregisterCollect, metricsTimer });
+    this.jobs.set(m.jobId, { executor, endpoints, progressSlots, store, unregisterCollect, metricsTimer });
   }
 
   private async deploy(m: Extract<ToTaskThread, { t: 'deploy' }>): Promise<void> {
@@ -161,7 +165,15 @@ export class ThreadTaskHost {
     const restore = m.snapshots ?? (request.restore === undefined || store === undefined ? undefined : await readTaskSnapshots(store, request.restore.handles));
     await job.executor.retire(request.tasks.map((t) => t.taskId));
     if (m.progress !== undefined) for (const [taskId, slot] of Object.entries(m.progress)) job.progressSlots.set(taskId, slot);
-    job.executor.deploy(request.tasks, { attempts: request.attempts, restore, staleCheckpointsThrough: request.staleCheckpointsThrough, endpoints: request.endpoints });
+    const { attempts, staleCheckpointsThrough, endpoints, overrides, rescaled } = request;
+    job.executor.deploy(request.tasks, { attempts, restore, staleCheckpointsThrough, endpoints, overrides, rescaled });
+  }
+
+  private prepareRescale(jobId: string, preparation: RescalePreparation): void {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return; // no task of the job here: nothing to stop or rewire
+    for (const [taskId, endpoint] of Object.entries(preparation.endpoints)) job.endpoints?.set(taskId, endpoint);
+    job.executor.prepareRescale(preparation);
   }
 
   /** Cancels what still runs of the job here, waits for it, and forgets the job. */

@@ -8,6 +8,8 @@ import {
   type Determinant,
   type ExecutionPlan,
   type Logger,
+  type LogicalGraph,
+  type RescalePreparation,
   type RestartedTasks,
   type TaskDeploymentRequest,
   type TaskGateway,
@@ -18,6 +20,7 @@ import { decodeCollectBatch } from './collect-batches.js';
 import { errorFromInfo } from './error-info.js';
 import { metricsInPlanOrder } from './metrics-in-plan-order.js';
 import { placeTasks } from './thread-placement.js';
+import { RescaledPlans } from '../rescaled-plans.js';
 import type { FromTaskThread, JobSource, ToTaskThread } from './task-thread-protocol.js';
 import { ThreadRpc } from './thread-rpc.js';
 
@@ -25,6 +28,8 @@ export interface ThreadedGatewayOptions {
   readonly jobId: string;
   readonly name: string;
   readonly plan: ExecutionPlan;
+  /** The job's graph: with it, the job can be rescaled live (new tasks go to the least busy thread). */
+  readonly graph?: LogicalGraph;
   /** The module each thread imports in planning mode to get the job's functions. */
   readonly source: JobSource;
   readonly graphHash: string;
@@ -49,6 +54,8 @@ export interface ThreadedGatewayOptions {
 
 interface TaskThread {
   readonly index: number;
+  /** The thread's data endpoint. */
+  readonly endpoint: string;
   readonly worker: Worker;
   readonly rpc: ThreadRpc<FromTaskThread>;
   /** Resolves once the thread imported and planned the job. */
@@ -65,7 +72,9 @@ interface TaskThread {
  */
 export class ThreadedGateway implements TaskGateway {
   private listener: TaskGatewayListener | undefined;
-  private readonly threadOf: ReadonlyMap<string, number>;
+  private readonly threadOf: Map<string, number>;
+  /** The job's plan at its live rescales so far (for metrics and the placement of new tasks). */
+  private readonly plans: RescaledPlans | undefined;
   readonly threadCount: number;
   private readonly threads: TaskThread[] = [];
   private readonly endpoints: Record<string, string> = {};
@@ -78,8 +87,9 @@ export class ThreadedGateway implements TaskGateway {
 
   constructor(private readonly options: ThreadedGatewayOptions) {
     const placement = placeTasks(options.plan, options.threads);
-    this.threadOf = placement.threadOf;
+    this.threadOf = new Map(placement.threadOf);
     this.threadCount = placement.used;
+    this.plans = options.graph === undefined ? undefined : new RescaledPlans(options.graph, options.plan);
   }
 
   /** Starts the threads and has each import the job; rejects (threads stopped) when one cannot build the job's graph. */
@@ -101,7 +111,7 @@ export class ThreadedGateway implements TaskGateway {
     const rpc = new ThreadRpc<FromTaskThread>(worker, (m) => this.received(index, rpc, m));
     worker.on('error', (e) => this.options.logger.error({ jobId: this.options.jobId, thread: index, err: e }, 'a task thread failed'));
     worker.once('exit', (code) => this.lost(index, worker, rpc, code));
-    const thread: TaskThread = { index, worker, rpc, loaded: Promise.resolve(), onLoaded: loaded };
+    const thread: TaskThread = { index, endpoint, worker, rpc, loaded: Promise.resolve(), onLoaded: loaded };
     this.threads[index] = thread;
     return thread;
   }
@@ -174,6 +184,7 @@ export class ThreadedGateway implements TaskGateway {
   }
 
   async deploy(request: TaskDeploymentRequest): Promise<void> {
+    this.plans?.planFor(request.overrides);
     const byThread = new Map<number, TaskDeploymentRequest['tasks'][number][]>();
     for (const task of request.tasks) {
       const index = this.threadOf.get(task.taskId);
@@ -193,6 +204,29 @@ export class ThreadedGateway implements TaskGateway {
     } catch (e) {
       throw e instanceof MobiusError && e.code === 'DEPLOY_REFUSED' ? e : new MobiusError('DEPLOY_REFUSED', e instanceof Error ? e.message : String(e), { cause: e });
     }
+  }
+
+  /**
+   * Live rescaling: each new task goes to the thread running the fewest tasks of the job (a task
+   * id the job had keeps its thread); every thread's tasks learn what to do at the barrier.
+   */
+  async prepareRescale(_jobId: string, _workerId: string, preparation: RescalePreparation): Promise<void> {
+    if (this.plans === undefined) throw new MobiusError('RESCALE_UNSUPPORTED', `job ${this.options.jobId}: its task threads were started without the job's graph`);
+    const load = new Array<number>(this.threadCount).fill(0);
+    const retiring = new Set(preparation.stop);
+    for (const t of this.plans.current.tasks) if (!retiring.has(t.id)) load[this.threadOf.get(t.id) ?? 0]++;
+    const endpoints: Record<string, string> = {};
+    for (const taskId of Object.keys(preparation.attempts)) {
+      let index = this.threadOf.get(taskId);
+      if (index === undefined) {
+        index = load.indexOf(Math.min(...load));
+        this.threadOf.set(taskId, index);
+      }
+      load[index]++;
+      endpoints[taskId] = this.endpoints[taskId] = this.threads[index].endpoint;
+    }
+    const message = { t: 'prepare-rescale', jobId: this.options.jobId, preparation: { ...preparation, endpoints } } as const;
+    await Promise.all(this.threads.map((t) => t.loaded.then(() => t.rpc.request<void>(message))));
   }
 
   /** Every thread that hosts tasks of the job. */
@@ -233,7 +267,7 @@ export class ThreadedGateway implements TaskGateway {
 
   /** Counters of the newest attempt of every task, in plan order. */
   metrics(): TaskMetrics[] {
-    return metricsInPlanOrder(this.options.plan, this.latest);
+    return metricsInPlanOrder(this.plans?.current ?? this.options.plan, this.latest);
   }
 
   /** Resolves once no task runs. */

@@ -75,8 +75,8 @@ export class OutputWriters {
     return new NamedSender(sender, edge.sourceOperator, source?.name ?? edge.sourceOperator, this.init.taskIndex);
   }
 
-  /** Opens the channel output of plan channel `c` (registered with the task's outputs). */
-  openChannel(c: PlanChannel, edge: PlanEdge): ChannelOutput {
+  /** Opens the channel output of plan channel `c` (registered with the task's outputs), to `endpoint` if given. */
+  openChannel(c: PlanChannel, edge: PlanEdge, endpoint?: string): ChannelOutput {
     const { ids, outputs, replayBytes } = this.init;
     const batchSize = getOperatorConfig(this.nodeConfig(edge.sourceOperator), this.init.plan.config, CoreOptions.BATCH_SIZE);
     const id = ids.idOf(c);
@@ -85,7 +85,7 @@ export class OutputWriters {
     return outputs.add(
       new ChannelOutput(
         id,
-        this.openSender(id, c, this.init.endpointOf(c.targetTask)),
+        this.openSender(id, c, endpoint ?? this.init.endpointOf(c.targetTask)),
         batchSize,
         outputs,
         replayBytes < 0 ? null : new ReplayBuffer(replayBytes),
