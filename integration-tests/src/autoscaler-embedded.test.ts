@@ -1,16 +1,18 @@
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamingContext } from 'mobius';
 import { PacedFeed, SCENARIO, driveScenario, scenarioOptions, settled, type EmbeddedJob, type ScenarioReport } from './autoscaler-scenario.js';
-import { tempDir } from './helpers.js';
+import { mobiusCli, repoRoot, run, tempDir } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The issue's assertions on a run of the scenario, with `high` and `low` the demands (records/s)
  * the source was given: robust ones only (decision counts, parallelisms, no change while the
- * rate holds, one scale-down), the figures checked against the demand the test chose.
+ * rate holds, one scale-down), the figures checked against the demand the test chose. With
+ * `steadyAtTwo` false, the figures at parallelism 2 are not checked (see the task threads test).
  */
-function expectScenario(r: ScenarioReport, high: number, low: number): void {
+function expectScenario(r: ScenarioReport, high: number, low: number, steadyAtTwo = true): void {
   const { target, boundary, maxParallelism, scaleDownDelayMs, steady } = SCENARIO;
   expect(r.events.filter((e) => e.outcome === 'failed')).toEqual([]);
   const evaluations = r.events.filter((e) => e.outcome === undefined);
@@ -29,10 +31,12 @@ function expectScenario(r: ScenarioReport, high: number, low: number): void {
   const steadyUp = settled(evaluations, r.raisedAt).filter((e) => e.time < r.droppedAt);
   expect(steadyUp.length).toBeGreaterThanOrEqual(steady);
   expect(steadyUp.every((e) => !e.taken && e.rates[r.map].parallelism === maxParallelism)).toBe(true);
-  const atTwo = steadyUp.at(-1)!.rates;
-  expect(atTwo[r.map].busy).toBeGreaterThan(target - 2 * boundary);
-  expect(atTwo[r.map].busy).toBeLessThan(target + 2 * boundary);
-  expect(atTwo[r.source].inputRate).toBeGreaterThan(0.85 * high);
+  if (steadyAtTwo) {
+    const atTwo = steadyUp.at(-1)!.rates;
+    expect(atTwo[r.map].busy).toBeGreaterThan(target - 2 * boundary);
+    expect(atTwo[r.map].busy).toBeLessThan(target + 2 * boundary);
+    expect(atTwo[r.source].inputRate).toBeGreaterThan(0.85 * high);
+  }
 
   // Down: exactly one decision, 2 → 1, not before the delay, and nothing after it.
   expect(downs).toHaveLength(1);
@@ -84,12 +88,35 @@ describe('the autoscaler in embedded mode', () => {
       .name('out');
     const job = (await ctx.submit('autoscaler-embedded')) as EmbeddedJob;
     try {
-      const report = await driveScenario(job, () => (rate = low));
+      const report = await driveScenario(job, { drop: () => (rate = low) });
       expectScenario(report, high, low);
       // The producer's backlog drained: under half a second of records behind.
       expect(feed.backlog()).toBeLessThan(0.5 * low);
     } finally {
       await job.cancel();
+    }
+  });
+
+  // On task threads the figures at parallelism 2 are not steady enough on a busy 2-core machine to
+  // say "busy near the target" within the few evaluations the test waits: a rescale there pauses
+  // the map for seconds (new threads' tasks start), after which it drains more than the source's
+  // rate for a while, and what each task takes moves with what else the machine runs. The raise,
+  // the hold, the one lowering and the figures at parallelism 1 are checked as above.
+  it('the same on two task threads, with a map whose every record holds its thread (1 ms of CPU, 19 ms blocked)', { timeout: 240_000 }, async () => {
+    const [spinUs, blockUs] = [1000, 19_000];
+    const dir = tempDir('mobius-autoscaler-threads-');
+    try {
+      const job = join(repoRoot, 'integration-tests/fixtures/autoscaler-job.ts');
+      const r = await run(process.execPath, [mobiusCli, 'run', job, dir.dir, String(spinUs), String(blockUs)], { timeoutMs: 200_000 });
+      if (r.code !== 0) throw new Error(`mobius run exited ${r.code}: ${r.stderr}`);
+      const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ScenarioReport & { readonly high: number; readonly low: number; readonly flood: number };
+      // The source started at twice what one task could ever take, then ran at 1.3 and 0.4 times what one task took.
+      expect(report.flood).toBe(2 * (1e6 / (spinUs + blockUs)));
+      expect(report.high).toBeLessThan(report.flood);
+      expect(report.low / report.high).toBeCloseTo(SCENARIO.low / SCENARIO.high);
+      expectScenario(report, report.high, report.low, false);
+    } finally {
+      dir.remove();
     }
   });
 });

@@ -47,7 +47,7 @@ export function scenarioOptions(builder: StreamingContextBuilder, checkpointDir:
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A paced source: `rate()` records per second on a schedule. What it could not emit in time
+ * A paced source: `rate()` records per second on a schedule, shared evenly by the source's tasks. What it could not emit in time
  * (backpressure) is its backlog, emitted as fast as the job takes it; a producer's buffer holds
  * at most `maxBacklogSeconds` of it, beyond which the oldest are dropped. When the rate changes,
  * the schedule goes on from the current backlog.
@@ -57,14 +57,13 @@ export class PacedFeed {
   dropped = 0;
   private base = performance.now();
   private baseCount = 0;
-  private current: number;
+  /** The task's rate the schedule runs at (0 until the first fetch starts it). */
+  private current = 0;
 
   constructor(
     private readonly rate: () => number,
     private readonly maxBacklogSeconds = 2,
-  ) {
-    this.current = rate();
-  }
+  ) {}
 
   private due(now: number): number {
     return this.baseCount + Math.floor(((now - this.base) * this.current) / 1000);
@@ -77,7 +76,7 @@ export class PacedFeed {
 
   async fetch(c: SourceContext<number>): Promise<void> {
     const now = performance.now();
-    const rate = this.rate();
+    const rate = this.rate() / c.parallelism;
     if (rate !== this.current) {
       this.baseCount = this.due(now);
       this.base = now;
@@ -126,24 +125,40 @@ async function until(what: string, ok: () => boolean, timeoutMs = 120_000): Prom
   }
 }
 
+/** What the scenario tells the job's source. */
+export interface ScenarioControl {
+  /**
+   * The first raise was decided, from the map's true processing rate per task (records/s) at
+   * parallelism 1: a source fed beyond any capacity until then can take its rate from it.
+   */
+  raised?(perTask: number): void;
+  /** The rate holds no longer: the source goes to the low rate. */
+  drop(): void;
+}
+
 /**
  * Drives the running job through the scenario: waits for the map to be raised to
  * `SCENARIO.maxParallelism` and for `steady` settled evaluations after it, calls `drop()` (the
  * source's rate goes to the low one), waits for the map back at 1 and `steady` settled
  * evaluations after that. The job keeps running; the caller cancels it.
  */
-export async function driveScenario(job: EmbeddedJob, drop: () => void): Promise<ScenarioReport> {
+export async function driveScenario(job: EmbeddedJob, control: ScenarioControl): Promise<ScenarioReport> {
   const vertexOf = (name: string): string => job.metrics().find((m) => m.vertexName.startsWith(name))!.taskId.split('#')[0];
   const rescaleEnd = (): number => {
     const last = job.rescaleEvents().at(-1);
     return last === undefined ? 0 : last.time + last.durationMs;
   };
   const failed = (): boolean => job.autoscalerEvents().some((e) => e.outcome === 'failed');
+  const firstTaken = (): AutoscalerEvent | undefined => job.autoscalerEvents().find((e) => e.taken);
+  await until('the first decision', () => failed() || firstTaken() !== undefined);
+  const first = firstTaken();
+  const measured = first?.rates[vertexOf('slow')]?.trueProcessingRate;
+  if (measured !== undefined && measured !== null) control.raised?.(measured);
   await until('the map raised', () => failed() || job.rescaleEvents().some((e) => e.to === SCENARIO.maxParallelism));
   const raisedAt = rescaleEnd();
   await until('settled evaluations after the raise', () => failed() || settled(job.autoscalerEvents(), raisedAt).length >= SCENARIO.steady);
   const droppedAt = Date.now();
-  drop();
+  control.drop();
   await until('the map lowered', () => failed() || job.rescaleEvents().some((e) => e.to === 1));
   const loweredAt = rescaleEnd();
   await until('settled evaluations after the lowering', () => failed() || settled(job.autoscalerEvents(), loweredAt).length >= SCENARIO.steady);
