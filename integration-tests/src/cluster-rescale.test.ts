@@ -104,6 +104,13 @@ describe('live rescaling on a coordinator and four workers', () => {
       }
       expect((await events(cluster.api, id)).filter((e) => e.kind !== 'rescale')).toEqual([]);
 
+      // A sink can be rescaled too: the exactly-once FileSink 1 → 2 (its part files go on being committed once).
+      const sinkVertex = before.tasks.find((t) => t.vertex.startsWith('sink'))!.vertex;
+      const sinkUp = await cluster.api.call<{ id: string }>('POST', `/jobs/${id}/rescale`, { operator: sinkVertex, parallelism: 2 });
+      expect(sinkUp.status).toBe(202);
+      expect(await rescaleEvent(cluster.api, id, sinkUp.body.id)).toMatchObject({ vertex: sinkVertex, from: 1, to: 2, keyGroupsMoved: 0 });
+      expect((await job(cluster.api, id)).tasks.filter((t) => t.vertex === sinkVertex)).toHaveLength(2);
+
       releasePace(released);
       await expectFinished(cluster, id);
       expect(exactlyOnceViolations(out, reference)).toEqual([]);

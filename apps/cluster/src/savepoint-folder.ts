@@ -17,5 +17,5 @@ export async function readSavepointFolder(path: string, logger: Logger): Promise
   const metadata = all.find((m) => m.checkpointId === Number(match[1]));
   if (metadata === undefined) throw new ClusterError('INVALID_SAVEPOINT', `${path}: its metadata is missing or corrupt`, 400);
   // A savepoint is self-contained (full snapshots): its own task files are all it needs.
-  return { dir, handles: Object.values(metadata.tasks) };
+  return { dir, handles: Object.values(metadata.tasks), checkpointId: metadata.checkpointId };
 }

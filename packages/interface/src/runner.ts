@@ -127,7 +127,7 @@ export interface RescaleEvent {
   readonly durationMs: number;
   /** From the rescale barrier until every new task ran: the time the vertex processed nothing. */
   readonly pausedMs: number;
-  /** Key groups whose owning task index changed. */
+  /** Key groups whose owning task index changed (0 for a vertex with no keyed operator). */
   readonly keyGroupsMoved: number;
   /** Bytes of the old tasks' snapshots the new tasks read. */
   readonly bytesMoved: number;

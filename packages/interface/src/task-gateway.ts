@@ -7,6 +7,11 @@ import type { PlanChannel } from './plan.js';
 export interface RestoreHandles {
   readonly dir: string;
   readonly handles: readonly string[];
+  /**
+   * The checkpoint (or savepoint) they are of. A job started from it numbers its own checkpoints
+   * after it: its restored tasks skip barriers up to that id as stale.
+   */
+  readonly checkpointId?: number;
 }
 
 /** One task to start on a worker. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigMap, Determinant } from '@mobius/interface';
+import type { ConfigMap, Determinant, RestoreHandles } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
 import { SlotScheduler } from '@mobius/scheduler';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +30,8 @@ interface HarnessOptions {
   readonly checkpoints?: boolean;
   /** Scripts the gateway before the job starts; the harness then does not wait for RUNNING tasks. */
   readonly script?: (gateway: FakeGateway) => void;
+  /** What the job starts from (a savepoint's handles). */
+  readonly restore?: RestoreHandles;
 }
 
 async function harness(config: ConfigMap = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -53,6 +55,7 @@ async function harness(config: ConfigMap = {}, options: HarnessOptions = {}): Pr
     checkpoints: options.checkpoints === false ? undefined : { store, dir, retained: 2 },
     jobStore,
     slotWaitMs: 200,
+    restore: options.restore,
   });
   gateway.listener = jm;
   const ended = new Promise<JobEnd>((resolve) => jm.onEnded(resolve));
@@ -99,6 +102,13 @@ describe('JobMaster: deployment, checkpoints, end', () => {
     const next = await h.jm.checkpointing!.current!.triggerCheckpoint();
     expect(next.checkpointId).toBe(2);
     expect(h.jm.state).toBe('RUNNING');
+  });
+
+  it('a job started from a savepoint numbers its checkpoints after the savepoint\'s id (its restored tasks skip barriers up to it)', async () => {
+    const h = await harness({}, { restore: { dir: '/nowhere', handles: [], checkpointId: 41 } });
+    const metadata = await h.jm.checkpointing!.current!.triggerCheckpoint();
+    expect(metadata.checkpointId).toBe(42);
+    expect(h.gateway.deployments().every((d) => d.restore?.checkpointId === 41)).toBe(true);
   });
 
   it('without checkpoints a task failure fails the job', async () => {

@@ -170,6 +170,13 @@ export class JobMaster implements TaskGatewayListener {
               leased: () => this.persist(),
             },
           });
+    // Started from a savepoint: checkpoint ids go on after its id (the restored tasks take
+    // barriers up to it for stale ones, so checkpoints 1, 2, … would never complete).
+    const restoredId = options.restore?.checkpointId;
+    if (this.checkpointing !== undefined && restoredId !== undefined && this.checkpointing.nextCheckpointId <= restoredId) {
+      this.checkpointing.nextCheckpointId = restoredId + 1;
+      this.checkpointing.reservedCheckpointId = restoredId;
+    }
     this.checkpointing?.renew();
     this.recoveries = new Recoveries(this);
     this.rescaling = new Rescaling(this);

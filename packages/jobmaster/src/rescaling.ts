@@ -120,6 +120,8 @@ export class Rescaling {
     const diff = rescaleDiff(before, after, vertexId);
     const oldIds = new Set(diff.oldTasks.map((t) => t.id));
     const to = diff.newTasks.length;
+    // Key groups only mean something for a keyed vertex (a sink's state is its function's).
+    const keyed = after.operators.some((o) => o.vertexId === vertexId && o.keyed);
     const aborted = new Promise<never>((_, reject) => (this.abort = reject));
     aborted.catch(() => undefined);
     // Every wait gives up when the job restarts or ends meanwhile (a lost worker may never answer).
@@ -167,7 +169,7 @@ export class Rescaling {
       await step(running);
       const ran = Date.now();
       checkpointing.renew().start();
-      const event = this.keep({ ...base, to, checkpointId, durationMs: ran - started, pausedMs: Math.max(0, ran - pausedFrom), keyGroupsMoved: keyGroupsMoved(after.maxParallelism, from, to), bytesMoved });
+      const event = this.keep({ ...base, to, checkpointId, durationMs: ran - started, pausedMs: Math.max(0, ran - pausedFrom), keyGroupsMoved: keyed ? keyGroupsMoved(after.maxParallelism, from, to) : 0, bytesMoved });
       job.logger.info({ jobId: job.id, ...event }, `rescaled "${operator}" from ${from} to ${to}`);
       return event;
     } catch (e) {
@@ -179,7 +181,7 @@ export class Rescaling {
       const cause = e instanceof Error ? e.message : String(e);
       const reason = committed ? `the new tasks did not all start (${cause})` : `the rescale checkpoint ${checkpointId} did not complete (${cause})`;
       const failed = `${reason}: the job restores globally at parallelism ${at}${committed ? ` from the rescale checkpoint ${checkpointId}` : ''}`;
-      const event = this.keep({ ...base, to: at, checkpointId, durationMs: now - started, pausedMs: committed ? Math.max(0, now - pausedFrom) : 0, keyGroupsMoved: committed ? keyGroupsMoved(after.maxParallelism, from, to) : 0, bytesMoved: 0, failed });
+      const event = this.keep({ ...base, to: at, checkpointId, durationMs: now - started, pausedMs: committed ? Math.max(0, now - pausedFrom) : 0, keyGroupsMoved: committed && keyed ? keyGroupsMoved(after.maxParallelism, from, to) : 0, bytesMoved: 0, failed });
       job.logger.warn({ jobId: job.id, ...event }, `rescaling "${operator}" from ${from} to ${to} failed`);
       if (!job.recoveries.busy && !job.restarting && !job.terminal && !job.cancelling) await job.recoveries.restartJob(`rescale of "${operator}" failed: ${reason}`, 0);
       throw new MobiusError('RESCALE_FAILED', `rescaling "${operator}" from ${from} to ${to} failed: ${failed}`, { cause: e });
