@@ -80,6 +80,14 @@ describe('the autoscaler in the job master', () => {
     expect(jm.autoscaler.active).toBe(false);
   });
 
+  it('an inconsistent autoscaler config is a ConfigError naming the key when the job master is created', async () => {
+    await expect(started({ 'autoscaler.target-utilization': 0.5, 'autoscaler.target-utilization.boundary': 0.5 })).rejects.toMatchObject({
+      name: 'ConfigError',
+      code: 'CONFIG_INVALID_VALUE',
+      message: expect.stringContaining("'autoscaler.target-utilization.boundary' (0.5) must be below 'autoscaler.target-utilization' (0.5)"),
+    });
+  });
+
   it('without taskMetrics it reads what the tasks last reported, current attempts only', async () => {
     const { jm, until } = await started({ 'autoscaler.enabled': true });
     const report = (m: TaskMetrics): void => void (jm.tasks.get(m.taskId)!.metrics = m);
