@@ -103,6 +103,8 @@ export { FileSink } from '@mobius/runtime';
 export type { FileSinkOptions } from '@mobius/runtime';
 export { EmbeddedRunner } from './embedded-runner.js';
 export type { EmbeddedRunnerOptions } from './embedded-runner.js';
+// What an embedded job's autoscalerEvents() lists (issue 12).
+export type { AutoscalerEvent, AutoscalerDecision, AutoscalerLimit, VertexRates } from '@mobius/jobmaster';
 
 // ---- windows, window joins and keyed aggregations (issue 11, windows part) ----
 export {

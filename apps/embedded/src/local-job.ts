@@ -17,7 +17,7 @@ import {
   type TaskMetrics,
 } from '@mobius/interface';
 import { FsCheckpointStore } from '@mobius/failover';
-import { InProcessGateway, JobMaster, ThreadedGateway, type JobEnd } from '@mobius/jobmaster';
+import { InProcessGateway, JobMaster, ThreadedGateway, type AutoscalerEvent, type JobEnd } from '@mobius/jobmaster';
 import { createLocalScheduler } from '@mobius/scheduler';
 import { registerCollectTarget } from '@mobius/runtime';
 import { MemoryTransport } from '@mobius/transport-memory';
@@ -105,6 +105,7 @@ export class LocalJob implements JobHandle {
       scheduler: createLocalScheduler(),
       logger,
       checkpoints: store === undefined ? undefined : { store, dir: store.directory, retained: retainedCheckpoints(plan), compactor: compactorFor(plan) },
+      taskMetrics: () => gateway.metrics(),
     });
     this.master = master;
     gateway.connect(master);
@@ -179,5 +180,10 @@ export class LocalJob implements JobHandle {
   /** The job's live rescales, oldest first. */
   rescaleEvents(): readonly RescaleEvent[] {
     return this.master?.rescaling.events ?? [];
+  }
+
+  /** The autoscaler's evaluations, taken or not, oldest first (the last 1000; none unless `autoscaler.enabled`). */
+  autoscalerEvents(): readonly AutoscalerEvent[] {
+    return this.master?.autoscalerEvents() ?? [];
   }
 }

@@ -39,5 +39,11 @@ export { orderVertices } from './autoscaler/vertex-load.js';
 export type { TaskLoad, VertexLoad, AutoscalerInput } from './autoscaler/vertex-load.js';
 export type { AutoscalerDecision, AutoscalerLimit } from './autoscaler/autoscaler-limits.js';
 export type { AutoscalerEvent } from './autoscaler/autoscaler-event.js';
+// The autoscaler's loop (issue 12): evaluates the policy every autoscaler.interval.ms while the
+// job runs and applies taken decisions by live rescaling (JobMaster.autoscaler, autoscalerEvents()).
+export { AutoscalerLoop, systemLoopTimer } from './autoscaler/autoscaler-loop.js';
+export type { AutoscaledJob, AutoscalerLoopOptions, LoopTimer } from './autoscaler/autoscaler-loop.js';
+export { AutoscalerEventLog, AUTOSCALER_EVENT_LOG_CAPACITY } from './autoscaler/autoscaler-event-log.js';
+export { autoscalerInput } from './autoscaler/autoscaler-input.js';
 export { operatorLoads } from './operator-load.js';
 export type { OperatorLoad } from './operator-load.js';

@@ -22,6 +22,9 @@ import {
   type TaskStateUpdate,
 } from '@mobius/interface';
 import { RecoveryEventLog } from '@mobius/failover';
+import type { AutoscalerEvent } from './autoscaler/autoscaler-event.js';
+import type { AutoscalerLoop } from './autoscaler/autoscaler-loop.js';
+import { autoscalerLoopOf } from './autoscaler/job-autoscaling.js';
 import { JobCheckpointing, type StateCompactor } from './checkpointing.js';
 import { deployAll } from './deployment.js';
 import { Recoveries } from './recovery.js';
@@ -70,6 +73,8 @@ export interface JobMasterOptions {
   readonly restore?: RestoreHandles;
   /** How long a recovery waits for workers with free slots before it gives up or widens. Default 0. */
   readonly slotWaitMs?: number;
+  /** The tasks' load figures for the autoscaler (embedded: the gateway's); default: what the tasks last reported (`JobTask.metrics`). */
+  readonly taskMetrics?: () => readonly TaskMetrics[];
 }
 
 /** A job's end, for the app: its state and, for a failed job, why. */
@@ -119,6 +124,8 @@ export class JobMaster implements TaskGatewayListener {
   cancelling = false;
   readonly recoveries: Recoveries;
   readonly rescaling: Rescaling;
+  /** Runs while the job does, when `autoscaler.enabled`. */
+  readonly autoscaler: AutoscalerLoop;
   private failureCause: unknown = undefined;
   private readonly endListeners: ((end: JobEnd) => void)[] = [];
   private end: JobEnd | undefined;
@@ -173,6 +180,7 @@ export class JobMaster implements TaskGatewayListener {
     this.checkpointing?.renew();
     this.recoveries = new Recoveries(this);
     this.rescaling = new Rescaling(this);
+    this.autoscaler = autoscalerLoopOf(this, options.taskMetrics);
   }
 
   get terminal(): boolean {
@@ -224,6 +232,7 @@ export class JobMaster implements TaskGatewayListener {
     this.deployed = true;
     this.checkpointing?.current?.start();
     this.maybeFinish();
+    if (!this.terminal) this.autoscaler.start();
   }
 
   taskStateChanged(update: TaskStateUpdate): void {
@@ -298,6 +307,7 @@ export class JobMaster implements TaskGatewayListener {
     this.checkpointing?.current?.start();
     if (missing.length > 0) this.taskFailed(missing, reason);
     else this.maybeFinish();
+    if (!this.terminal) this.autoscaler.start();
   }
 
   /** Takes a savepoint of the running job. */
@@ -315,6 +325,11 @@ export class JobMaster implements TaskGatewayListener {
   /** The job's recoveries, oldest first. */
   recoveryEvents(): ReturnType<RecoveryEventLog['list']> {
     return this.events.list();
+  }
+
+  /** The autoscaler's events, oldest first (the last 1000). */
+  autoscalerEvents(): AutoscalerEvent[] {
+    return this.autoscaler.events.list();
   }
 
   /** Calls `listener` once the job ended (at once if it has). */
@@ -431,6 +446,7 @@ export class JobMaster implements TaskGatewayListener {
 
   endJob(state: 'FINISHED' | 'CANCELED' | 'FAILED', error?: string): void {
     this.rescaling.abandon(`the job ended ${state}`);
+    this.autoscaler.stop();
     if (this.terminal) return;
     this.state = state;
     this.error = error;

@@ -21,13 +21,18 @@ import {
 import { encodeTaskSnapshot } from '@mobius/runtime';
 import { AttemptFences } from './attempt-fences.js';
 
-/** source p=2 → map p=2 (rebalance) → sink p=1: every channel as the planner would build it. */
-export function testPlan(config: ConfigMap): ExecutionPlan {
-  const stages = [
+/**
+ * A chain of `stages` joined by rebalance edges, the first a source and the last a sink; by
+ * default source p=2 → map p=2 → sink p=1. Every channel as the planner would build it.
+ */
+export function testPlan(
+  config: ConfigMap,
+  stages: readonly { readonly id: string; readonly parallelism: number }[] = [
     { id: 'source', parallelism: 2 },
     { id: 'map', parallelism: 2 },
     { id: 'sink', parallelism: 1 },
-  ];
+  ],
+): ExecutionPlan {
   const vertices: PlanVertex[] = stages.map((s) => ({ id: s.id, name: s.id, operatorIds: [s.id], parallelism: s.parallelism }));
   const tasks: PlanTask[] = stages.flatMap((s) => Array.from({ length: s.parallelism }, (_, index) => ({ id: `${s.id}#${index}`, vertexId: s.id, index, keyGroups: { start: 0, end: 127 } })));
   const edges: PlanEdge[] = [];
@@ -44,7 +49,7 @@ export function testPlan(config: ConfigMap): ExecutionPlan {
     graphHash: 'test',
     maxParallelism: 128,
     config,
-    operators: stages.map((s, i) => ({ id: s.id, name: s.id, kind: i === 0 ? 'source' : i === 2 ? 'sink' : 'map', parallelism: s.parallelism, vertexId: s.id, config: {}, keyed: false })),
+    operators: stages.map((s, i) => ({ id: s.id, name: s.id, kind: i === 0 ? 'source' : i === stages.length - 1 ? 'sink' : 'map', parallelism: s.parallelism, vertexId: s.id, config: {}, keyed: false })),
     vertices,
     edges,
     tasks,

@@ -50,6 +50,19 @@ describe('rescalePlan', () => {
     expect(tooHigh.message).toContain('128');
   });
 
+  it('keeps the parallelism of a vertex that takes its input\'s (no parallelism of its own): only the rescaled vertex changes', () => {
+    const g = graph([node('src', 'source', { parallelism: 1 }), node('map', 'map', { parallelism: 1, chaining: false }), node('sink', 'sink', {})], [edge('src', 'map'), edge('map', 'sink')]);
+    const { plan, overrides } = rescalePlan(g, 'j', {}, 'map', 2);
+    expect(plan.vertices.map((v) => [v.id, v.parallelism])).toEqual([
+      ['src', 1],
+      ['map', 2],
+      ['sink', 1],
+    ]);
+    expect(plan.tasks.filter((t) => t.vertexId === 'sink')).toHaveLength(1);
+    expect(planWithOverrides(g, 'j', overrides)).toEqual(plan);
+    expect(rescalePlan(g, 'j', overrides, 'map', 1).plan.vertices.find((v) => v.id === 'sink')!.parallelism).toBe(1);
+  });
+
   it('keeps the running plan\'s vertices and partitioning: a vertex rescaled to its neighbour\'s parallelism does not chain with it', () => {
     const g = graph([node('src', 'source', { parallelism: 2 }), node('map', 'map', { parallelism: 3 }), node('sink', 'sink', { parallelism: 3 })], [edge('src', 'map'), edge('map', 'sink')]);
     const before = createPlan(g, 'j');

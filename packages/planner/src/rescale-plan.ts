@@ -12,13 +12,17 @@ export function planWithOverrides(graph: LogicalGraph, jobName: string, override
   return createPlan(graph, jobName, { parallelism: expand(base.vertices, overrides), like: base });
 }
 
+/**
+ * Every operator's parallelism: its vertex's override, else what the vertex has now. Pinning the
+ * vertices that are not rescaled matters: an operator without a parallelism of its own takes its
+ * input's, and a rescale redeploys the rescaled vertex only.
+ */
 function expand(vertices: readonly PlanVertex[], overrides: ParallelismOverrides): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [vertexId, p] of Object.entries(overrides)) {
-    const v = vertices.find((x) => x.id === vertexId);
-    if (v === undefined) throw new PlanError('PLAN_UNKNOWN_OPERATOR', `no vertex "${vertexId}" to rescale`, vertexId);
-    for (const op of v.operatorIds) out[op] = p;
+  for (const vertexId of Object.keys(overrides)) {
+    if (!vertices.some((x) => x.id === vertexId)) throw new PlanError('PLAN_UNKNOWN_OPERATOR', `no vertex "${vertexId}" to rescale`, vertexId);
   }
+  const out: Record<string, number> = {};
+  for (const v of vertices) for (const op of v.operatorIds) out[op] = overrides[v.id] ?? v.parallelism;
   return out;
 }
 

@@ -71,4 +71,34 @@ describe('Task.reconfigure: channels added and removed at a barrier', () => {
     const kept = sentOn(outputsPlan[0].id).filter((f) => f.kind === 'data');
     kept.forEach((f, i) => expect(f.seq).toBe(i === 0 ? 0 : kept[i - 1].seq + kept[i - 1].count));
   });
+
+  it('removes a channel that an earlier change removed and added again (a second rescale of the upstream): the task does not wait for it', async () => {
+    const g = graph(
+      [collection('a', [], { parallelism: 1 }), node('map', 'map', { parallelism: 1, fn: (x: string) => x }), node('sink', 'sink', { parallelism: 1 })],
+      [edge('a', 'map', 'rebalance'), edge('map', 'sink', 'rebalance')],
+      { 'runtime.batch.size': 1 },
+    );
+    const plan = createPlan(g, 'reconfigure-twice');
+    const { services, transport, acked } = recordingServices();
+    const taskId = plan.tasks.find((t) => t.id.startsWith('map'))!.id;
+    const fromA = plan.channels.find((c) => c.targetTask === taskId)!;
+    const upstream = fromA.sourceTask;
+    const task = new Task({ jobId: 'job-1', plan, graph: g, taskId, attempt: 0 }, services);
+    // Barrier 1: upstream attempt 1 replaces attempt 0 on the same plan channel; barrier 2: it goes, and nothing replaces it.
+    task.reconfigure(1, { removeInputs: [fromA.id], addInputs: [fromA], attempts: { [upstream]: 1 } });
+    task.reconfigure(2, { removeInputs: [fromA.id] });
+    const running = task.run();
+    const open = (attempt: number) => transport.openSender(`job-1/${attempt}.0/${fromA.id}`, transport.endpoint, { credits: 64 });
+    const first = open(0);
+    const send = (s: ReturnType<typeof open>, f: Frame): void => void expect(s.trySend({ ...f, channel: s.channel })).toBe(true);
+    send(first, makeFrame(fromA.id, 'data', 0, ['x']));
+    send(first, makeFrame(fromA.id, 'barrier', 1, null, { checkpointId: 1, timestamp: 0, type: 'checkpoint' }));
+    await acked.promise;
+    const second = open(1);
+    send(second, makeFrame(fromA.id, 'data', 0, ['y']));
+    send(second, makeFrame(fromA.id, 'barrier', 1, null, { checkpointId: 2, timestamp: 0, type: 'checkpoint' }));
+    // With no input left open after barrier 2, the task ends on its own.
+    await running;
+    expect(task.state).toBe('FINISHED');
+  });
 });

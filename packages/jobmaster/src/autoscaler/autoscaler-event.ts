@@ -17,4 +17,11 @@ export interface AutoscalerEvent {
   readonly rates: Readonly<Record<string, VertexRates>>;
   /** Changes to apply, in this order (lowerings first, so the slots they free serve the raises); empty unless taken. */
   readonly decisions: readonly AutoscalerDecision[];
+  /**
+   * Set by the job master's loop on an event that is not an evaluation (`taken` false, `rates`
+   * and `decisions` empty): `skipped`, no evaluation at this tick (the reason says why: a rescale
+   * or a recovery in progress, the job not running); `failed`, a change of the decision before it
+   * could not be applied (the reason names it and the error, and what was left undone).
+   */
+  readonly outcome?: 'skipped' | 'failed';
 }
