@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactlyOnceViolations } from './checkpoint-helpers.js';
-import { clusterCli, startCluster } from './cluster-helpers.js';
-import { events, firstCommit, job, releasePace, until, type FailoverJob } from './failover-helpers.js';
+import { clusterCli, startCluster, writeJob } from './cluster-helpers.js';
+import { events, firstCommit, job, pacedWordCountJob, releasePace, until, type FailoverJob } from './failover-helpers.js';
 import { readText, referenceCounts, repoRoot, run, tempDir } from './helpers.js';
 import { LoadSampler, rescaleEvent, startPacedJob, type RescaleEventBody } from './rescale-helpers.js';
 
@@ -177,5 +177,24 @@ describe('live rescaling on a coordinator and four workers', () => {
     releasePace(released);
     await expectFinished(cluster, id);
     expect(exactlyOnceViolations(out, reference)).toEqual([]);
+  });
+
+  it('the autoscaler on the cluster: every evaluation is an event on GET /jobs/:id/events; an inconsistent autoscaler config is a 400', { timeout: 180_000 }, async () => {
+    const cluster = await startCluster(1, { heartbeatTimeoutMs: HEARTBEAT_MS });
+    clusters.push(cluster);
+    const { id, released } = await startPacedJob(cluster, tmp.dir, corpus, 'autoscaler-events', { 'autoscaler.enabled': true, 'autoscaler.interval.ms': 300 });
+    const evaluations = await until('two autoscaler evaluations', async () => {
+      const list = (await cluster.api.call<{ kind: string; time: number; reason: string; taken: boolean }[]>('GET', `/jobs/${id}/events`)).body.filter((e) => e.kind === 'autoscaler');
+      return list.length >= 2 ? list : undefined;
+    });
+    for (const e of evaluations) expect(typeof e.reason).toBe('string');
+    expect(evaluations[1].time).toBeGreaterThanOrEqual(evaluations[0].time);
+    releasePace(released);
+    await expectFinished(cluster, id);
+
+    const file = writeJob('autoscaler-bad.ts', pacedWordCountJob(corpus, join(tmp.dir, 'out-bad'), { 'autoscaler.target-utilization': 0.5, 'autoscaler.target-utilization.boundary': 0.6 }, 'unpaced'));
+    const bad = await run(process.execPath, [clusterCli, 'submit', file, '--url', cluster.url, '--token', cluster.token]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/\(400\).*autoscaler\.target-utilization\.boundary/);
   });
 });

@@ -27,7 +27,7 @@ export interface RescaleEventBody {
  * reduce at 2, the exactly-once FileSink at 1) with checkpoints every 200 ms; it stays paced
  * until `released` exists.
  */
-export async function startPacedJob(cluster: { url: string; token: string }, dir: string, corpus: string, name: string, extra: Record<string, string | number>): Promise<{ id: string; out: string; released: string }> {
+export async function startPacedJob(cluster: { url: string; token: string }, dir: string, corpus: string, name: string, extra: Record<string, string | number | boolean>): Promise<{ id: string; out: string; released: string }> {
   const out = join(dir, `out-${name}`);
   const released = join(dir, `released-${name}`);
   const options = { 'checkpoint.interval.ms': 200, 'checkpoint.dir': join(dir, `ckpt-${name}`), 'restart.strategy': 'fixed-delay', 'restart.max-attempts': 20, 'restart.delay.ms': 50, ...extra };

@@ -1,10 +1,10 @@
 import type { CheckpointStore, ExecutionPlan, JobState, LogicalGraph, RecoveryEvent, RescaleEvent } from '@mobius/interface';
 import { RecoveryEventLog } from '@mobius/failover';
-import { operatorLoads, type JobMaster, type JobTask, type OperatorLoad } from '@mobius/jobmaster';
+import { operatorLoads, type AutoscalerEvent, type JobMaster, type JobTask, type OperatorLoad } from '@mobius/jobmaster';
 import { currentLoad, loadFieldsOf } from './task-load-fields.js';
 
 /** One entry of a job's event log (`GET /jobs/:id/events`). */
-export type JobEvent = RecoveryEvent | RescaleEvent;
+export type JobEvent = RecoveryEvent | RescaleEvent | AutoscalerEvent;
 
 /** One task of a cluster job, as the coordinator sees it. */
 export type ClusterTask = JobTask;
@@ -106,7 +106,8 @@ export class ClusterJob {
   /** GET /jobs/:id/events: the job's recoveries, live rescales and autoscaler decisions, oldest first. */
   eventList(): readonly JobEvent[] {
     const rescales = this.master?.rescaling.events ?? [];
-    return [...this.events.list(), ...rescales].sort((a, b) => a.time - b.time);
+    const autoscaler = this.master?.autoscalerEvents() ?? [];
+    return [...this.events.list(), ...rescales, ...autoscaler].sort((a, b) => a.time - b.time);
   }
 
   get terminal(): boolean {

@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ConfigError,
   CoreOptions,
   InsufficientSlotsError,
   MobiusError,
@@ -393,7 +394,15 @@ export class Coordinator {
     const job = new ClusterJob(id, name, plan, bundle, captured.graph);
     job.args = args;
     this.masters!.storeFor(job, plan);
-    const master = this.masters!.create(job, restore);
+    let master;
+    try {
+      master = this.masters!.create(job, restore);
+    } catch (e) {
+      // The job's options are checked as a whole here (e.g. the autoscaler's band inside its target).
+      rmSync(dir, { recursive: true, force: true });
+      if (e instanceof ConfigError) throw new ClusterError(e.code, e.message, 400);
+      throw e;
+    }
     try {
       master.place();
     } catch (e) {
