@@ -1,5 +1,5 @@
-// Why this file is long (~440 lines): one job's life in one class (deploy, checkpoints, failure
-// intake, terminal states); recovery, rescaling, checkpointing and restart strategies already
+// Why this file is long (~470 lines): one job's life in one class (deploy, checkpoints, failure
+// intake, terminal states); recovery, rescaling, autoscaling, checkpointing and restart strategies already
 // live beside it, and what is left here is the state they share.
 import {
   CoreOptions,
