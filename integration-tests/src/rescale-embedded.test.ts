@@ -67,7 +67,7 @@ describe('live rescaling in embedded mode (job.rescale)', () => {
     };
 
     await until('the first phase', () => seen.length >= PHASE);
-    const up = await job.rescale!('count', 3);
+    const up = await job.rescale('count', 3);
     expect(up).toMatchObject({ kind: 'rescale', operator: 'count', from: 2, to: 3, trigger: 'user' });
     expect(up.keyGroupsMoved).toBe(63); // of 128: 43..63 go from task 0 to 1, 86..127 from 1 to 2
     expect(up.pausedMs).toBeLessThanOrEqual(up.durationMs);
@@ -75,7 +75,7 @@ describe('live rescaling in embedded mode (job.rescale)', () => {
     gates[0].open();
 
     await until('the second phase', () => seen.length >= 2 * PHASE);
-    const down = await job.rescale!('count', 1);
+    const down = await job.rescale('count', 1);
     expect(down).toMatchObject({ from: 3, to: 1 });
     gates[1].open();
     const result = await job.result();

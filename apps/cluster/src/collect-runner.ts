@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { setRunnerOverride } from '@mobius/api';
-import { JobFailedError, MobiusError, type JobHandle, type JobResult, type JobRunner, type JobState, type RecoveryEvent, type TaskMetrics } from '@mobius/interface';
+import { JobFailedError, MobiusError, type JobHandle, type JobResult, type JobRunner, type JobState, type RecoveryEvent, type RescaleEvent, type TaskMetrics } from '@mobius/interface';
 import { importJob } from '@mobius/job-loader';
-import type { ClusterClient } from './client.js';
+import { waitForRescale, type ClusterClient } from './client.js';
 import type { CollectResultsReply } from './collect-store.js';
 
 /** The client polls the coordinator (network state: polling is the only way) this often when there is nothing new. */
@@ -53,6 +53,14 @@ class SubmittedJob implements JobHandle {
 
   events(): readonly RecoveryEvent[] {
     return [];
+  }
+
+  /** `POST /jobs/:id/rescale`, then the rescale's event once it is done (rejects with RESCALE_FAILED if it failed). */
+  async rescale(operator: string, parallelism: number): Promise<RescaleEvent> {
+    const { id } = await this.api.call<{ id: string }>('POST', `/jobs/${this.id}/rescale`, { operator, parallelism });
+    const event = await waitForRescale(this.api, this.id, id);
+    if (event.failed !== undefined) throw new MobiusError('RESCALE_FAILED', `rescaling "${operator}" to ${parallelism} failed: ${event.failed}`);
+    return event;
   }
 
   /** The records of collect sink `collectId`, fetched page by page until the job ended and all were read. */

@@ -171,9 +171,9 @@ export class LocalJob implements JobHandle {
    * other task keeps running; resolves with the rescale's event once the new tasks run. Needs
    * checkpoints (a checkpoint store); works with tasks on this thread or on task threads.
    */
-  rescale(operator: string, parallelism: number): Promise<RescaleEvent> {
+  async rescale(operator: string, parallelism: number): Promise<RescaleEvent> {
     const master = this.master;
-    if (master === undefined) return Promise.reject(new MobiusError('JOB_NOT_RUNNING', `job ${this.id} has not started`));
+    if (master === undefined) throw new MobiusError('JOB_NOT_RUNNING', `job ${this.id} has not started`);
     return master.rescaling.rescale(operator, parallelism, 'user');
   }
 

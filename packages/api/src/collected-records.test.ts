@@ -31,6 +31,7 @@ class ReplayingRunner implements JobRunner {
       },
       metrics: () => [],
       events: () => [],
+      rescale: () => Promise.reject(new Error('not rescaled in this test')),
       collectResults: (collectId) => {
         this.asked.push(collectId);
         return (async function* (records) {

@@ -154,7 +154,7 @@ describe('submit', () => {
     const failure = new Error('task died');
     const runner: JobRunner = {
       async submit(_graph, options) {
-        return { id: 'x', name: options.name, state: 'FAILED', result: () => Promise.reject(failure), cancel: async () => {}, metrics: () => [], events: () => [] };
+        return { id: 'x', name: options.name, state: 'FAILED', result: () => Promise.reject(failure), cancel: async () => {}, metrics: () => [], events: () => [], rescale: () => Promise.reject(failure) };
       },
     };
     const ctx = withRunner(runner);

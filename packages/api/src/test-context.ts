@@ -1,5 +1,6 @@
 // Fixtures shared by the streaming-context-*.test.ts files: a runner that runs nothing, and a small job.
 import {
+  MobiusError,
   type JobHandle,
   type JobResult,
   type JobRunner,
@@ -29,6 +30,7 @@ export class CapturingRunner implements JobRunner {
       cancel: async () => {},
       metrics: () => [],
       events: () => [],
+      rescale: () => Promise.reject(new MobiusError('RESCALE_UNSUPPORTED', 'a capturing runner runs nothing to rescale')),
     };
   }
 }

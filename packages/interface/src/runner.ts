@@ -102,10 +102,12 @@ export interface JobHandle {
   events(): readonly RecoveryEvent[];
   /**
    * Live rescaling: sets the parallelism of `operator` (its id, uid or name; a chained operator
-   * rescales with its chain) while every other task keeps running; resolves once the new tasks
-   * run. A runner that cannot rescale leaves it out.
+   * rescales with its chain) while every other task keeps running; resolves with the rescale's
+   * event once the new tasks run (rejects with a MobiusError: `RESCALE_CONFLICT`,
+   * `RESCALE_NO_SLOTS`, `PLAN_UNKNOWN_OPERATOR`, … or `RESCALE_FAILED`). A runner that cannot
+   * rescale rejects with `RESCALE_UNSUPPORTED`.
    */
-  rescale?(operator: string, parallelism: number): Promise<RescaleEvent>;
+  rescale(operator: string, parallelism: number): Promise<RescaleEvent>;
 }
 
 /** A live rescale of one vertex, as the job's event log keeps it. */
