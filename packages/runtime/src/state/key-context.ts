@@ -26,10 +26,3 @@ export class KeyContext implements KeySource {
   }
 }
 
-/** A fixed key (operator state). */
-export class FixedKey implements KeySource {
-  constructor(private readonly fixed: StateKey) {}
-  key(): StateKey {
-    return this.fixed;
-  }
-}

@@ -10,9 +10,10 @@ import {
   type ValueState,
   type ValueStateDescriptor,
 } from '@mobius/interface';
-import { FixedKey, type KeyContext } from './key-context.js';
+import type { KeyContext } from './key-context.js';
 import { StoreListState, StoreMapState, StoreValueState, listSerializer, mapSerializer } from './handles.js';
-import { OPERATOR_STATE_NAME_PREFIX, operatorStateKey } from './operator-state.js';
+import { OPERATOR_STATE_NAME_PREFIX } from './operator-state.js';
+import { SpreadListState } from './spread-list-state.js';
 
 export interface StateAccessInit {
   readonly operatorId: string;
@@ -95,20 +96,8 @@ export class StateAccess {
   }
 
   getOperatorState<T>(d: ListStateDescriptor<T>): ListState<T> {
-    return this.handle('operator', d, () => {
-      const store = this.listStore(OPERATOR_STATE_NAME_PREFIX + d.name, d);
-      const { start, end } = this.init.keyGroups;
-      const own = operatorStateKey(start);
-      // After a rescale, lists of old tasks may sit at other key groups of this task: merge them.
-      for (let g = start + 1; g <= end; g++) {
-        const key = operatorStateKey(g);
-        const moved = store.get(key);
-        if (moved === undefined) continue;
-        store.put(own, [...(store.get(own) ?? []), ...moved]);
-        store.delete(key);
-      }
-      return new StoreListState<T>(store, new FixedKey(own));
-    });
+    // Spread over the task's key groups, so a rescale splits it as evenly as its key groups.
+    return this.handle('operator', d, () => new SpreadListState<T>(this.listStore(OPERATOR_STATE_NAME_PREFIX + d.name, d), this.init.keyGroups));
   }
 
   private listStore<T>(storeName: string, d: ListStateDescriptor<T>): KeyedStore<T[]> {
