@@ -59,6 +59,8 @@ export interface TaskSnapshot {
   readonly watermark?: number;
   /** Operator id → that operator's registered timers, each with its key group (restores and rescaling filter by it). */
   readonly timers?: Readonly<Record<string, readonly TimerEntry[]>>;
+  /** Operator id → state name → the task's union list state (`getUnionOperatorState`): every task restores the union. */
+  readonly union?: Readonly<Record<string, Readonly<Record<string, readonly unknown[]>>>>;
 }
 
 /** One registered timer of a keyed operator, as a task snapshot keeps it. */

@@ -39,6 +39,12 @@ export interface RuntimeContext {
    */
   getOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
   /**
+   * Union list state (Flink's `getUnionListState`): one list per parallel task like
+   * getOperatorState, but on every restore (a rescale too) each task gets the union of every
+   * task's list, e.g. every task sees all offsets and picks its share. Kept in the task snapshot.
+   */
+  getUnionOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  /**
    * Processing time in epoch milliseconds (like `Date.now()`). Use it instead of `Date.now()`
    * in a function: with single-task failover the value is logged, and a recovered task gets the
    * same values again, so its regenerated output is identical.

@@ -214,6 +214,7 @@ export class OperatorChain {
         keyGroups: planTask.keyGroups,
         backend: () => this.stateOf(node),
         reserved: node.kind === 'reduce' ? ['reduce'] : [],
+        union: (name) => this.unionList(node.id, name),
       }),
     });
   }
@@ -247,6 +248,36 @@ export class OperatorChain {
     this.time.timestamp = NaN;
     this.head.processWatermark(Infinity);
     this.fireProcessingTimers(Infinity);
+  }
+
+  /** Operator id → state name → the task's union list (`getUnionOperatorState`). */
+  private readonly unions = new Map<string, Map<string, unknown[]>>();
+
+  private unionList(operatorId: string, name: string): unknown[] {
+    let lists = this.unions.get(operatorId);
+    if (lists === undefined) this.unions.set(operatorId, (lists = new Map()));
+    let list = lists.get(name);
+    if (list === undefined) lists.set(name, (list = []));
+    return list;
+  }
+
+  /** Restores union list state: every list is the union of the snapshots' lists of the same operator and name (in task order). */
+  restoreUnions(snapshots: readonly TaskSnapshot[]): void {
+    const ordered = [...snapshots].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+    for (const s of ordered) {
+      for (const [opId, lists] of Object.entries(s.union ?? {})) {
+        if (!this.nodes.has(opId)) continue;
+        for (const [name, list] of Object.entries(lists)) this.unionList(opId, name).push(...list);
+      }
+    }
+  }
+
+  /** Every operator's union lists (copies), or undefined when none has any. */
+  snapshotUnions(): Record<string, Record<string, unknown[]>> | undefined {
+    if (this.unions.size === 0) return undefined;
+    const out: Record<string, Record<string, unknown[]>> = {};
+    for (const [opId, lists] of this.unions) out[opId] = Object.fromEntries([...lists].map(([name, list]) => [name, list.slice()]));
+    return out;
   }
 
   /** What each operator's `snapshotState` returned (rich functions' state, e.g. a sink's pre-committed files). */

@@ -94,4 +94,8 @@ export class TaskRuntimeContext implements RuntimeContext {
   getOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
     return this.access().getOperatorState(descriptor);
   }
+
+  getUnionOperatorState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    return this.access().getUnionOperatorState(descriptor);
+  }
 }

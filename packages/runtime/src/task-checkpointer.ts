@@ -68,6 +68,7 @@ export class TaskCheckpointer {
         operators,
         source: source.read(),
         functions: await chain.snapshotFunctions(barrier.checkpointId),
+        ...unionsOf(chain),
         inputs,
         outputs: outs,
         writers: writerPositions,
@@ -115,6 +116,8 @@ export class TaskCheckpointer {
     const latest = new Map<string, TaskSnapshot>();
     for (const s of snapshots) if ((latest.get(s.taskId)?.checkpointId ?? -Infinity) < s.checkpointId) latest.set(s.taskId, s);
     chain.restoreTimers([...latest.values()]);
+    // Union list state: every task gets every old task's list (Flink's union redistribution).
+    chain.restoreUnions([...latest.values()]);
     const own = latest.get(this.init.taskId);
     this.restoredFunctions = withTaskZeroBroadcastState(own?.functions, [...latest.values()]);
     // A new task of a rescaled vertex: its channels are new (sequence numbers from 0) and it
@@ -139,4 +142,10 @@ export class TaskCheckpointer {
     }
     this.restoredSource = own.source;
   }
+}
+
+/** The union lists of the chain as a snapshot field (absent when no operator has any). */
+function unionsOf(chain: { snapshotUnions(): Record<string, Record<string, unknown[]>> | undefined }): { union?: Record<string, Record<string, unknown[]>> } {
+  const union = chain.snapshotUnions();
+  return union === undefined ? {} : { union };
 }

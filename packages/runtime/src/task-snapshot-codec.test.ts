@@ -32,6 +32,7 @@ function sample(): TaskSnapshot {
     determinants: 17,
     watermark: 1234,
     timers: { 'reduce-1': [{ keyGroup: 5, key: 'k', domain: 'event', time: 99 }] },
+    union: { 'map-2': { offsets: [{ partition: 3, offset: 10n }, new Map([['p', 1]])] } },
   };
 }
 

@@ -45,6 +45,7 @@ interface WireTaskSnapshot {
   readonly timers?: Readonly<Record<string, readonly TimerEntry[]>>;
   readonly source?: unknown;
   readonly functions?: Readonly<Record<string, unknown>>;
+  readonly union?: Readonly<Record<string, unknown>>;
 }
 
 export function encodeTaskSnapshot(snapshot: TaskSnapshot): Uint8Array {
@@ -76,6 +77,7 @@ export function encodeTaskSnapshot(snapshot: TaskSnapshot): Uint8Array {
     ...(snapshot.timers === undefined ? {} : { timers: snapshot.timers }),
     ...(snapshot.source === undefined ? {} : { source: tagMaps(snapshot.source, memo) }),
     ...(snapshot.functions === undefined ? {} : { functions: tagMaps(snapshot.functions, memo) as Record<string, unknown> }),
+    ...(snapshot.union === undefined ? {} : { union: tagMaps(snapshot.union, memo) as Record<string, unknown> }),
   };
   return packr.pack(wire);
 }
@@ -119,6 +121,7 @@ export function decodeTaskSnapshot(bytes: Uint8Array): TaskSnapshot {
     ...(w.timers === undefined ? {} : { timers: w.timers }),
     ...(w.source === undefined ? {} : { source: untagMaps(w.source, memo) }),
     ...(w.functions === undefined ? {} : { functions: untagMaps(w.functions, memo) as Record<string, unknown> }),
+    ...(w.union === undefined ? {} : { union: untagMaps(w.union, memo) as Record<string, Record<string, unknown[]>> }),
   };
 }
 

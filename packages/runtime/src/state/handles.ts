@@ -168,3 +168,29 @@ export const mapSerializer: Serializer<Map<unknown, unknown>> = {
   serialize: (map) => serialize(map),
   deserialize: (bytes) => deserialize(bytes) as Map<unknown, unknown>,
 };
+
+/** A list kept in an array the task owns (union list state, snapshotted with the task). */
+export class ArrayListState<T> implements ListState<T> {
+  constructor(private readonly list: T[]) {}
+
+  get(): readonly T[] {
+    return this.list;
+  }
+
+  add(value: T): void {
+    this.list.push(value);
+  }
+
+  addAll(values: readonly T[]): void {
+    for (const v of values) this.list.push(v);
+  }
+
+  update(values: readonly T[]): void {
+    this.list.length = 0;
+    this.addAll(values);
+  }
+
+  clear(): void {
+    this.list.length = 0;
+  }
+}

@@ -11,7 +11,7 @@ import {
   type ValueStateDescriptor,
 } from '@mobius/interface';
 import type { KeyContext } from './key-context.js';
-import { StoreListState, StoreMapState, StoreValueState, listSerializer, mapSerializer } from './handles.js';
+import { ArrayListState, StoreListState, StoreMapState, StoreValueState, listSerializer, mapSerializer } from './handles.js';
 import { OPERATOR_STATE_NAME_PREFIX } from './operator-state.js';
 import { SpreadListState } from './spread-list-state.js';
 
@@ -26,9 +26,11 @@ export interface StateAccessInit {
   backend(): TaskStateBackend;
   /** State names the operator uses itself (reduce: 'reduce'). */
   readonly reserved?: readonly string[];
+  /** The task's union list `name` of this operator (restored: the union of every old task's), created on first use. */
+  union?(name: string): unknown[];
 }
 
-type Kind = 'value' | 'list' | 'map' | 'operator';
+type Kind = 'value' | 'list' | 'map' | 'operator' | 'union';
 
 /** Creates the state handles of one operator of a task (behind `RuntimeContext.getState` & co.). */
 export class StateAccess {
@@ -56,14 +58,14 @@ export class StateAccess {
     if (typeof name !== 'string' || name.length === 0 || name.startsWith(OPERATOR_STATE_NAME_PREFIX)) {
       throw new MobiusError('STATE_INVALID_NAME', `${this.describe()}: invalid state name ${JSON.stringify(name)}`);
     }
-    const expected = kind === 'operator' ? 'list' : kind;
+    const expected = kind === 'operator' || kind === 'union' ? 'list' : kind;
     if (d.kind !== undefined && d.kind !== expected) {
       throw new MobiusError('STATE_DESCRIPTOR_MISMATCH', `${this.describe()}: state "${name}" is described as ${d.kind} state but was asked for as ${expected} state`);
     }
-    if (kind !== 'operator' && this.init.reserved?.includes(name)) {
+    if (kind !== 'operator' && kind !== 'union' && this.init.reserved?.includes(name)) {
       throw new MobiusError('STATE_INVALID_NAME', `${this.describe()}: the state name "${name}" is used by the operator itself; choose another name`);
     }
-    const id = kind === 'operator' ? OPERATOR_STATE_NAME_PREFIX + name : name;
+    const id = kind === 'operator' || kind === 'union' ? OPERATOR_STATE_NAME_PREFIX + name : name;
     const existing = this.handles.get(id);
     if (existing !== undefined) {
       if (existing.kind !== kind) {
@@ -98,6 +100,12 @@ export class StateAccess {
   getOperatorState<T>(d: ListStateDescriptor<T>): ListState<T> {
     // Spread over the task's key groups, so a rescale splits it as evenly as its key groups.
     return this.handle('operator', d, () => new SpreadListState<T>(this.listStore(OPERATOR_STATE_NAME_PREFIX + d.name, d), this.init.keyGroups));
+  }
+
+  getUnionOperatorState<T>(d: ListStateDescriptor<T>): ListState<T> {
+    const union = this.init.union;
+    if (union === undefined) throw new MobiusError('STATE_UNSUPPORTED', `${this.describe()}: union list state is not available here`);
+    return this.handle('union', d, () => new ArrayListState<T>(union(d.name) as T[]));
   }
 
   private listStore<T>(storeName: string, d: ListStateDescriptor<T>): KeyedStore<T[]> {
