@@ -6,9 +6,12 @@ export type ParallelismOverrides = Readonly<Record<string, number>>;
 
 /** The plan of `graph` with the parallelism of each rescaled vertex applied to all its operators. */
 export function planWithOverrides(graph: LogicalGraph, jobName: string, overrides: ParallelismOverrides): ExecutionPlan {
-  const base = createPlan(graph, jobName);
+  return overridden(graph, jobName, overrides, createPlan(graph, jobName));
+}
+
+/** `base` (the submitted plan) with the overrides: its vertices and edges stay, only parallelisms change (`PlanOptions.like`). */
+function overridden(graph: LogicalGraph, jobName: string, overrides: ParallelismOverrides, base: ExecutionPlan): ExecutionPlan {
   if (Object.keys(overrides).length === 0) return base;
-  // The vertices and edges stay the submitted plan's: only parallelisms change.
   return createPlan(graph, jobName, { parallelism: expand(base.vertices, overrides), like: base });
 }
 
@@ -57,12 +60,12 @@ export interface RescaledPlan {
 
 /**
  * The plan after setting vertex `vertexId` of the job (already rescaled by `overrides`) to
- * `parallelism`. Errors: a parallelism that is not an integer ≥ 1, above `job.max-parallelism`
- * (the message names both), or one that would change how operators chain (the vertices of a
- * running job are fixed).
+ * `parallelism`. Errors: a parallelism that is not an integer ≥ 1, or above `job.max-parallelism`
+ * (the message names both). The vertices and edges stay as they are (`PlanOptions.like`).
  */
 export function rescalePlan(graph: LogicalGraph, jobName: string, overrides: ParallelismOverrides, vertexId: string, parallelism: number): RescaledPlan {
-  const current = planWithOverrides(graph, jobName, overrides);
+  const base = createPlan(graph, jobName);
+  const current = overridden(graph, jobName, overrides, base);
   const vertex = current.vertices.find((v) => v.id === vertexId);
   if (vertex === undefined) throw new PlanError('PLAN_UNKNOWN_OPERATOR', `no vertex "${vertexId}" to rescale`, vertexId);
   if (!Number.isInteger(parallelism) || parallelism < 1) {
@@ -72,17 +75,7 @@ export function rescalePlan(graph: LogicalGraph, jobName: string, overrides: Par
     throw new PlanError('PLAN_MAX_PARALLELISM', `rescaling "${vertex.name}": parallelism ${parallelism} exceeds job.max-parallelism ${current.maxParallelism}`, vertexId);
   }
   const next = { ...overrides, [vertexId]: parallelism };
-  const plan = planWithOverrides(graph, jobName, next);
-  const before = current.vertices.map((v) => `${v.id}:${v.operatorIds.join(',')}`).join(' ');
-  const after = plan.vertices.map((v) => `${v.id}:${v.operatorIds.join(',')}`).join(' ');
-  if (before !== after) {
-    throw new PlanError(
-      'PLAN_INVALID_PARALLELISM',
-      `rescaling "${vertex.name}" to ${parallelism} would change how operators chain (${before} → ${after}): give the neighbouring operators a different slot sharing group or disable chaining`,
-      vertexId,
-    );
-  }
-  return { plan, overrides: next, vertex, from: vertex.parallelism };
+  return { plan: overridden(graph, jobName, next, base), overrides: next, vertex, from: vertex.parallelism };
 }
 
 /** What one task outside the rescaled vertex changes at the rescale barrier. */
