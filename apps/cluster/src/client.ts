@@ -40,11 +40,11 @@ export interface JobSummary {
 
 /** Polls the job's events until rescale `rescaleId` is one (done or failed); throws if the job ends first. */
 export async function waitForRescale(api: ClusterClient, jobId: string, rescaleId: string): Promise<RescaleEvent> {
+  const find = async (): Promise<RescaleEvent | undefined> => {
+    const events = await api.call<readonly { kind: string; id?: string }[]>('GET', `/jobs/${jobId}/events`);
+    return events.find((e) => e.kind === 'rescale' && e.id === rescaleId) as RescaleEvent | undefined;
+  };
   for (;;) {
-    const find = async (): Promise<RescaleEvent | undefined> => {
-      const events = await api.call<readonly { kind: string; id?: string }[]>('GET', `/jobs/${jobId}/events`);
-      return events.find((e) => e.kind === 'rescale' && e.id === rescaleId) as RescaleEvent | undefined;
-    };
     const event = await find();
     if (event !== undefined) return event;
     const status = await api.call<JobSummary>('GET', `/jobs/${jobId}`);

@@ -5,8 +5,8 @@ import type { OperatorChain } from './operator-chain.js';
 import type { ChannelOutput } from './output/channel-output.js';
 import type { OutputWriters } from './output/output-writers.js';
 import type { TaskOutputs } from './output/task-outputs.js';
+import { indexOfTask } from './task-ids.js';
 
-const indexOfTask = (taskId: string): number => Number(taskId.slice(taskId.lastIndexOf('#') + 1));
 
 /**
  * Channels a running task adds or removes at a checkpoint barrier (the base of live rescaling).

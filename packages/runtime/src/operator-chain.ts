@@ -15,6 +15,7 @@ import { StateTimerService } from './timers/state-timer-service.js';
 import type { TimerService } from './timers/timer-service.js';
 import { ElementTime, type ProcessingTimeService } from './element-time.js';
 import { ProcessingCallbacks } from './timers/processing-callbacks.js';
+import { indexOfTask } from './task-ids.js';
 
 /** What a chain is built from. */
 export interface OperatorChainInit {
@@ -263,7 +264,7 @@ export class OperatorChain {
 
   /** Restores union list state: every list is the union of the snapshots' lists of the same operator and name (in task order). */
   restoreUnions(snapshots: readonly TaskSnapshot[]): void {
-    const ordered = [...snapshots].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+    const ordered = [...snapshots].sort((a, b) => indexOfTask(a.taskId) - indexOfTask(b.taskId));
     for (const s of ordered) {
       for (const [opId, lists] of Object.entries(s.union ?? {})) {
         if (!this.nodes.has(opId)) continue;

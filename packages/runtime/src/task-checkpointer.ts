@@ -62,19 +62,20 @@ export class TaskCheckpointer {
       const writerPositions: Record<string, number> = {};
       for (const [edgeId, w] of writers.roundRobin) writerPositions[edgeId] = w.next;
       const timers = chain.snapshotTimers();
+      const union = chain.snapshotUnions();
       const snapshot: TaskSnapshot = {
         taskId: this.init.taskId,
         checkpointId: barrier.checkpointId,
         operators,
         source: source.read(),
         functions: await chain.snapshotFunctions(barrier.checkpointId),
-        ...unionsOf(chain),
         inputs,
         outputs: outs,
         writers: writerPositions,
         determinants: this.init.log === undefined ? undefined : this.init.log.next - 1,
         ...(gate.watermark === -Infinity ? {} : { watermark: gate.watermark }),
         ...(timers === undefined ? {} : { timers }),
+        ...(union === undefined ? {} : { union }),
       };
       listener.acknowledge(snapshot);
     } catch (e) {
@@ -142,10 +143,4 @@ export class TaskCheckpointer {
     }
     this.restoredSource = own.source;
   }
-}
-
-/** The union lists of the chain as a snapshot field (absent when no operator has any). */
-function unionsOf(chain: { snapshotUnions(): Record<string, Record<string, unknown[]>> | undefined }): { union?: Record<string, Record<string, unknown[]>> } {
-  const union = chain.snapshotUnions();
-  return union === undefined ? {} : { union };
 }

@@ -20,8 +20,8 @@ import { ChannelOutput } from './channel-output.js';
 import { NamedSender } from './named-sender.js';
 import type { TaskOutputs } from './task-outputs.js';
 import { BroadcastWriter, CustomWriter, KeyGroupWriter, RoundRobinWriter, SingleChannelWriter, type EdgeWriter } from './writers.js';
+import { indexOfTask } from '../task-ids.js';
 
-const indexOfTask = (taskId: string): number => Number(taskId.slice(taskId.lastIndexOf('#') + 1));
 
 /** What the writers factory needs of its task. */
 export interface OutputWritersInit {

@@ -1,5 +1,5 @@
 import { serialize, deserialize } from 'node:v8';
-import type { KeyedStore, ListState, MapState, Serializer, ValueState } from '@mobius/interface';
+import type { KeyedStore, ListState, MapState, Serializer, StateKey, ValueState } from '@mobius/interface';
 import type { KeySource } from './key-context.js';
 
 /**
@@ -10,6 +10,16 @@ import type { KeySource } from './key-context.js';
  */
 
 const EMPTY: readonly never[] = Object.freeze([]);
+
+/** Appends `value` to the list at `key` (put back, so a backend that writes bytes sees it). */
+export function appendTo<T>(store: KeyedStore<T[]>, key: StateKey, value: T): void {
+  const list = store.get(key);
+  if (list === undefined) store.put(key, [value]);
+  else {
+    list.push(value);
+    store.put(key, list);
+  }
+}
 
 export class StoreValueState<T> implements ValueState<T> {
   constructor(
@@ -43,13 +53,7 @@ export class StoreListState<T> implements ListState<T> {
   }
 
   add(value: T): void {
-    const key = this.scope.key();
-    const list = this.store.get(key);
-    if (list === undefined) this.store.put(key, [value]);
-    else {
-      list.push(value);
-      this.store.put(key, list);
-    }
+    appendTo(this.store, this.scope.key(), value);
   }
 
   addAll(values: readonly T[]): void {

@@ -1,4 +1,5 @@
 import type { KeyedStore, ListState } from '@mobius/interface';
+import { appendTo } from './handles.js';
 import { operatorStateKey } from './operator-state.js';
 
 /**
@@ -29,14 +30,8 @@ export class SpreadListState<T> implements ListState<T> {
   }
 
   add(value: T): void {
-    const key = operatorStateKey(this.range.start + (this.list.length % this.n));
+    appendTo(this.store, operatorStateKey(this.range.start + (this.list.length % this.n)), value);
     this.list.push(value);
-    const at = this.store.get(key);
-    if (at === undefined) this.store.put(key, [value]);
-    else {
-      at.push(value);
-      this.store.put(key, at);
-    }
   }
 
   addAll(values: readonly T[]): void {
